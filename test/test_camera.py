@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from pose_lifter.camera import back_project, project, rotate_about_vertical, rotation_about_vertical
+from pose_lifter.errors import CameraError, PoseInputError
+
+K = np.array([[800.0, 0, 320], [0, 810.0, 240], [0, 0, 1]])
+
+
+def test_project_hand_computed():
+    assert np.allclose(project([1.0, -0.5, 4.0], K), [320 + 200, 240 - 101.25])
+
+
+def test_back_project_inverts_project():
+    points = np.random.default_rng(0).uniform([-1, -1, 2], [1, 1, 8], size=(10, 15, 3))
+    pixels = project(points, K)
+    assert np.allclose(back_project(pixels, points[..., 2], K), points)
+
+
+def test_camera_info_k_layout_accepted():
+    assert np.allclose(project([0.0, 0.0, 1.0], K.ravel()), [320, 240])
+
+
+@pytest.mark.parametrize("bad", [np.zeros((2, 2)), np.diag([0.0, 1, 1]), np.full((3, 3), np.nan)])
+def test_bad_intrinsics(bad):
+    with pytest.raises(CameraError):
+        project([0.0, 0, 1], bad)
+
+
+def test_points_behind_camera_rejected():
+    with pytest.raises(PoseInputError, match="behind"):
+        project([0.0, 0, -1], K)
+
+
+def test_rotation_convention_and_orthogonality():
+    r = rotation_about_vertical(np.pi / 2)
+    assert np.allclose(r @ [0, 0, 1], [1, 0, 0])  # forward turns to the right
+    assert np.allclose(r @ [0, 1, 0], [0, 1, 0])  # vertical axis fixed
+    rs = rotation_about_vertical(np.linspace(-3, 3, 7))
+    assert np.allclose(rs @ rs.transpose(0, 2, 1), np.eye(3))
+    assert np.allclose(np.linalg.det(rs), 1)
+
+
+def test_rotate_about_centre_keeps_centre_and_lengths():
+    points = np.random.default_rng(1).normal(size=(3, 15, 3))
+    centre = points[:, 8]
+    rotated = rotate_about_vertical(points, np.array([0.3, 1.0, -2.0])[:, None].squeeze(1), centre)
+    assert np.allclose(rotated[:, 8], centre)
+    assert np.allclose(np.linalg.norm(rotated - centre[:, None], axis=2),
+                       np.linalg.norm(points - centre[:, None], axis=2))

@@ -1,0 +1,173 @@
+"""Training configuration: every hyper-parameter, read from and written to YAML files.
+
+Shipped configs live in ``training/configs/`` (``seed``, ``default``, ``supervised``); a config
+name resolves there, anything else is a path. Unknown keys are errors (typos never pass silently).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+@dataclass
+class DataSource:
+    """One training input: an npz (``keypoints_2d`` [+ ``joints_3d``], optional ``<split>_``
+    prefix) or an OpenPose ``--write_json`` directory. ``limit`` keeps the first N poses."""
+
+    path: str
+    split: str | None = None
+    limit: int | None = None
+
+
+@dataclass
+class ModelSection:
+    hidden_size: int = 1024
+    num_hidden_layers: int = 3
+    residual: bool = True
+    leaky_slope: float = 0.2
+    use_confidence_mask: bool = True
+    predict_missing_2d: bool = True
+    zero_root_depth: bool = True
+
+
+@dataclass
+class DiscriminatorSection:
+    hidden_size: int = 1024
+    num_hidden_layers: int = 3
+    residual: bool = True
+    leaky_slope: float = 0.2
+    use_kcs: bool = False  # add 2D bone Gram-matrix features (RepNet's KCS)
+
+
+@dataclass
+class OptimSection:
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    weight_decay: float = 1e-5
+    lr_decay_per_epoch: float = 1.0
+
+
+@dataclass
+class LossSection:
+    """Loss weights (0 disables a term)."""
+
+    adversarial: float = 1.0
+    heuristic: float = 1.0
+    consistency_3d: float = 0.0
+    consistency_2d: float = 0.0
+    bone_symmetry: float = 0.0
+    missing_distill: float = 0.0
+    missing_2d: float = 0.0
+    supervised_depth: float = 0.0
+
+
+@dataclass
+class AugmentSection:
+    azimuth_range_deg: float = 180.0
+    elevation_range_deg: float = 0.0
+    renormalize_fakes: bool = False
+    flip: bool = False
+    max_dropped_joints: int = 0
+    drop_probability: float = 0.0
+
+
+@dataclass
+class TrainSection:
+    """``mode``: ``gan`` (unsupervised, 2D only) or ``supervised`` (L2 on depth, needs 3D)."""
+
+    mode: str = "gan"
+    epochs: int = 20
+    batch_size: int = 256
+    generator_steps: int = 1
+    ema_decay: float = 0.0  # > 0: keep an exponential moving average of the generator (exported)
+    disc_accuracy_cap: float = 0.9
+    label_smoothing: float = 0.0
+    validation_fraction: float = 0.05
+    select_checkpoint_by: str = "proxy"  # proxy (2D-only) or last
+    log_every_steps: int = 50
+    torch_threads: int = 0  # 0 = torch default
+
+
+@dataclass
+class TrainConfig:
+    name: str = "default"
+    seed: int = 0
+    train_data: list[DataSource] = field(default_factory=list)
+    monitor_data: DataSource | None = None  # optional 3D data logged per epoch, never used to select
+    model: ModelSection = field(default_factory=ModelSection)
+    discriminator: DiscriminatorSection = field(default_factory=DiscriminatorSection)
+    optim: OptimSection = field(default_factory=OptimSection)
+    losses: LossSection = field(default_factory=LossSection)
+    augment: AugmentSection = field(default_factory=AugmentSection)
+    train: TrainSection = field(default_factory=TrainSection)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _build(cls, values, where: str):
+    if values is None:
+        return cls()
+    if not isinstance(values, dict):
+        raise ValueError(f"{where}: expected a mapping, got {type(values).__name__}")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+    kwargs = {}
+    for name, value in values.items():
+        sub = _SECTIONS.get((cls, name))
+        if sub is DataSource and isinstance(value, list):
+            kwargs[name] = [_build(DataSource, v, f"{where}.{name}[{i}]") for i, v in enumerate(value)]
+        elif sub is not None and value is not None:
+            kwargs[name] = _build(sub, value, f"{where}.{name}")
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+_SECTIONS = {
+    (TrainConfig, "train_data"): DataSource, (TrainConfig, "monitor_data"): DataSource,
+    (TrainConfig, "model"): ModelSection, (TrainConfig, "discriminator"): DiscriminatorSection,
+    (TrainConfig, "optim"): OptimSection, (TrainConfig, "losses"): LossSection,
+    (TrainConfig, "augment"): AugmentSection, (TrainConfig, "train"): TrainSection,
+}
+
+
+def resolve_config_path(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    return CONFIG_DIR / f"{name_or_path}.yaml"
+
+
+def load_config(name_or_path: str, overrides: list[str] | None = None) -> TrainConfig:
+    """Read a config by name (``training/configs/<name>.yaml``) or path, then apply
+    ``section.key=value`` overrides (values parsed as YAML)."""
+    path = resolve_config_path(name_or_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config {name_or_path!r} not found (looked at {path})")
+    values = yaml.safe_load(path.read_text()) or {}
+    for override in overrides or []:
+        key, sep, raw = override.partition("=")
+        if not sep:
+            raise ValueError(f"override {override!r} must look like section.key=value")
+        target = values
+        *parents, leaf = key.split(".")
+        for parent in parents:
+            target = target.setdefault(parent, {})
+        target[leaf] = yaml.safe_load(raw)
+    config = _build(TrainConfig, values, str(path))
+    if config.train.mode not in ("gan", "supervised"):
+        raise ValueError(f"train.mode must be gan or supervised, got {config.train.mode!r}")
+    return config
+
+
+def save_config(config: TrainConfig, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))

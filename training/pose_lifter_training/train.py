@@ -1,0 +1,426 @@
+"""The training loop: the seed's GAN (Kudo et al. 2018), its improvements, and the supervised
+upper bound, on one CPU/GPU or data-parallel under ``torchrun`` (PyTorch DDP).
+
+Every loss is logged to ``<run_dir>/log.jsonl``; a resumable checkpoint is written every epoch;
+the generator of the epoch with the best 2D-only proxy score is exported as
+``<run_dir>/best.safetensors`` (never selected by 3D test error).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from pose_lifter.joints import MIDHIP, NUM_JOINTS
+from pose_lifter.lifter import resolve_device
+from pose_lifter.metrics import n_mpjpe
+from pose_lifter.model import Discriminator, LifterConfig, LifterModel
+from pose_lifter.normalization import normalize_2d as normalize_2d_np
+from pose_lifter.weights import save_lifter
+from pose_lifter_training import geometry
+from pose_lifter_training.checkpoint import load_checkpoint, save_checkpoint
+from pose_lifter_training.config import TrainConfig, resolve_config_path, save_config
+from pose_lifter_training.data import PoseData, concatenate, load_source
+
+LOGGER = logging.getLogger(__name__)
+
+#: Fixed azimuths (degrees) of the 2D-only proxy: lift, rotate, project, re-lift, rotate back.
+PROXY_AZIMUTHS_DEG = (-120.0, -60.0, -30.0, 30.0, 60.0, 120.0)
+
+
+@dataclass
+class Distributed:
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device: torch.device) -> Distributed:
+    """Join the ``torchrun`` process group when WORLD_SIZE > 1 (gloo on CPU, nccl on CUDA)."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return Distributed()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Distributed(dist.get_rank(), dist.get_world_size())
+
+
+def prepare_inputs(data: PoseData) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """Normalise 2D poses; returns (keypoints (N,15,2), mask (N,15) float, kept index)."""
+    normalized = normalize_2d_np(data.keypoints_2d, data.confidence)
+    keep = normalized.mask.sum(axis=1) >= NUM_JOINTS // 2
+    return (torch.from_numpy(normalized.keypoints[keep]),
+            torch.from_numpy(normalized.mask[keep].astype(np.float32)), np.flatnonzero(keep))
+
+
+def depth_targets(data: PoseData, index: np.ndarray) -> torch.Tensor:
+    """Supervised targets ``(N, 15)``: root-relative GT depth in units of the GT pose's own mean
+    xy joint distance from the root (Kudo et al.'s normalisation of 3D ground truth)."""
+    joints = data.joints_3d[index].astype(np.float64)
+    centred = joints - joints[:, MIDHIP:MIDHIP + 1]
+    radius = np.linalg.norm(centred[..., :2], axis=2).sum(axis=1) / (NUM_JOINTS - 1)
+    return torch.from_numpy((centred[..., 2] / radius[:, None]).astype(np.float32))
+
+
+def sample_dropped_joints(batch: int, max_dropped: int, probability: float,
+                          generator: torch.Generator, device) -> torch.Tensor:
+    """``(B, 15)`` bool: with ``probability`` a pose loses 1..max_dropped random joints."""
+    dropped = torch.zeros(batch, NUM_JOINTS, dtype=torch.bool)
+    if max_dropped <= 0 or probability <= 0:
+        return dropped.to(device)
+    active = torch.rand(batch, generator=generator) < probability
+    counts = torch.randint(1, max_dropped + 1, (batch,), generator=generator) * active
+    order = torch.rand(batch, NUM_JOINTS, generator=generator).argsort(dim=1)
+    ranks = order.argsort(dim=1)
+    dropped = ranks < counts[:, None]
+    return dropped.to(device)
+
+
+def lift_in_full_frame(generator: nn.Module, keypoints: torch.Tensor, mask: torch.Tensor,
+                       kept: torch.Tensor) -> torch.Tensor:
+    """Lift poses with only the ``kept`` joints visible, re-normalised as at run time, and
+    express the result in the frame of the full pose (``keypoints``'s normalisation)."""
+    kept = kept.to(keypoints.dtype) * mask
+    masked, root, scale = geometry.normalize_2d(keypoints, kept)
+    lifted = generator(masked, kept)
+    xy = lifted[..., :2] * scale[:, None, None] + root[:, None, :]
+    z = lifted[..., 2:] * scale[:, None, None]
+    return torch.cat([xy, z], dim=-1)
+
+
+class Trainer:
+    """Builds models, optimisers and data from a :class:`TrainConfig` and runs epochs."""
+
+    def __init__(self, config: TrainConfig, run_dir: str | Path, device: str = "auto",
+                 config_path: Path | None = None):
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.device = resolve_device(device)
+        self.dist = setup_distributed(self.device)
+        if config.train.torch_threads:
+            torch.set_num_threads(config.train.torch_threads)
+        torch.manual_seed(config.seed)
+        self.augment_rng = torch.Generator().manual_seed(config.seed * 1000 + self.dist.rank + 1)
+        base = config_path.parent if config_path else Path.cwd()
+        self._load_data(base)
+        m, d = config.model, config.discriminator
+        self.generator = LifterModel(LifterConfig(**vars(m))).to(self.device)
+        self.discriminator = Discriminator(d.hidden_size, d.num_hidden_layers, d.residual,
+                                           d.leaky_slope, d.use_kcs).to(self.device)
+        self.g_train, self.d_train = self.generator, self.discriminator
+        self.ema = None
+        if config.train.ema_decay > 0:
+            self.ema = torch.optim.swa_utils.AveragedModel(
+                self.generator, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.train.ema_decay))
+        if self.dist.world_size > 1:
+            self.g_train = DistributedDataParallel(self.generator)
+            self.d_train = DistributedDataParallel(self.discriminator)
+        o = config.optim
+        self.opt_g = torch.optim.Adam(self.generator.parameters(), o.lr, (o.beta1, o.beta2),
+                                      weight_decay=o.weight_decay)
+        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), o.lr, (o.beta1, o.beta2),
+                                      weight_decay=o.weight_decay)
+        self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.opt_g, o.lr_decay_per_epoch)
+        self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.opt_d, o.lr_decay_per_epoch)
+        self.epoch = 0
+        self.global_step = 0
+        self.best_proxy = math.inf
+        self._log_file = None
+
+    # ----------------------------------------------------------------------------- data
+    def _load_data(self, base: Path) -> None:
+        c = self.config
+        if not c.train_data:
+            raise ValueError("config has no train_data")
+        parts = [load_source(self._resolve(base, s.path), s.split, s.limit) for s in c.train_data]
+        data = concatenate(parts)
+        keypoints, mask, kept = prepare_inputs(data)
+        targets = None
+        if c.train.mode == "supervised":
+            if data.joints_3d is None:
+                raise ValueError("supervised training needs joints_3d in every train_data source")
+            targets = depth_targets(data, kept)
+        order = torch.randperm(len(keypoints), generator=torch.Generator().manual_seed(c.seed))
+        n_val = int(round(len(order) * c.train.validation_fraction))
+        val, train = order[:n_val], order[n_val:]
+        self.train_x, self.train_mask = keypoints[train], mask[train]
+        self.val_x, self.val_mask = keypoints[val], mask[val]
+        self.train_target = None if targets is None else targets[train]
+        self.monitor = None
+        if c.monitor_data is not None:
+            self.monitor = load_source(self._resolve(base, c.monitor_data.path),
+                                       c.monitor_data.split, c.monitor_data.limit)
+
+    @staticmethod
+    def _resolve(base: Path, path: str) -> Path:
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else (base / candidate).resolve()
+
+    # ----------------------------------------------------------------------------- steps
+    def _angles(self, batch: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        a = self.config.augment
+        azimuth = (torch.rand(batch, generator=self.augment_rng) * 2 - 1) * math.radians(a.azimuth_range_deg)
+        elevation = None
+        if a.elevation_range_deg > 0:
+            elevation = (torch.rand(batch, generator=self.augment_rng) * 2 - 1) * math.radians(a.elevation_range_deg)
+            elevation = elevation.to(self.device)
+        return azimuth.to(self.device), elevation
+
+    def _augment(self, x: torch.Tensor, mask: torch.Tensor, target: torch.Tensor | None):
+        if not self.config.augment.flip:
+            return x, mask, target
+        flip = (torch.rand(len(x), generator=self.augment_rng) < 0.5).to(self.device)
+        x = torch.where(flip[:, None, None], geometry.flip_left_right(x), x)
+        perm = list(geometry.FLIP_PERMUTATION)
+        mask = torch.where(flip[:, None], mask[:, perm], mask)
+        if target is not None:
+            target = torch.where(flip[:, None], target[:, perm], target)
+        return x, mask, target
+
+    def _drop(self, batch: int) -> torch.Tensor:
+        a = self.config.augment
+        return sample_dropped_joints(batch, a.max_dropped_joints, a.drop_probability,
+                                     self.augment_rng, self.device)
+
+    def _gan_step(self, x: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
+        c, w = self.config, self.config.losses
+        logs: dict[str, float] = {}
+        bce = nn.functional.binary_cross_entropy_with_logits
+        pose_3d = self.g_train(x, mask)
+        azimuth, elevation = self._angles(len(x))
+        rotation = geometry.rotation_matrices(azimuth, elevation)
+        rotated = geometry.rotate(pose_3d, rotation)
+        fake_2d = rotated[..., :2]
+        fake_scale = torch.ones(len(x), device=self.device)
+        if c.augment.renormalize_fakes:
+            fake_2d, _, fake_scale = geometry.normalize_2d(fake_2d)
+
+        # Discriminator: every generator_steps-th iteration, capped by its accuracy (Kudo).
+        if self.global_step % max(c.train.generator_steps, 1) == 0:
+            logits = self.d_train(torch.cat([x * mask.unsqueeze(-1), fake_2d.detach()]))
+            real_logits, fake_logits = logits[:len(x)], logits[len(x):]
+            real_label = 1.0 - c.train.label_smoothing
+            loss_d = (bce(real_logits, torch.full_like(real_logits, real_label))
+                      + bce(fake_logits, torch.zeros_like(fake_logits)))
+            accuracy = 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean())
+            if self.dist.world_size > 1:
+                dist.all_reduce(accuracy)
+                accuracy /= self.dist.world_size
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            if accuracy.item() <= c.train.disc_accuracy_cap:
+                self.opt_d.step()
+            logs.update(loss_d=loss_d.item(), d_accuracy=accuracy.item())
+
+        loss_g = torch.zeros((), device=self.device)
+        if w.adversarial:
+            fake_logits = self.d_train(fake_2d)
+            loss_adv = bce(fake_logits, torch.ones_like(fake_logits))
+            loss_g = loss_g + w.adversarial * loss_adv
+            logs["loss_adv"] = loss_adv.item()
+        if w.heuristic:
+            loss_h = geometry.heuristic_loss(pose_3d)
+            loss_g = loss_g + w.heuristic * loss_h
+            logs["loss_heuristic"] = loss_h.item()
+        if w.consistency_3d or w.consistency_2d:
+            relifted = self.g_train(fake_2d, torch.ones_like(mask))
+            back = geometry.rotate(relifted * fake_scale[:, None, None], rotation.transpose(1, 2))
+            loss_c3 = (back - pose_3d).norm(dim=-1).mean()
+            loss_c2 = ((back[..., :2] - x).norm(dim=-1) * mask).mean()
+            loss_g = loss_g + w.consistency_3d * loss_c3 + w.consistency_2d * loss_c2
+            logs.update(loss_consistency_3d=loss_c3.item(), loss_consistency_2d=loss_c2.item())
+        if w.bone_symmetry:
+            loss_b = geometry.bone_symmetry_loss(pose_3d)
+            loss_g = loss_g + w.bone_symmetry * loss_b
+            logs["loss_bone_symmetry"] = loss_b.item()
+        if w.missing_distill or w.missing_2d:
+            dropped = self._drop(len(x))
+            if dropped.any():
+                partial = lift_in_full_frame(self.g_train, x, mask, ~dropped)
+                teacher = pose_3d.detach()
+                loss_md = (partial[..., 2] - teacher[..., 2]).abs().mean()
+                weight = (dropped.float() * mask)
+                loss_m2 = ((partial[..., :2] - x).norm(dim=-1) * weight).sum() / weight.sum().clamp(min=1)
+                loss_g = loss_g + w.missing_distill * loss_md + w.missing_2d * loss_m2
+                logs.update(loss_missing_distill=loss_md.item(), loss_missing_2d=loss_m2.item())
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        logs["loss_g"] = loss_g.item()
+        return logs
+
+    def _supervised_step(self, x: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+        w = self.config.losses
+        dropped = self._drop(len(x))
+        predicted = lift_in_full_frame(self.g_train, x, mask, ~dropped)
+        depth = target - target[:, MIDHIP:MIDHIP + 1]
+        loss = ((predicted[..., 2] - depth) ** 2).mean()
+        total = w.supervised_depth * loss
+        logs = {"loss_supervised_depth": loss.item()}
+        if w.missing_2d and dropped.any():
+            weight = dropped.float() * mask
+            loss_m2 = ((predicted[..., :2] - x).norm(dim=-1) * weight).sum() / weight.sum().clamp(min=1)
+            total = total + w.missing_2d * loss_m2
+            logs["loss_missing_2d"] = loss_m2.item()
+        self.opt_g.zero_grad(set_to_none=True)
+        total.backward()
+        self.opt_g.step()
+        return logs
+
+    # ----------------------------------------------------------------------------- epochs
+    def _checkpointed_modules(self) -> dict[str, nn.Module]:
+        modules = {"generator": self.generator, "discriminator": self.discriminator}
+        if self.ema is not None:
+            modules["ema"] = self.ema
+        return modules
+
+    @property
+    def evaluated_generator(self) -> LifterModel:
+        """The generator that is scored and exported: its moving average when enabled."""
+        return self.generator if self.ema is None else self.ema.module
+
+    @torch.no_grad()
+    def proxy_score(self) -> dict[str, float]:
+        """2D-only model-selection score on held-out 2D poses (lower is better): re-lift
+        consistency over fixed azimuths + left/right bone-length asymmetry."""
+        generator = self.evaluated_generator
+        generator.eval()
+        x, mask = self.val_x.to(self.device), self.val_mask.to(self.device)
+        pose_3d = generator(x, mask)
+        errors = []
+        for degrees in PROXY_AZIMUTHS_DEG:
+            rotation = geometry.rotation_matrices(torch.full((len(x),), math.radians(degrees), device=self.device))
+            fake_2d, _, scale = geometry.normalize_2d(geometry.rotate(pose_3d, rotation)[..., :2])
+            relifted = generator(fake_2d, torch.ones_like(mask))
+            back = geometry.rotate(relifted * scale[:, None, None], rotation.transpose(1, 2))
+            errors.append(((back[..., :2] - x).norm(dim=-1) * mask).mean().item())
+        symmetry = geometry.bone_symmetry_loss(pose_3d).item()
+        violations = (geometry.heuristic_sin_beta(pose_3d) < 0).float().mean().item()
+        generator.train()
+        consistency = float(np.mean(errors))
+        return {"proxy": consistency + symmetry, "proxy_consistency_2d": consistency,
+                "proxy_bone_symmetry": symmetry, "heuristic_violation_rate": violations}
+
+    @torch.no_grad()
+    def monitor_3d(self) -> dict[str, float]:
+        """N-MPJPE (mm) on the optional monitor data: logged for insight, never used to select."""
+        if self.monitor is None:
+            return {}
+        generator = self.evaluated_generator
+        generator.eval()
+        x, mask, kept = prepare_inputs(self.monitor)
+        predicted = generator(x.to(self.device), mask.to(self.device)).cpu().numpy()
+        generator.train()
+        return {"monitor_n_mpjpe_mm": 1000.0 * n_mpjpe(predicted, self.monitor.joints_3d[kept])}
+
+    def _log(self, record: dict) -> None:
+        if not self.dist.is_main:
+            return
+        if self._log_file is None:
+            self._log_file = open(self.run_dir / "log.jsonl", "a", encoding="utf-8")
+        self._log_file.write(json.dumps(record) + "\n")
+        self._log_file.flush()
+
+    def train(self, epochs: int | None = None, resume: bool = False) -> Path:
+        """Run until ``epochs`` epochs are done (config value by default); returns the path of
+        the selected generator weights (``best.safetensors``)."""
+        c = self.config
+        epochs = c.train.epochs if epochs is None else epochs
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        checkpoint_path = self.run_dir / "checkpoint.safetensors"
+        if resume and checkpoint_path.exists():
+            meta = load_checkpoint(checkpoint_path, self._checkpointed_modules(), self.opt_g,
+                                   self.opt_d, self.sched_g, self.sched_d)
+            self.epoch, self.global_step, self.best_proxy = meta["epoch"], meta["global_step"], meta["best_proxy"]
+            LOGGER.info("resumed from %s at epoch %d", checkpoint_path, self.epoch)
+        if self.dist.is_main:
+            save_config(c, self.run_dir / "config.yaml")
+        batch = c.train.batch_size
+        started = time.monotonic()
+        while self.epoch < epochs:
+            epoch_started = time.monotonic()
+            order = torch.randperm(len(self.train_x), generator=torch.Generator().manual_seed(c.seed + self.epoch))
+            order = order[self.dist.rank::self.dist.world_size]
+            steps = len(order) // batch
+            progress = tqdm(range(steps), desc=f"{c.name} epoch {self.epoch + 1}/{epochs}",
+                            disable=not (self.dist.is_main and sys.stderr.isatty()), leave=False, mininterval=2.0)
+            sums: dict[str, float] = {}
+            for step in progress:
+                index = order[step * batch:(step + 1) * batch]
+                x, mask = self.train_x[index].to(self.device), self.train_mask[index].to(self.device)
+                target = None if self.train_target is None else self.train_target[index].to(self.device)
+                x, mask, target = self._augment(x, mask, target)
+                if c.train.mode == "supervised":
+                    logs = self._supervised_step(x, mask, target)
+                else:
+                    logs = self._gan_step(x, mask)
+                self.global_step += 1
+                if self.ema is not None:
+                    self.ema.update_parameters(self.generator)
+                for key, value in logs.items():
+                    sums[key] = sums.get(key, 0.0) + value
+                if self.global_step % c.train.log_every_steps == 0:
+                    self._log({"step": self.global_step, "epoch": self.epoch + 1, **logs})
+                    progress.set_postfix({k: f"{v:.3f}" for k, v in logs.items() if k.startswith("loss_")})
+            self.sched_g.step()
+            if c.train.mode == "gan":
+                self.sched_d.step()
+            self.epoch += 1
+            summary = {"epoch": self.epoch, "epoch_seconds": time.monotonic() - epoch_started,
+                       **{f"mean_{k}": v / max(steps, 1) for k, v in sums.items()}}
+            if self.dist.is_main:
+                summary.update(self.proxy_score())
+                summary.update(self.monitor_3d())
+                score = summary["proxy"] if c.train.select_checkpoint_by == "proxy" else -self.epoch
+                summary["selected"] = score < self.best_proxy
+                if score < self.best_proxy:
+                    self.best_proxy = score
+                    self._export(self.run_dir / "best.safetensors", selected_epoch=self.epoch)
+                self._export(self.run_dir / "last.safetensors", selected_epoch=self.epoch)
+                save_checkpoint(checkpoint_path, self._checkpointed_modules(), self.opt_g,
+                                self.opt_d, self.sched_g, self.sched_d, self.epoch,
+                                self.global_step, self.best_proxy)
+                self._log(summary)
+                LOGGER.info("epoch %d: %s", self.epoch, {k: round(v, 4) if isinstance(v, float) else v
+                                                         for k, v in summary.items()})
+            if self.dist.world_size > 1:
+                dist.barrier()
+        if self.dist.is_main:
+            self._log({"done": True, "wall_seconds_this_run": time.monotonic() - started})
+        return self.run_dir / "best.safetensors"
+
+    def _export(self, path: Path, selected_epoch: int) -> None:
+        save_lifter(path, self.evaluated_generator, {
+            "config_name": self.config.name, "selected_epoch": str(selected_epoch),
+            "train_config": json.dumps(self.config.to_dict()),
+        })
+
+
+def run_training(config: TrainConfig, run_dir: str | Path, device: str = "auto",
+                 epochs: int | None = None, resume: bool = False,
+                 config_path: str | None = None) -> Path:
+    """Train per ``config`` into ``run_dir``; returns the selected weights' path."""
+    path = resolve_config_path(config_path) if config_path else None
+    trainer = Trainer(config, run_dir, device, path)
+    try:
+        return trainer.train(epochs, resume)
+    finally:
+        if trainer._log_file:
+            trainer._log_file.close()
+        if trainer.dist.world_size > 1 and dist.is_initialized():
+            dist.destroy_process_group()

@@ -1,0 +1,24 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+TRAINING_DIR = Path(__file__).resolve().parents[1]
+CMU = TRAINING_DIR / "data" / "cmu_mocap_15j.npz"
+MPII = TRAINING_DIR / "data" / "mpii_2d_15j.npz"
+
+
+@pytest.fixture(scope="session")
+def cmu_test():
+    with np.load(CMU) as data:
+        return {k.removeprefix("test_"): data[k] for k in data.files if k.startswith("test_")}
+
+
+@pytest.fixture(scope="session")
+def small_npz(tmp_path_factory, cmu_test):
+    """A small generic npz: keypoints_2d (N,15,2) px + joints_3d (N,15,3) m + action."""
+    path = tmp_path_factory.mktemp("data") / "small.npz"
+    index = np.random.default_rng(0).choice(len(cmu_test["keypoints_2d"]), 600, replace=False)
+    np.savez_compressed(path, keypoints_2d=cmu_test["keypoints_2d"][index],
+                        joints_3d=cmu_test["joints_3d"][index], action=cmu_test["action"][index])
+    return path
