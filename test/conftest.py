@@ -35,13 +35,10 @@ import rclpy  # noqa: E402
 from rclpy.context import Context  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.node import Node  # noqa: E402
-from rclpy.qos import QoSProfile, ReliabilityPolicy, HistoryPolicy  # noqa: E402
 
 DEFAULT_TIMEOUT = 10.0
 
-RELIABLE_QOS = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST, depth=50, reliability=ReliabilityPolicy.RELIABLE
-)
+from ros_helpers import RELIABLE_QOS  # noqa: E402
 
 
 def pytest_report_header(config):

@@ -1,6 +1,7 @@
 """LiftingPipeline without a ROS graph: the exact code path of the node (and of bag replay)."""
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -54,16 +55,13 @@ def test_header_copied_ids_stable_scale_source_honest(lifter, messages):
 def test_malformed_persons_dropped_and_counted_valid_ones_kept(lifter, messages):
     pipeline = make(lifter)
     msg = messages[0]
-    bad = [msg.skeletons[0].__class__() for _ in range(4)]
-    for index, person in enumerate(bad):
-        person.keypoints = [type(k)(x=k.x, y=k.y, confidence=k.confidence) for k in msg.skeletons[0].keypoints]
-        person.score = 0.5
+    bad = [copy.deepcopy(msg.skeletons[0]) for _ in range(4)]
     bad[0].keypoints[3].x = math.nan  # NaN at a present joint
     bad[1].keypoints[5].confidence = math.inf
     bad[2].keypoints[6].y = 1e9
-    bad[3].keypoints = [type(k)(x=1.0, y=2.0, confidence=0.0) for k in bad[3].keypoints]  # no joints
-    msg = type(msg)(header=msg.header, image_width=1280, image_height=720,
-                    skeletons=[*bad, msg.skeletons[1]])
+    for keypoint in bad[3].keypoints:  # no joint present
+        keypoint.confidence = 0.0
+    msg.skeletons = [*bad, msg.skeletons[1]]
     out = pipeline.process(msg)
     assert [s.id for s in out.skeletons.skeletons] == ["p1"]
     dropped = pipeline.counters.dropped
@@ -125,8 +123,10 @@ def test_target_frame_through_lookup_and_tf_frames(lifter, messages):
     camera = make(lifter)
     world = LiftingPipeline(Settings().replace(target_frame="world", publish_tf=True), lifter, lookup)
     a, b = camera.process(messages[0]), world.process(messages[0])
-    assert b.skeletons.header.frame_id == "world" and calls == [("world", "cam", messages[0].header.stamp)]
-    pa, pb = a.skeletons.skeletons[0].keypoints[0].position, b.skeletons.skeletons[0].keypoints[0].position
+    assert b.skeletons.header.frame_id == "world"
+    assert calls == [("world", "cam", messages[0].header.stamp)]
+    pa = a.skeletons.skeletons[0].keypoints[0].position
+    pb = b.skeletons.skeletons[0].keypoints[0].position
     assert (pb.x - pa.x, pb.y - pa.y, pb.z - pa.z) == pytest.approx((1.0, 2.0, 3.0))
     frames = {(t.header.frame_id, t.child_frame_id) for t in b.transforms}
     assert ("world", "body_p1") in frames and ("body_p1", "r_shoulder_p1") in frames

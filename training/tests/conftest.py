@@ -1,11 +1,7 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-TRAINING_DIR = Path(__file__).resolve().parents[1]
-CMU = TRAINING_DIR / "data" / "cmu_mocap_15j.npz"
-MPII = TRAINING_DIR / "data" / "mpii_2d_15j.npz"
+from data_paths import CMU
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from pose_lifter_training.cli import main
 from pose_lifter_training.config import load_config
 from pose_lifter_training.train import sample_dropped_joints
 
-from conftest import CMU, TRAINING_DIR
+from data_paths import CMU, TRAINING_DIR
 
 SHORT = ["--set", "model.hidden_size=64", "--set", "discriminator.hidden_size=64",
          "--set", "train.batch_size=128", "--set", "train.log_every_steps=5",

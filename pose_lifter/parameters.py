@@ -1,0 +1,218 @@
+"""Every parameter of the pose_lifter node, declared once: name, default, range, description.
+
+:class:`Settings` is the single source: each field's metadata gives the ROS parameter's
+description, range or choices and whether it may change at runtime. The node declares its
+parameters from it (:func:`declare_parameters`), ``config/pose_lifter.yaml`` sets them, and tools
+without a node (offline replay) read the same YAML with :func:`load_params_file`.
+
+ROS names: a field ``group_name`` whose prefix is one of :data:`GROUPS` is the parameter
+``group.name`` (``tracking_max_distance`` -> ``tracking.max_distance``); other fields keep
+their name.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+
+#: Field-name prefixes that become dotted parameter groups.
+GROUPS = ("tracking", "smoothing", "markers", "qos")
+
+_FRAME_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_/]*$")
+_DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+
+
+def _param(default: Any, description: str, *, low: float | None = None, high: float | None = None,
+           choices: tuple[str, ...] | None = None, read_only: bool = False,
+           pattern: re.Pattern | None = None):
+    return field(default=default, metadata=dict(
+        description=description, low=low, high=high, choices=choices, read_only=read_only,
+        pattern=pattern))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Node/pipeline settings; see each field's description (``describe()``)."""
+
+    # --- model ---------------------------------------------------------------------------
+    model_path: str = _param(
+        "", "Lifter weights (.safetensors); empty = the shipped default model.", read_only=True)
+    device: str = _param(
+        "auto", "Inference device: auto (GPU when torch sees one), cpu, cuda or cuda:N.",
+        read_only=True, pattern=_DEVICE)
+    allow_cpu_fallback: bool = _param(
+        True, "When device is cuda but no GPU is visible: true = warn and use the CPU, "
+        "false = refuse to start.", read_only=True)
+    cpu_threads: int = _param(
+        1, "torch intra-op threads for CPU inference (process-wide); 0 = torch's default (all "
+        "cores). One thread is fastest for the small per-message batches and leaves the other "
+        "cores to detectors.", low=0, high=256, read_only=True)
+    # --- input filtering -----------------------------------------------------------------
+    min_joint_confidence: float = _param(
+        0.1, "Joints at or below this confidence are missing: not used as lifter input, "
+        "position predicted, published with confidence 0.", low=0.0, high=1.0)
+    min_joints: int = _param(
+        8, "Persons with fewer present joints are not lifted (dropped, counted).", low=2, high=15)
+    max_persons: int = _param(
+        20, "At most this many persons (highest score first) are lifted per message; the "
+        "rest are dropped and counted.", low=1, high=200)
+    # --- metric placement ----------------------------------------------------------------
+    subject_height_m: float = _param(
+        1.7, "Assumed stature of every person (m); sets the metric scale.", low=0.5, high=2.5)
+    default_distance_m: float = _param(
+        3.0, "Root depth (m) of the scaled, SCALE_NORMALIZED poses published while no valid "
+        "CameraInfo has been received.", low=0.3, high=100.0)
+    # --- frames / TF -----------------------------------------------------------------------
+    target_frame: str = _param(
+        "", "Frame to publish in, through tf2 (needs tf2_ros); empty = the input's camera "
+        "optical frame.", pattern=_FRAME_ID)
+    tf_timeout_s: float = _param(
+        0.05, "How long to wait for the target_frame transform (s).", low=0.0, high=2.0)
+    publish_tf: bool = _param(
+        False, "Broadcast per-person TF frames body_<id> and <joint>_<id> (needs tf2_msgs).")
+    # --- tracking / smoothing --------------------------------------------------------------
+    tracking_max_distance: float = _param(
+        1.0, "Largest mean joint distance, in units of the person's 2D scale, for matching a "
+        "person to an existing id.", low=0.01, high=10.0)
+    tracking_max_missed: int = _param(
+        10, "Messages an id survives without being matched.", low=0, high=10000)
+    smoothing_enabled: bool = _param(False, "One-Euro smoothing of the 3D joints per id.")
+    smoothing_min_cutoff_hz: float = _param(
+        1.0, "One-Euro cutoff at zero speed (Hz); lower = smoother.", low=0.001, high=100.0)
+    smoothing_beta: float = _param(
+        0.5, "One-Euro speed coefficient (s/m); higher = less lag.", low=0.0, high=1000.0)
+    smoothing_d_cutoff_hz: float = _param(
+        1.0, "One-Euro cutoff of the speed estimate (Hz).", low=0.001, high=100.0)
+    # --- markers ---------------------------------------------------------------------------
+    markers_joint_diameter_m: float = _param(
+        0.06, "Diameter of the joint spheres (m).", low=0.001, high=1.0)
+    markers_bone_width_m: float = _param(
+        0.03, "Width of the bone lines (m).", low=0.001, high=1.0)
+    markers_text_height_m: float = _param(
+        0.15, "Height of the id labels (m).", low=0.01, high=2.0)
+    markers_lifetime_s: float = _param(
+        0.5, "Marker lifetime (s) so markers vanish when input stops; 0 = forever (every "
+        "message starts with DELETEALL anyway).", low=0.0, high=3600.0)
+    # --- QoS / diagnostics -----------------------------------------------------------------
+    qos_input_reliability: str = _param(
+        "best_effort", "Reliability of the keypoints_2d and camera_info subscriptions "
+        "(best_effort = sensor-data QoS).", choices=("best_effort", "reliable"), read_only=True)
+    qos_input_depth: int = _param(
+        5, "History depth of the input subscriptions.", low=1, high=1000, read_only=True)
+    qos_output_depth: int = _param(
+        10, "History depth of the (reliable) output publishers.", low=1, high=1000,
+        read_only=True)
+    diagnostics_period_s: float = _param(
+        1.0, "Period of the /diagnostics status (s).", low=0.1, high=60.0, read_only=True)
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with ``changes`` (field names) applied."""
+        return dataclasses.replace(self, **changes)
+
+
+def ros_name(field_name: str) -> str:
+    """The ROS parameter name of a :class:`Settings` field."""
+    group, _, rest = field_name.partition("_")
+    return f"{group}.{rest}" if group in GROUPS and rest else field_name
+
+
+FIELDS: dict[str, dataclasses.Field] = {ros_name(f.name): f for f in dataclasses.fields(Settings)}
+
+
+def validate_value(name: str, value: Any) -> str | None:
+    """Why ``value`` is invalid for parameter ``name`` (ROS name), or None when it is valid."""
+    if name not in FIELDS:
+        return f"unknown parameter {name!r}"
+    spec = FIELDS[name]
+    meta = spec.metadata
+    expected = type(spec.default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if type(value) is not expected:
+        return f"{name} must be a {expected.__name__}, got {type(value).__name__} {value!r}"
+    if meta["low"] is not None and not meta["low"] <= value <= meta["high"]:
+        return f"{name}={value!r} is outside [{meta['low']}, {meta['high']}]"
+    if meta["choices"] is not None and value not in meta["choices"]:
+        return f"{name}={value!r} is not one of {list(meta['choices'])}"
+    if meta["pattern"] is not None and value and not meta["pattern"].match(value):
+        return f"{name}={value!r} does not match {meta['pattern'].pattern}"
+    return None
+
+
+def settings_from_values(values: dict[str, Any], base: Settings | None = None) -> Settings:
+    """:class:`Settings` from ``{ros_name: value}`` (missing names keep ``base``/defaults).
+
+    Raises:
+        ValueError: listing every invalid or unknown entry.
+    """
+    problems = [reason for name, value in values.items() if (reason := validate_value(name, value))]
+    if problems:
+        raise ValueError("invalid pose_lifter parameters: " + "; ".join(problems))
+    changes = {FIELDS[name].name: (float(value) if type(FIELDS[name].default) is float else value)
+               for name, value in values.items()}
+    return (base or Settings()).replace(**changes)
+
+
+def load_params_file(path: str | Path, node_name: str = "pose_lifter") -> Settings:
+    """Settings from a ROS 2 ``--params-file`` YAML (sections ``/**`` and ``node_name``).
+
+    Nested keys (``tracking: {max_distance: 0.5}``) and dotted keys are both accepted.
+    Parameters not in :class:`Settings` (e.g. ``use_sim_time``) are ignored.
+    """
+    document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    values: dict[str, Any] = {}
+
+    def flatten(prefix: str, tree: dict) -> None:
+        for key, value in tree.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, dict):
+                flatten(f"{name}.", value)
+            elif name in FIELDS:
+                values[name] = value
+
+    for section in ("/**", node_name, f"/{node_name}"):
+        params = (document.get(section) or {}).get("ros__parameters") or {}
+        flatten("", params)
+    return settings_from_values(values)
+
+
+def descriptor(name: str) -> ParameterDescriptor:
+    """The ParameterDescriptor (description, range, read-only flag) of parameter ``name``."""
+    spec = FIELDS[name]
+    meta = spec.metadata
+    extra = []
+    if meta["choices"]:
+        extra.append(f"one of {list(meta['choices'])}")
+    if meta["pattern"] is not None:
+        extra.append(f"matches {meta['pattern'].pattern}")
+    if meta["read_only"]:
+        extra.append("read-only at runtime")
+    result = ParameterDescriptor(name=name, description=meta["description"],
+                                 additional_constraints="; ".join(extra),
+                                 read_only=meta["read_only"])
+    if meta["low"] is not None and isinstance(spec.default, float):
+        result.floating_point_range = [FloatingPointRange(
+            from_value=float(meta["low"]), to_value=float(meta["high"]), step=0.0)]
+    elif meta["low"] is not None:
+        result.integer_range = [IntegerRange(
+            from_value=int(meta["low"]), to_value=int(meta["high"]), step=1)]
+    return result
+
+
+def declare_parameters(node) -> Settings:
+    """Declare every parameter on ``node`` (an rclpy Node) and return the resulting Settings.
+
+    Values come from the defaults overridden by ``--ros-args -p/--params-file``; rclpy rejects
+    out-of-range values and wrong types at declaration.
+
+    Raises:
+        ValueError: a value rclpy cannot check (choices, patterns) is invalid.
+    """
+    for name, spec in FIELDS.items():
+        node.declare_parameter(name, spec.default, descriptor(name))
+    return settings_from_values({name: node.get_parameter(name).value for name in FIELDS})

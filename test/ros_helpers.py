@@ -1,0 +1,101 @@
+"""Helpers and fixtures for tests of the pose_lifter node and bridge on a real DDS graph.
+
+Builds on test/conftest.py (``ros`` harness, per-session ROS_DOMAIN_ID). Import the fixtures
+into a test module to use them (``from ros_helpers import lifter_node  # noqa: F401``).
+
+- :func:`ros_process`: start ``python -m <module> --ros-args ...`` like ``ros2 run``/launch
+  would, in this session's domain; stopped (SIGINT, then kill) on exit; its log is attached to
+  assertion messages through :meth:`RosProcess.log`.
+- ``lifter_node`` fixture: a factory of in-process :class:`PoseLifterNode` spun by the harness
+  executor (same context as the test's own nodes), destroyed at teardown.
+- :func:`call_service`: a blocking service call spun on the harness executor.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+REPO = Path(__file__).resolve().parents[1]
+#: QoS the tests use on their own publishers and subscriptions.
+RELIABLE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=50,
+                          reliability=ReliabilityPolicy.RELIABLE)
+CONFIG = REPO / "config" / "pose_lifter.yaml"
+
+
+class RosProcess:
+    """A running ROS 2 executable (subprocess) with its combined output in a temp file."""
+
+    def __init__(self, module: str, ros_args: list[str]):
+        self._log = tempfile.NamedTemporaryFile("w+", prefix=f"{module}-", suffix=".log")
+        self.command = [sys.executable, "-m", module, "--ros-args", *ros_args]
+        self.process = subprocess.Popen(self.command, cwd=REPO, env=dict(os.environ),
+                                        stdout=self._log, stderr=subprocess.STDOUT)
+
+    def log(self) -> str:
+        """Command line and everything it printed so far."""
+        self._log.flush()
+        return " ".join(self.command) + "\n" + Path(self._log.name).read_text(errors="replace")
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self._log.close()
+
+
+@contextlib.contextmanager
+def ros_process(module: str, ros_args: list[str]):
+    """Context manager: ``python -m module --ros-args *ros_args`` running inside the block."""
+    proc = RosProcess(module, ros_args)
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def call_service(ros, node, srv_type, name: str, request, timeout: float = 10.0):
+    """Call service ``name`` from ``node`` (on the harness executor) and return the response."""
+    client = node.create_client(srv_type, name)
+    try:
+        assert ros.spin_until(client.service_is_ready, timeout), f"service {name} not available"
+        future = client.call_async(request)
+        assert ros.spin_until(future.done, timeout), f"service {name} did not answer"
+        return future.result()
+    finally:
+        node.destroy_client(client)
+
+
+@pytest.fixture
+def lifter_node(ros):
+    """Factory ``lifter_node(namespace, *ros_args)`` -> an in-process PoseLifterNode started
+    with ``--ros-args --params-file config/pose_lifter.yaml *ros_args`` in ``namespace``."""
+    from pose_lifter.node import PoseLifterNode
+    created = []
+
+    def make(namespace: str, *ros_args: str):
+        node = PoseLifterNode(context=ros.context, namespace=namespace,
+                              cli_args=["--ros-args", "--params-file", str(CONFIG), *ros_args])
+        ros.executor.add_node(node)
+        created.append(node)
+        return node
+
+    yield make
+    for node in created:
+        ros.executor.remove_node(node)
+        node.destroy_node()

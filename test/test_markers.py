@@ -1,0 +1,66 @@
+"""RViz markers from numpy skeletons (message construction only, no ROS graph)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from std_msgs.msg import Header
+from visualization_msgs.msg import Marker
+
+from pose_lifter.joints import BONES
+from pose_lifter.markers import PALETTE, WEAK_ALPHA, colour_for_id, skeleton_markers
+
+HEADER = Header(stamp=Time(sec=12, nanosec=345), frame_id="cam_optical")
+
+
+def _markers(ids, confidence=None, lifetime_s=0.5):
+    rng = np.random.default_rng(1)
+    joints = rng.normal(0, 0.5, (len(ids), 15, 3)) + [0, 0, 3]
+    confidence = np.ones((len(ids), 15)) if confidence is None else confidence
+    return joints, skeleton_markers(HEADER, ids, joints, confidence, 0.06, 0.03, 0.15, lifetime_s)
+
+
+def test_deleteall_then_three_markers_per_person():
+    joints, array = _markers(["p1", "p2"])
+    markers = array.markers
+    assert markers[0].action == Marker.DELETEALL
+    per_person = [("joints", Marker.SPHERE_LIST), ("bones", Marker.LINE_LIST),
+                  ("ids", Marker.TEXT_VIEW_FACING)]
+    assert [(m.ns, m.type, m.id) for m in markers[1:]] == [
+        (ns, kind, person) for person in (0, 1) for ns, kind in per_person]
+    spheres, lines, text = markers[1:4]
+    assert len(spheres.points) == 15 and len(lines.points) == 2 * len(BONES)
+    assert text.text == "p1"
+    assert [p.x for p in spheres.points] == joints[0, :, 0].tolist()
+    for marker in markers:
+        assert marker.header.frame_id == "cam_optical" and marker.header.stamp == HEADER.stamp
+    assert (lines.lifetime.sec, lines.lifetime.nanosec) == (0, 500_000_000)
+
+
+def test_no_persons_gives_only_deleteall():
+    _, array = _markers([])
+    assert [m.action for m in array.markers] == [Marker.DELETEALL]
+
+
+def test_colours_in_unit_range_stable_and_weak_joints_faded():
+    confidence = np.ones((1, 15))
+    confidence[0, 4] = 0.0
+    _, array = _markers(["p7"], confidence)
+    spheres, lines, text = array.markers[1:]
+    for marker in (spheres, lines, text):
+        for c in [marker.color, *marker.colors]:
+            assert all(0.0 <= v <= 1.0 for v in (c.r, c.g, c.b, c.a))
+    assert spheres.colors[4].a == WEAK_ALPHA and spheres.colors[3].a == 1.0
+    assert (spheres.color.r, spheres.color.g, spheres.color.b) == colour_for_id("p7")
+    assert colour_for_id("p7") == colour_for_id("p7") and colour_for_id("p7") in PALETTE
+    assert len({colour_for_id(f"p{i}") for i in range(1, 30)}) > 4
+
+
+def test_markers_are_finite():
+    _, array = _markers(["a", "b", "c"])
+    for marker in array.markers:
+        values = [v for p in marker.points for v in (p.x, p.y, p.z)]
+        values += [marker.pose.position.x, marker.pose.position.y, marker.pose.position.z,
+                   marker.scale.x, marker.scale.y, marker.scale.z]
+        assert all(math.isfinite(v) for v in values)

@@ -1,0 +1,5 @@
+"""Paths of the bundled data the training tests use."""
+from pathlib import Path
+
+TRAINING_DIR = Path(__file__).resolve().parents[1]
+CMU = TRAINING_DIR / "data" / "cmu_mocap_15j.npz"
