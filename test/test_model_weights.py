@@ -102,3 +102,16 @@ def test_lifter_rejects_bad_input_and_skips_sparse_poses():
     result = lifter.lift(poses)
     assert list(result.valid) == [True, False]
     assert np.all(result.joints_3d[1] == 0)
+
+
+def test_onnxruntime_backend_matches_torch_and_is_the_cpu_default():
+    poses = np.random.default_rng(1).uniform(0, 500, (6, 15, 3))
+    poses[..., 2] = 0.9
+    poses[2, 4, 2] = 0.0  # a missing joint takes the predicted-2D branch of the graph
+    fast = PoseLifter(device="cpu")
+    assert fast.backend == "onnxruntime"
+    eager = PoseLifter(device="cpu", backend="torch")
+    assert eager.backend == "torch"
+    assert np.abs(fast.lift(poses).joints_3d - eager.lift(poses).joints_3d).max() < 1e-4
+    with pytest.raises(ValueError, match="backend"):
+        PoseLifter(device="cpu", backend="tensorrt")

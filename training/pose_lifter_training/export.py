@@ -1,22 +1,16 @@
-"""Export a lifter to ONNX: inputs ``keypoints_2d`` (N,15,2) normalised, ``mask`` (N,15) float;
-output ``joints_3d`` (N,15,3)."""
+"""Export a lifter to an ONNX file (the graph of :mod:`pose_lifter.onnx_backend`)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
-from pose_lifter.joints import NUM_JOINTS
+from pose_lifter.onnx_backend import export_onnx_bytes
 from pose_lifter.weights import load_lifter
 
 
 def export_onnx(weights: str | Path, output: str | Path, opset: int = 17) -> Path:
+    """Write the ONNX graph of the lifter in ``weights`` to ``output``."""
     model, _ = load_lifter(weights, "cpu")
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    example = (torch.zeros(2, NUM_JOINTS, 2), torch.ones(2, NUM_JOINTS))
-    torch.onnx.export(model, example, str(output), input_names=["keypoints_2d", "mask"],
-                      output_names=["joints_3d"], opset_version=opset, dynamo=False,
-                      dynamic_axes={"keypoints_2d": {0: "batch"}, "mask": {0: "batch"},
-                                    "joints_3d": {0: "batch"}})
+    output.write_bytes(export_onnx_bytes(model, opset))
     return output
