@@ -11,40 +11,21 @@ MarkerArray the node publishes for it (the node copies the input stamp). Bounded
 from __future__ import annotations
 
 import argparse
-import os
-import random
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(100, 200)))
+import _dds  # noqa: F401 - sets ROS_DOMAIN_ID / discovery range before rclpy
+import numpy as np
+import rclpy
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
 
-import numpy as np  # noqa: E402
-import rclpy  # noqa: E402
-from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
-from std_msgs.msg import Header  # noqa: E402
-from visualization_msgs.msg import MarkerArray  # noqa: E402
+from _dds import person_frames, start_node, stop, wait_for_graph
+from pose_lifter.conversions import skeleton2d_array
+from pose_lifter_msgs.msg import Skeleton2DArray
 
-from pose_lifter.conversions import skeleton2d_array  # noqa: E402
-from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY  # noqa: E402
-from pose_lifter.openpose_json import read_openpose_directory  # noqa: E402
-from pose_lifter_msgs.msg import Skeleton2DArray  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
 NAMESPACE = "/latency_bench"
-
-
-def person_frames(persons: int) -> list[np.ndarray]:
-    """Per sample frame, ``(persons, 15, 3)``: the sample's 2 people plus shifted copies."""
-    frames = []
-    for frame in read_openpose_directory(SAMPLE_DIRECTORY):
-        people = [frame.keypoints_2d[i % len(frame.keypoints_2d)].copy() for i in range(persons)]
-        for index, person in enumerate(people):
-            person[:, 0] += 220.0 * (index // 2) * (person[:, 2] > 0)
-        frames.append(np.stack(people).astype(np.float64))
-    return frames
 
 
 def main() -> int:
@@ -55,10 +36,7 @@ def main() -> int:
     parser.add_argument("--max-messages", type=int, default=1000)
     args = parser.parse_args()
 
-    node_proc = subprocess.Popen(
-        [sys.executable, "-m", "pose_lifter.node", "--ros-args", "--params-file",
-         str(REPO / "config" / "pose_lifter.yaml"), "-r", f"__ns:={NAMESPACE}"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    node_proc = start_node(NAMESPACE)
     rclpy.init()
     node = rclpy.create_node("latency_bench")
     latencies_ms: list[float] = []
@@ -71,12 +49,11 @@ def main() -> int:
     publisher = node.create_publisher(Skeleton2DArray, f"{NAMESPACE}/keypoints_2d", qos)
     subscription = node.create_subscription(MarkerArray, f"{NAMESPACE}/markers", on_markers, qos)
     try:
-        deadline = time.monotonic() + 60.0
-        while (publisher.get_subscription_count() == 0 or subscription.get_publisher_count() == 0):
-            if time.monotonic() > deadline or node_proc.poll() is not None:
-                print("node did not come up", file=sys.stderr)
-                return 1
-            rclpy.spin_once(node, timeout_sec=0.05)
+        try:
+            wait_for_graph(rclpy, node, publisher, subscription, node_proc)
+        except RuntimeError as error:
+            print(error, file=sys.stderr)
+            return 1
         frames = person_frames(args.persons)
         confidence_ones = np.ones(args.persons)
         period = 1.0 / args.rate
@@ -108,8 +85,7 @@ def main() -> int:
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
-        node_proc.terminate()
-        node_proc.wait(10)
+        stop(node_proc)
 
 
 if __name__ == "__main__":

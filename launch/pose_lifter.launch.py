@@ -2,20 +2,45 @@
 
     ros2 launch pose_lifter pose_lifter.launch.py [params_file:=...] [namespace:=...]
         [use_sim_time:=true|false] [keypoints_topic:=...] [camera_info_topic:=...]
-        [rviz:=true|false] [rviz_fixed_frame:=...]
+        [input_mode:=keypoints|image] [image_topic:=...] [rviz:=true|false] [rviz_fixed_frame:=...]
+
+From images (built-in detector): ``input_mode:=image image_topic:=/camera/color/image_raw
+camera_info_topic:=/camera/color/camera_info``; keypoints_topic is then where the detected 2D
+skeletons are published. Compressed input: set ``image.transport: compressed`` in the params
+file (the node subscribes ``<image_topic>/compressed``).
 
 Equivalent without launch (what the tests run):
     pose_lifter_node --ros-args --params-file config/pose_lifter.yaml \
-        -r keypoints_2d:=<keypoints_topic> -r camera_info:=<camera_info_topic>
+        -r keypoints_2d:=<keypoints_topic> -r camera_info:=<camera_info_topic> \
+        -r image:=<image_topic> [-p input_mode:=image]
 """
 import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+
+
+def pose_lifter_node(context):
+    """The node; ``input_mode`` overrides the params file only when given."""
+    overrides = {"use_sim_time": LaunchConfiguration("use_sim_time")}
+    input_mode = LaunchConfiguration("input_mode").perform(context)
+    if input_mode:
+        overrides["input_mode"] = input_mode
+    return [Node(
+        package="pose_lifter",
+        executable="pose_lifter_node",
+        name="pose_lifter",
+        namespace=LaunchConfiguration("namespace"),
+        parameters=[LaunchConfiguration("params_file"), overrides],
+        remappings=[("keypoints_2d", LaunchConfiguration("keypoints_topic")),
+                    ("camera_info", LaunchConfiguration("camera_info_topic")),
+                    ("image", LaunchConfiguration("image_topic"))],
+        output="screen",
+    )]
 
 
 def generate_launch_description():
@@ -25,24 +50,20 @@ def generate_launch_description():
                               description="ROS 2 parameters file of the pose_lifter node"),
         DeclareLaunchArgument("namespace", default_value="", description="Namespace of the node"),
         DeclareLaunchArgument("use_sim_time", default_value="false", description="Use /clock time"),
+        DeclareLaunchArgument("input_mode", default_value="",
+                              description="keypoints | image; empty = the params file's input_mode"),
         DeclareLaunchArgument("keypoints_topic", default_value="keypoints_2d",
-                              description="Input pose_lifter_msgs/Skeleton2DArray topic"),
+                              description="pose_lifter_msgs/Skeleton2DArray topic: input "
+                                          "(input_mode keypoints) or output (input_mode image)"),
+        DeclareLaunchArgument("image_topic", default_value="image",
+                              description="Input sensor_msgs/Image topic (input_mode image; "
+                                          "compressed transport: <image_topic>/compressed)"),
         DeclareLaunchArgument("camera_info_topic", default_value="camera_info",
                               description="Input sensor_msgs/CameraInfo topic (optional)"),
         DeclareLaunchArgument("rviz", default_value="false", description="Also start RViz"),
         DeclareLaunchArgument("rviz_fixed_frame", default_value="camera_optical_frame",
                               description="RViz fixed frame (the input's frame_id or target_frame)"),
-        Node(
-            package="pose_lifter",
-            executable="pose_lifter_node",
-            name="pose_lifter",
-            namespace=LaunchConfiguration("namespace"),
-            parameters=[LaunchConfiguration("params_file"),
-                        {"use_sim_time": LaunchConfiguration("use_sim_time")}],
-            remappings=[("keypoints_2d", LaunchConfiguration("keypoints_topic")),
-                        ("camera_info", LaunchConfiguration("camera_info_topic"))],
-            output="screen",
-        ),
+        OpaqueFunction(function=pose_lifter_node),
         Node(
             package="rviz2",
             executable="rviz2",

@@ -11,10 +11,11 @@ from typing import NamedTuple
 import numpy as np
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Point, Transform, TransformStamped, Vector3
-from sensor_msgs.msg import CameraInfo
+from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
 from pose_lifter.camera import validate_intrinsics
+from pose_lifter.detection.images import rgb_to_image_fields
 from pose_lifter.joints import JOINT_NAMES, NUM_JOINTS, ROOT
 from pose_lifter_msgs.msg import (Keypoint2D, Keypoint3D, Skeleton2D, Skeleton2DArray, Skeleton3D,
                                   Skeleton3DArray)
@@ -73,6 +74,18 @@ def skeleton2d_array(header: Header, keypoints: np.ndarray, confidence: np.ndarr
     return Skeleton2DArray(header=header, image_width=int(image_size[0]),
                            image_height=int(image_size[1]), source_format=source_format,
                            skeletons=skeletons)
+
+
+def image_msg_from_rgb(header: Header, rgb: np.ndarray, encoding: str = "rgb8") -> Image:
+    """A sensor_msgs/Image of an RGB ``(H, W, 3)`` uint8 array in ``encoding`` (rgb8, bgr8,
+    mono8, rgba8 or bgra8; no row padding) with a copy of ``header``.
+
+    Raises:
+        ImageDecodeError: ``rgb`` is not ``(H, W, 3)`` uint8, or an unsupported encoding.
+    """
+    height, width, encoding, step, data = rgb_to_image_fields(rgb, encoding)
+    return Image(header=copy_header(header), height=height, width=width, encoding=encoding,
+                 is_bigendian=0, step=step, data=data)
 
 
 def camera_matrix_from_info(msg: CameraInfo) -> np.ndarray:

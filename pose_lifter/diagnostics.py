@@ -12,6 +12,15 @@ Reasons (:data:`DROP_REASONS`), counted per person unless marked per message:
 - ``tf_unavailable`` (message): no transform to ``target_frame`` in time.
 - ``bad_camera_info`` (CameraInfo message): non-finite K or non-positive focal length.
 - ``internal_error`` (message): an unexpected exception while processing (logged).
+
+Image input (``input_mode: image``), per image message:
+- ``frame_dropped_busy``: a newer image arrived while the detector was busy and replaced this
+  one before it was processed (only the newest pending image is kept).
+- ``bad_image_encoding``: an encoding/format the detector cannot take (16UC1, mono16, bayer,
+  compressedDepth, ...).
+- ``corrupt_image``: an image that cannot be decoded (wrong size or step, truncated data,
+  corrupt JPEG/PNG).
+- ``detector_error``: the detector could not be loaded or failed on an image (logged).
 """
 from __future__ import annotations
 
@@ -24,6 +33,7 @@ DROP_REASONS: tuple[str, ...] = (
     "malformed_message", "nonfinite_confidence", "nonfinite_keypoint", "huge_keypoint",
     "too_many_persons", "too_few_joints", "nonfinite_output", "degenerate_pose",
     "tf_unavailable", "bad_camera_info", "internal_error",
+    "frame_dropped_busy", "bad_image_encoding", "corrupt_image", "detector_error",
 )
 
 
@@ -32,6 +42,7 @@ class DropCounters:
 
     def __init__(self):
         self.messages_in = 0
+        self.images_in = 0
         self.persons_in = 0
         self.persons_out = 0
         self.dropped: Counter[str] = Counter({reason: 0 for reason in DROP_REASONS})
@@ -54,13 +65,15 @@ def diagnostic_array(header: Header, name: str, counters: DropCounters,
                      details: dict[str, str]) -> DiagnosticArray:
     """One DiagnosticStatus: WARN when anything was dropped since the previous report, else OK.
 
-    Values: ``messages_in``, ``persons_in``, ``persons_out``, ``dropped.<reason>`` (totals since
-    start) and ``details`` (e.g. device, model, camera_info).
+    Values: ``messages_in`` (2D skeleton messages lifted: keypoints_2d messages or processed
+    images), ``images_in`` (image messages received), ``persons_in``, ``persons_out``,
+    ``dropped.<reason>`` (totals since start) and ``details`` (e.g. device, model, camera_info).
     """
     new = counters.new_drops()
     level = DiagnosticStatus.WARN if new else DiagnosticStatus.OK
     message = f"{new} input(s) dropped since last report" if new else "ok"
     values = [KeyValue(key="messages_in", value=str(counters.messages_in)),
+              KeyValue(key="images_in", value=str(counters.images_in)),
               KeyValue(key="persons_in", value=str(counters.persons_in)),
               KeyValue(key="persons_out", value=str(counters.persons_out))]
     values += [KeyValue(key=f"dropped.{reason}", value=str(count))

@@ -35,6 +35,30 @@ class OpenPoseFrame:
     person_ids: np.ndarray
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_INT64 = np.iinfo(np.int64)
+
+
+def _is_float32(value: object) -> bool:
+    """A JSON number (not bool) that is finite as float32 (huge ints and 1e39 are not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value) and abs(float(value)) <= _FLOAT32_MAX
+    except OverflowError:  # int too large to convert to float
+        return False
+
+
+def _person_id(value: object) -> int:
+    """OpenPose's ``person_id`` as an int64; -1 (untracked) for anything else."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return -1
+    if isinstance(value, float) and not math.isfinite(value):
+        return -1
+    value = int(value)
+    return value if _INT64.min <= value <= _INT64.max else -1
+
+
 def parse_openpose_people(document: object, source: str = "<json>") -> tuple[np.ndarray, np.ndarray]:
     """Parse an already-decoded OpenPose document into ``(keypoints (P,15,3), person_ids (P,))``.
 
@@ -53,15 +77,14 @@ def parse_openpose_people(document: object, source: str = "<json>") -> tuple[np.
             raise OpenPoseJsonError(
                 f"{source}: people[{index}].pose_keypoints_2d has {len(flat)} values; "
                 f"expected {3 * BODY25_JOINTS} (BODY_25 x (x, y, c))")
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                   for v in flat):
+        if not all(_is_float32(v) for v in flat):
             raise OpenPoseJsonError(
                 f"{source}: people[{index}].pose_keypoints_2d has non-numeric or non-finite values")
         keypoints.append(np.asarray(flat, dtype=np.float32).reshape(BODY25_JOINTS, 3)[:NUM_JOINTS])
         person_id = person.get("person_id", -1)
         if isinstance(person_id, list):  # OpenPose writes [-1]
             person_id = person_id[0] if person_id else -1
-        ids.append(int(person_id) if isinstance(person_id, (int, float)) else -1)
+        ids.append(_person_id(person_id))
     array = np.stack(keypoints) if keypoints else np.zeros((0, NUM_JOINTS, 3), np.float32)
     return array, np.asarray(ids, dtype=np.int64)
 
@@ -73,7 +96,9 @@ def read_openpose_json(path: str | Path) -> OpenPoseFrame:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise OpenPoseJsonError(f"{path}: no such file") from error
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except OSError as error:  # a directory, no permission, I/O error
+        raise OpenPoseJsonError(f"{path}: cannot read ({error})") from error
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise OpenPoseJsonError(f"{path}: not valid JSON ({error})") from error
     keypoints, ids = parse_openpose_people(document, str(path))
     return OpenPoseFrame(path, keypoints, ids)

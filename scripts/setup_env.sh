@@ -193,4 +193,19 @@ else
   log "local packages unchanged, skipping pip install -e"
 fi
 
+# ------------------------------------------- 5. headless Chromium (report rendering test)
+# test/test_report_render.py screenshots the replay report with Debian's chromium package.
+# Idempotent; best effort: without apt (or root/sudo) the test skips and says why.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo -n "$@"
+    else return 1; fi
+  }
+  apt_chromium() { as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1; }
+  log "apt-get install -y chromium (headless report rendering test)"
+  apt_chromium || { as_root apt-get update -q >/dev/null 2>&1 && apt_chromium; } \
+    || log "WARNING: could not install chromium (needs root or sudo and apt); the report rendering test will skip"
+fi
+
 log "done in $((SECONDS - t0)) s; now: source scripts/env.sh"

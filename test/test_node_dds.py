@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import copy
 import math
+import time
 
 import numpy as np
 import pytest
@@ -73,9 +74,22 @@ class Io:
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self.diagnostics.append, 10)
 
     def connect(self, timeout=20.0):
+        """Wait until the node receives what we publish: discovery on our side is not enough
+        (the node's subscription may not have matched our publisher yet), so publish an empty
+        probe message until the node answers it, then forget the probe's outputs."""
         self.ros.wait_for_subscribers(self.keypoints, 1, timeout)
         self.ros.wait_for_publishers(self.skeleton_sub, 1, timeout)
         self.ros.wait_for_publishers(self.marker_sub, 1, timeout)
+        probe = Skeleton2DArray(header=Header(stamp=Time(sec=1), frame_id="probe"))
+        answered = lambda: any(a.header.frame_id == "probe" for a in self.skeletons)  # noqa: E731
+        deadline = time.monotonic() + timeout
+        while not answered():
+            assert time.monotonic() < deadline, "the node never answered the probe message"
+            self.keypoints.publish(probe)
+            self.ros.spin_until(answered, 0.2)
+        self.ros.spin_until(lambda: False, 0.5)  # let answers to earlier probes arrive too
+        self.skeletons.clear()
+        self.markers.clear()
 
     def send(self, messages, spacing_s=0.02):
         for msg in messages:
@@ -258,7 +272,7 @@ def test_launch_file_starts_the_node_as_the_tests_do():
     node = _call(tree, "Node", package="pose_lifter", executable="pose_lifter_node", name="pose_lifter")
     assert "params_file" in ast.unparse(node["parameters"])
     remapped = {pair.elts[0].value for pair in node["remappings"].elts}
-    assert remapped == {"keypoints_2d", "camera_info"}  # the node's input topic names
+    assert remapped == {"keypoints_2d", "camera_info", "image"}  # the node's topic names
     declared = {n.args[0].value for n in ast.walk(tree) if isinstance(n, ast.Call)
                 and getattr(n.func, "id", None) == "DeclareLaunchArgument"}
     assert {"params_file", "namespace", "use_sim_time", "rviz", "keypoints_topic",

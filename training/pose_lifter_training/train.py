@@ -302,10 +302,11 @@ class Trainer:
         Lift the held-out poses, view them from fixed azimuths and re-project: a right 3D pose
         looks like a real person from every side, so each re-projection should have a close
         neighbour among the real training 2D poses (``proxy``: mean nearest-neighbour distance,
-        normalised units). On the CMU test split this ranked seven lifters of this project
-        (seed, default variants) in their 3D-error order but for one close pair. The re-lift
-        consistency of those views and the bone asymmetry are logged beside it. No 3D label
-        is used.
+        normalised units). The re-lift consistency of those views and the bone asymmetry are
+        logged beside it. No 3D label is used. Measured: it ranks finished lifters of different
+        recipes in their CMU-test 3D-error order (7 models, one close pair swapped), but within
+        one run of the default recipe it bottoms out at epoch 4 while the 3D error keeps
+        falling to epoch ~30, so the default config keeps the last (EMA) epoch instead.
         """
         generator = self.evaluated_generator
         generator.eval()

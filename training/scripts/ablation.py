@@ -33,8 +33,8 @@ STEPS: list[tuple[str, list[str]]] = [
     ("+ missing-joint training (mask input, distillation)", [
         "model.use_confidence_mask=true", "model.predict_missing_2d=true", "losses.missing_distill=1.0",
         "losses.missing_2d=1.0", "augment.max_dropped_joints=3", "augment.drop_probability=0.75"]),
-    ("+ generator EMA, LR decay, proxy selection", [
-        "train.ema_decay=0.995", "optim.lr_decay_per_epoch=0.95", "train.select_checkpoint_by=proxy"]),
+    ("+ generator EMA, LR decay", [
+        "train.ema_decay=0.995", "optim.lr_decay_per_epoch=0.95"]),
     ("+ KCS discriminator features (= default)", ["discriminator.use_kcs=true"]),
 ]
 
