@@ -57,6 +57,10 @@ def main() -> int:
     _, metadata = load_lifter(models_dir / "default.safetensors")
     config = json.loads(metadata["train_config"])
     default = results["default"]
+    selected = summaries["default"]["selected_epoch"]
+    selection = (f"epoch {selected} selected by the 2D-only proxy" if config["train"]["select_checkpoint_by"] == "proxy"
+                 else f"the last epoch's generator moving average kept (epoch {selected})")
+    missing_penalty = 100 * (default["missing_2"]["n_mpjpe_mm"] / default["n_mpjpe_mm"] - 1)
     card = f"""# Model card: pose_lifter `default` lifter
 
 - **File**: `default.safetensors` (safetensors, float32), sha256 `{sha}`.
@@ -66,8 +70,8 @@ def main() -> int:
 - **Training**: unsupervised (adversarial on 2D, no 3D labels), config `training/configs/default.yaml`
   (full config embedded in the file's metadata), {summaries['default']['epochs']} epochs,
   {summaries['default']['train_seconds'] / 60:.1f} min on this machine's 2 CPU cores
-  (1 torch thread per run, other jobs sharing the machine), epoch {summaries['default']['selected_epoch']}
-  selected by the 2D-only proxy (never by 3D test error).
+  (1 torch thread per run, other jobs sharing the machine); {selection} (never selected by 3D
+  error).
 - **Data**: MPII Human Pose 2D annotations ({config['train_data'][0]['path']}) and CMU mocap
   train-split 2D projections (3D unused); see `training/data/README.md`.
 - **Licence / use**: code Apache-2.0. The weights were trained on MPII annotations, which are
@@ -81,7 +85,8 @@ def main() -> int:
 
 With 1 / 2 / 3 random joints removed the default model scores N-MPJPE
 {default['missing_1']['n_mpjpe_mm']:.1f} / {default['missing_2']['n_mpjpe_mm']:.1f} / {default['missing_3']['n_mpjpe_mm']:.1f} mm
-(all 15 joints scored, the removed ones predicted).
+(all 15 joints scored, the removed ones predicted): {missing_penalty:.1f}% above the
+all-joints error with 2 joints missing.
 
 Baselines: `zero_depth` = the 2D pose with depth 0; `seed` = the seed report's GAN
 (`training/configs/seed.yaml`, {summaries['seed']['epochs']} epochs, last epoch kept);
