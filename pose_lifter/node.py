@@ -96,8 +96,8 @@ class PoseLifterNode(Node):
         if settings.device.startswith("cuda") and lifter.device.type != "cuda":
             self.get_logger().warning(f"device {settings.device!r} requested but torch sees no "
                                       "CUDA GPU; lifting on the CPU (allow_cpu_fallback: true)")
-        self.get_logger().info(f"lifting on {lifter.device} (device: {settings.device}); "
-                               f"model {self._model}")
+        self.get_logger().info(f"lifting on {lifter.device} with {lifter.backend} "
+                               f"(device: {settings.device}); model {self._model}")
         lookup = None
         if tf2_ros is not None:
             self._tf_buffer = tf2_ros.Buffer()
