@@ -101,11 +101,12 @@ def main() -> None:
               f"{flops / 1e9:>8.2f} {ceiling / 1e9:>22.2f} {100 * flops / ceiling:>6.0f}% "
               f"{100 * flops / numpy_flops:>6.0f}% {diff:>9.1e}")
 
-    lifter = PoseLifter(args.model, device="cpu")
+    lifter = PoseLifter(args.model, device="cpu", num_threads=1)
     for persons in (1, 5):
         keypoints = rng.uniform(100, 500, size=(persons, NUM_JOINTS, 2))
         seconds = timed(lambda: lifter.lift(keypoints), args.seconds)
-        print(f"PoseLifter.lift end to end (normalise + eager model), {persons} person(s): {seconds * 1e3:.3f} ms")
+        print(f"PoseLifter.lift end to end (validate + normalise + {lifter.backend}), "
+              f"{persons} person(s): {seconds * 1e3:.3f} ms")
 
 
 if __name__ == "__main__":
