@@ -163,12 +163,24 @@ class BagReader:
         return result
 
     def messages(self, topics: Iterable[str] | None = None) -> Iterator[BagMessage]:
-        """Messages of ``topics`` (all when None) in receive-time order."""
+        """Messages of ``topics`` (all when None) in receive-time order.
+
+        Raises:
+            BagError: the storage turned out to be truncated or corrupt while reading (the
+                messages before the damage have been yielded already).
+        """
         wanted = None if topics is None else set(topics)
         conns = [c for c in self._reader.connections if wanted is None or c.topic in wanted]
         if not conns:
             return
-        for conn, timestamp, data in self._reader.messages(connections=conns):
+        records = self._reader.messages(connections=conns)
+        while True:
+            try:
+                conn, timestamp, data = next(records)
+            except StopIteration:
+                return
+            except Exception as error:  # noqa: BLE001 - sqlite (apsw) and mcap readers raise their own types
+                raise BagError(f"{self.path}: bag is truncated or corrupt: {error}") from error
             yield BagMessage(conn.topic, conn.msgtype, int(timestamp), bytes(data))
 
 

@@ -10,10 +10,18 @@ import numpy as np
 from pose_lifter.errors import CameraError, PoseInputError
 
 
+#: Plausible focal lengths in pixels (a 1 px focal length or a 10^6 px one is a broken
+#: calibration, not a camera); larger matrix entries are refused too.
+MIN_FOCAL_PX = 1.0
+MAX_FOCAL_PX = 1e6
+
+
 def validate_intrinsics(camera_matrix: np.ndarray) -> np.ndarray:
     """Return ``K`` as a float64 ``(3, 3)`` array or raise :class:`CameraError`.
 
     Accepts a ``(3, 3)`` matrix or the 9-element row-major ``sensor_msgs/CameraInfo.k``.
+    Refuses non-finite entries, focal lengths outside [:data:`MIN_FOCAL_PX`,
+    :data:`MAX_FOCAL_PX`] and entries larger than :data:`MAX_FOCAL_PX` in magnitude.
     """
     k = np.asarray(camera_matrix, dtype=np.float64)
     if k.shape == (9,):
@@ -22,8 +30,11 @@ def validate_intrinsics(camera_matrix: np.ndarray) -> np.ndarray:
         raise CameraError(f"camera matrix must be 3x3 (or 9 values), got shape {k.shape}")
     if not np.all(np.isfinite(k)):
         raise CameraError("camera matrix contains NaN or inf")
-    if k[0, 0] <= 0 or k[1, 1] <= 0:
-        raise CameraError(f"focal lengths must be positive, got fx={k[0, 0]}, fy={k[1, 1]}")
+    if not (MIN_FOCAL_PX <= k[0, 0] <= MAX_FOCAL_PX and MIN_FOCAL_PX <= k[1, 1] <= MAX_FOCAL_PX):
+        raise CameraError(f"focal lengths must be in [{MIN_FOCAL_PX:g}, {MAX_FOCAL_PX:g}] px, "
+                          f"got fx={k[0, 0]}, fy={k[1, 1]}")
+    if np.abs(k).max() > MAX_FOCAL_PX:
+        raise CameraError(f"camera matrix entries must be within +-{MAX_FOCAL_PX:g}, got {k.ravel().tolist()}")
     return k
 
 

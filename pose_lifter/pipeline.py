@@ -127,7 +127,7 @@ class LiftingPipeline:
         keypoints_px = np.asarray(keypoints_px, dtype=np.float64)
         confidence = np.asarray(confidence, dtype=np.float64)
         scores = np.asarray(scores, dtype=np.float64)
-        count = len(keypoints_px)
+        count = len(keypoints_px) if keypoints_px.ndim else -1
         if (keypoints_px.shape != (count, NUM_JOINTS, 2) or confidence.shape != (count, NUM_JOINTS)
                 or scores.shape != (count,)):
             self.counters.drop("malformed_message")

@@ -21,7 +21,9 @@ def test_camera_info_k_layout_accepted():
     assert np.allclose(project([0.0, 0.0, 1.0], K.ravel()), [320, 240])
 
 
-@pytest.mark.parametrize("bad", [np.zeros((2, 2)), np.diag([0.0, 1, 1]), np.full((3, 3), np.nan)])
+@pytest.mark.parametrize("bad", [np.zeros((2, 2)), np.diag([0.0, 1, 1]), np.full((3, 3), np.nan),
+                                 np.diag([1e-300, 1e-300, 1]), np.diag([2e6, 2e6, 1]),
+                                 [[800, 0, 1e9], [0, 800, 240], [0, 0, 1]]])
 def test_bad_intrinsics(bad):
     with pytest.raises(CameraError):
         project([0.0, 0, 1], bad)

@@ -84,6 +84,44 @@ def image_to_rgb(height: int, width: int, encoding: str, step: int, data,
     return cv2.cvtColor(np.ascontiguousarray(pixels), _TO_RGB[encoding])
 
 
+#: Largest decoded image accepted from a CompressedImage (pixels; 8K UHD is 33 MP).
+MAX_DECODED_PIXELS = 50_000_000
+#: Largest pixels-per-compressed-byte ratio accepted. Real JPEG/PNG frames stay far below it
+#: (a flat black 640x480 JPEG is ~120 px/byte); a header forged to declare a huge image in a
+#: tiny message (which libjpeg would decode with only a warning, allocating gigabytes) exceeds it.
+MAX_PIXELS_PER_BYTE = 2_000
+_JPEG_SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def declared_size(data: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` a JPEG (SOF segment) or PNG (IHDR) header declares; None if neither."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:2] != b"\xff\xd8":
+        return None
+    index = 2
+    while index + 9 <= len(data):
+        if data[index] != 0xFF:
+            return None
+        marker = data[index + 1]
+        if marker in _JPEG_SOF_MARKERS:
+            return (int.from_bytes(data[index + 7:index + 9], "big"),
+                    int.from_bytes(data[index + 5:index + 7], "big"))
+        index += 2 + int.from_bytes(data[index + 2:index + 4], "big")
+    return None
+
+
+def _check_declared_size(buffer: np.ndarray) -> None:
+    size = declared_size(buffer[:65536].tobytes())
+    if size is None:
+        return
+    pixels = size[0] * size[1]
+    if pixels > MAX_DECODED_PIXELS or pixels > MAX_PIXELS_PER_BYTE * buffer.size:
+        raise ImageDecodeError(
+            f"compressed image declares {size[0]}x{size[1]} pixels in {buffer.size} bytes; "
+            f"refused (limits: {MAX_DECODED_PIXELS} pixels, {MAX_PIXELS_PER_BYTE} pixels per byte)")
+
+
 def decode_compressed(format: str, data) -> np.ndarray:  # noqa: A002 (the message field name)
     """Decode ``sensor_msgs/CompressedImage`` fields (JPEG or PNG) to RGB ``(H, W, 3)`` uint8.
 
@@ -107,6 +145,7 @@ def decode_compressed(format: str, data) -> np.ndarray:  # noqa: A002 (the messa
     if buffer[:2].tobytes() == b"\xff\xd8" and _JPEG_END not in buffer[-16:].tobytes():
         raise ImageDecodeError(f"JPEG data ({buffer.size} bytes) has no end-of-image marker "
                                "(truncated)")
+    _check_declared_size(buffer)
     try:
         bgr = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
     except cv2.error as exc:
