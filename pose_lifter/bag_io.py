@@ -154,12 +154,15 @@ class BagReader:
         return storage_of(self.path)
 
     def topics(self) -> dict[str, TopicInfo]:
-        """Topics in the bag by name."""
+        """Topics in the bag by name. Raises :class:`BagError` on corrupt bag metadata."""
         result = {}
-        for conn in self._reader.connections:
-            count = sum(c.msgcount for c in self._reader.connections if c.topic == conn.topic)
-            result[conn.topic] = TopicInfo(conn.topic, conn.msgtype, count,
-                                           conn.msgdef.data if conn.msgdef else "", conn.digest or "")
+        try:
+            for conn in self._reader.connections:
+                count = sum(c.msgcount for c in self._reader.connections if c.topic == conn.topic)
+                result[conn.topic] = TopicInfo(conn.topic, conn.msgtype, count,
+                                               conn.msgdef.data if conn.msgdef else "", conn.digest or "")
+        except Exception as error:  # noqa: BLE001 - rosbags raises several types
+            raise BagError(f"{self.path}: corrupt topic table: {error}") from error
         return result
 
     def messages(self, topics: Iterable[str] | None = None) -> Iterator[BagMessage]:

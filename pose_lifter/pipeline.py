@@ -132,11 +132,11 @@ class LiftingPipeline:
                 or scores.shape != (count,)):
             self.counters.drop("malformed_message")
             return None
-        self.counters.persons_in += count
         target = self._output_frame(header)
         if target is None:
             self.counters.drop("tf_unavailable")
             return None
+        self.counters.persons_in += count
         frame_id, transform = target
         keep = self._valid_persons(keypoints_px, confidence, scores)
         keypoints_px, confidence, scores = keypoints_px[keep], confidence[keep], scores[keep]

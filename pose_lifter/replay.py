@@ -25,6 +25,7 @@ stamp) and drops.
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ import numpy as np
 from pose_lifter.bag_io import BagError, BagMessage, BagReader, BagWriter
 from pose_lifter.joints import NUM_JOINTS, ROOT
 from pose_lifter.report import FrameRecord, percentiles, render_html, summarize, write_json
+
+LOGGER = logging.getLogger(__name__)
 
 KEYPOINTS_TYPE = "pose_lifter_msgs/msg/Skeleton2DArray"
 SKELETONS_3D_TYPE = "pose_lifter_msgs/msg/Skeleton3DArray"
@@ -328,7 +331,13 @@ def replay_offline(bag: str | Path, *, topics: Sequence[str] | None = None,
                     break
                 if writer:
                     writer.write_raw(item.topic, item.msgtype, item.timestamp_ns, item.data)
-                msg = item.to_rclpy()
+                try:
+                    msg = item.to_rclpy()
+                except Exception as error:  # noqa: BLE001 - rclpy raises RMWError/RCLError
+                    processor.pipeline.counters.drop("malformed_message")
+                    LOGGER.warning("%s @ %d ns: undecodable record dropped (%s)", item.topic,
+                                   item.timestamp_ns, error)
+                    continue
                 if item.topic in selection.camera_info:
                     processor.pipeline.set_camera_info(msg)
                 elif item.topic in selection.ground_truth:

@@ -1,0 +1,102 @@
+"""Shared helpers of the DDS benchmarks (bench_node_latency, bench_node_load, bench_soak).
+
+Import before rclpy is initialised: it keeps discovery on this host and picks a random
+ROS_DOMAIN_ID (100-200) unless one is set.
+"""
+from __future__ import annotations
+
+import os
+import random
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+os.environ.pop("ROS_LOCALHOST_ONLY", None)
+os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(100, 200)))
+
+import numpy as np  # noqa: E402
+from std_msgs.msg import Header  # noqa: E402
+
+from pose_lifter.conversions import skeleton2d_array  # noqa: E402
+from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY  # noqa: E402
+from pose_lifter.openpose_json import read_openpose_directory  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / "config" / "pose_lifter.yaml"
+#: Node overrides so that no input is silently dropped by QoS (reliable, deep queues).
+LOSSLESS = {"qos.input_reliability": "reliable", "qos.input_depth": "1000",
+            "qos.output_depth": "1000"}
+
+
+def person_frames(persons: int) -> list[np.ndarray]:
+    """Per sample frame, ``(persons, 15, 3)``: the sample's 2 people plus shifted copies."""
+    frames = []
+    for frame in read_openpose_directory(SAMPLE_DIRECTORY):
+        people = [frame.keypoints_2d[i % len(frame.keypoints_2d)].copy() for i in range(persons)]
+        for index, person in enumerate(people):
+            person[:, 0] += 220.0 * (index // 2) * (person[:, 2] > 0)
+        frames.append(np.stack(people).astype(np.float64))
+    return frames
+
+
+def skeleton_messages(persons: int, frame_id: str = "camera_optical_frame") -> list:
+    """One prebuilt Skeleton2DArray per sample frame (set ``header.stamp`` before publishing)."""
+    return [skeleton2d_array(Header(frame_id=frame_id), kp[..., :2], kp[..., 2], np.ones(persons),
+                             [""] * persons, (1280, 720), "openpose_body25")
+            for kp in person_frames(persons)]
+
+
+def start_node(namespace: str, overrides: dict[str, str] | None = None,
+               log_path: str | None = None) -> subprocess.Popen:
+    """The node as the launch file starts it (``--params-file config/pose_lifter.yaml``) in
+    ``namespace``, plus ``-p name:=value`` overrides."""
+    command = [sys.executable, "-m", "pose_lifter.node", "--ros-args", "--params-file", str(CONFIG),
+               "-r", f"__ns:={namespace}"]
+    for name, value in (overrides or {}).items():
+        command += ["-p", f"{name}:={value}"]
+    log = open(log_path, "w") if log_path else subprocess.DEVNULL
+    return subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_for_graph(rclpy, node, publisher, subscription, proc: subprocess.Popen,
+                   timeout: float = 60.0) -> None:
+    """Spin until ``publisher`` and ``subscription`` are matched with the node's endpoints."""
+    deadline = time.monotonic() + timeout
+    while publisher.get_subscription_count() == 0 or subscription.get_publisher_count() == 0:
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError("node did not come up")
+        rclpy.spin_once(node, timeout_sec=0.05)
+
+
+def header_stamp_ns(cdr: bytes, offset: int) -> int:
+    """The ``builtin_interfaces/Time`` at byte ``offset`` of a little-endian CDR buffer, in ns
+    (MarkerArray: first marker's stamp at 8; a message starting with a Header: 4)."""
+    sec, nanosec = struct.unpack_from("<iI", cdr, offset)
+    return sec * 1_000_000_000 + nanosec
+
+
+def rss_kb(pid: int | str = "self") -> int:
+    """Resident set size (kB) of a process, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU time (s) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)

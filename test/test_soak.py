@@ -1,0 +1,127 @@
+"""Short soak runs (``make test``): thousands of messages through the lifting code path and
+the node; memory stays flat and every message is answered (no backlog).
+
+The 100,000-message variant with printed numbers is ``bench/bench_soak.py``.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import Header
+
+from pose_lifter.conversions import skeleton2d_array
+from pose_lifter.lifter import PoseLifter
+from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY
+from pose_lifter.openpose_json import read_openpose_directory
+from pose_lifter.parameters import load_params_file
+from pose_lifter.pipeline import LiftingPipeline
+from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3DArray
+from ros_helpers import CONFIG, ros_process
+
+MAX_RSS_GROWTH = 0.05
+
+
+def rss_kb(pid="self") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def stream(persons: int = 3):
+    """Endless Skeleton2DArray messages: the sample frames, with persons appearing at new
+    places every 200 messages (tracks and filters are created and must be forgotten)."""
+    frames = read_openpose_directory(SAMPLE_DIRECTORY)
+    index = 0
+    while True:
+        kp = np.stack([frames[index % 20].keypoints_2d[p % 2] for p in range(persons)]).astype(float)
+        kp[:, :, 0] += 300.0 * (index // 200 % 7) * (kp[:, :, 2] > 0)
+        kp[1:, :, 1] += 50.0 * np.arange(1, persons)[:, None] * (kp[1:, :, 2] > 0)
+        header = Header(stamp=Time(sec=1000 + index // 30, nanosec=(index % 30) * 33_000_000),
+                        frame_id="camera_optical_frame")
+        yield skeleton2d_array(header, kp[..., :2], kp[..., 2], np.ones(persons), [""] * persons,
+                               (1280, 720), "openpose_body25")
+        index += 1
+
+
+def test_pipeline_soak_3000_messages_flat_memory():
+    settings = load_params_file(CONFIG).replace(smoothing_enabled=True)
+    pipeline = LiftingPipeline(settings, PoseLifter(device="cpu"))
+    messages = stream()
+    for _ in range(300):  # warm-up: allocator pools, onnxruntime arenas
+        pipeline.process(next(messages))
+    start_rss, start = rss_kb(), time.perf_counter()
+    answered = 0
+    for _ in range(3000):
+        out = pipeline.process(next(messages))
+        answered += out is not None and len(out.skeletons.skeletons) == 3
+    elapsed, end_rss = time.perf_counter() - start, rss_kb()
+    growth = (end_rss - start_rss) / start_rss
+    print(f"\npipeline soak: 3000 msgs x 3 persons in {elapsed:.1f} s ({3000 / elapsed:.0f} msg/s), "
+          f"RSS {start_rss / 1024:.0f} -> {end_rss / 1024:.0f} MiB ({100 * growth:+.2f} %)")
+    assert answered == 3000
+    assert growth < MAX_RSS_GROWTH
+    bound = settings.max_persons * (settings.tracking_max_missed + 1)
+    assert len(pipeline.tracker.active_ids) <= bound
+    assert len(pipeline.smoother._filters) <= len(pipeline.tracker.active_ids)
+    assert sum(pipeline.counters.dropped.values()) == 0
+
+
+def test_node_soak_over_dds_every_message_answered(ros, ros_domain_id):
+    namespace, total, window = "/soak", 1000, 20
+    args = ["--params-file", str(CONFIG), "-r", f"__ns:={namespace}",
+            "-p", "qos.input_reliability:=reliable", "-p", "qos.input_depth:=1000",
+            "-p", "qos.output_depth:=1000"]
+    qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000,
+                     reliability=ReliabilityPolicy.RELIABLE)
+    with ros_process("pose_lifter.node", args) as proc:
+        node = ros.node()
+        publisher = node.create_publisher(Skeleton2DArray, f"{namespace}/keypoints_2d", qos)
+        outputs: list = []
+        received: set = set()
+
+        def on_output(msg):
+            key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
+            outputs.append(key)
+            received.add(key)
+
+        sub = node.create_subscription(Skeleton3DArray, f"{namespace}/skeletons_3d", on_output, qos)
+        ros.wait_for_subscribers(publisher, 1, 30.0)
+        ros.wait_for_publishers(sub, 1, 30.0)
+        messages = stream()
+        warm = Skeleton2DArray(header=Header(frame_id="camera_optical_frame"))
+        assert ros.spin_until(lambda: outputs or publisher.publish(warm), 30.0, step=0.1), proc.log()
+        sent: list = []
+
+        def run(count):
+            """Publish ``count`` messages, at most ``window`` unanswered at any time."""
+            answered, target = len(sent), len(sent) + count
+            deadline = time.monotonic() + 120.0
+            while answered < target and time.monotonic() < deadline:
+                while answered < len(sent) and sent[answered] in received:
+                    answered += 1
+                if len(sent) < target and len(sent) - answered < window:
+                    msg = next(messages)
+                    publisher.publish(msg)
+                    sent.append((msg.header.stamp.sec, msg.header.stamp.nanosec))
+                else:
+                    ros.executor.spin_once(timeout_sec=0.001)
+            assert answered == target, (answered, target, proc.log()[-2000:])
+
+        run(200)  # warm-up
+        start_rss, start = rss_kb(proc.process.pid), time.perf_counter()
+        run(total)
+        elapsed, end_rss = time.perf_counter() - start, rss_kb(proc.process.pid)
+        growth = (end_rss - start_rss) / start_rss
+        answered = [s for s in outputs if s in set(sent)]
+        assert len(sent) == 200 + total
+        print(f"\nnode soak over DDS: {len(sent)} msgs, {len(answered)} answered, "
+              f"{total / elapsed:.0f} msg/s, node RSS {start_rss / 1024:.0f} -> "
+              f"{end_rss / 1024:.0f} MiB ({100 * growth:+.2f} %)")
+        assert proc.process.poll() is None, proc.log()
+        assert answered == sent, "every message answered, in order (no backlog, no loss)"
+        assert growth < MAX_RSS_GROWTH, proc.log()[-2000:]
