@@ -298,6 +298,7 @@ class PoseLifterNode(Node):
         }
         if self._stage is not None:
             details["detector"] = self._stage.describe()
+        # A status report, not derived data: stamped with the node clock (sim time when used).
         header = Header(stamp=self.get_clock().now().to_msg())
         with self._pipeline_lock:
             array = diagnostic_array(header, f"{self.get_fully_qualified_name()}: lifting",

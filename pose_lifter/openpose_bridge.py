@@ -141,6 +141,7 @@ class OpenPoseBridge(Node):
         except OpenPoseJsonError as error:
             self.get_logger().warning(f"skipped {error}")
             return
+        # The bridge is a source (OpenPose JSON has no timestamps): stamp at publication.
         header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self.frame_id)
         self._publisher.publish(frame_to_msg(frame, header, self.image_size, self.source_format))
         self.published += 1
