@@ -18,6 +18,7 @@ os.environ.pop("ROS_LOCALHOST_ONLY", None)
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(100, 200)))
 
 import numpy as np  # noqa: E402
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from pose_lifter.conversions import skeleton2d_array  # noqa: E402
@@ -29,6 +30,9 @@ CONFIG = REPO / "config" / "pose_lifter.yaml"
 #: Node overrides so that no input is silently dropped by QoS (reliable, deep queues).
 LOSSLESS = {"qos.input_reliability": "reliable", "qos.input_depth": "1000",
             "qos.output_depth": "1000"}
+#: The benchmarks' own publishers and subscriptions: reliable and deep, like :data:`LOSSLESS`.
+LOSSLESS_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000,
+                          reliability=ReliabilityPolicy.RELIABLE)
 
 
 def person_frames(persons: int) -> list[np.ndarray]:

@@ -24,7 +24,6 @@ import time
 import _dds
 import numpy as np
 import rclpy
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from visualization_msgs.msg import MarkerArray
 
 from pose_lifter_msgs.msg import Skeleton2DArray
@@ -123,8 +122,7 @@ def main() -> int:
     proc = _dds.start_node(NAMESPACE, _dds.LOSSLESS)
     rclpy.init()
     node = rclpy.create_node("load_bench")
-    qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000,
-                     reliability=ReliabilityPolicy.RELIABLE)
+    qos = _dds.LOSSLESS_QOS
     publisher = node.create_publisher(Skeleton2DArray, f"{NAMESPACE}/keypoints_2d", qos)
     bench = Bench(node, publisher)
     subscription = node.create_subscription(MarkerArray, f"{NAMESPACE}/markers", bench.on_markers,

@@ -18,36 +18,15 @@ import time
 import _dds
 import numpy as np
 import rclpy
-from builtin_interfaces.msg import Time
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from pose_lifter.conversions import skeleton2d_array
 from pose_lifter.lifter import PoseLifter
-from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY
-from pose_lifter.openpose_json import read_openpose_directory
 from pose_lifter.parameters import load_params_file
+from pose_lifter.sample_bag import openpose_sample_stream
 from pose_lifter.pipeline import LiftingPipeline
 from pose_lifter_msgs.msg import Skeleton2DArray
 
 NAMESPACE = "/soak_bench"
-
-
-def stream(persons: int):
-    """Endless messages: sample frames, persons moved to new places every 200 messages (tracks
-    and filters are created and dropped all the time); stamps advance 1/30 s."""
-    frames = read_openpose_directory(SAMPLE_DIRECTORY)
-    index = 0
-    while True:
-        kp = np.stack([frames[index % 20].keypoints_2d[p % 2] for p in range(persons)]).astype(float)
-        kp[:, :, 0] += 300.0 * (index // 200 % 7) * (kp[:, :, 2] > 0)
-        kp[1:, :, 1] += 50.0 * np.arange(1, persons)[:, None] * (kp[1:, :, 2] > 0)
-        header = Header(stamp=Time(sec=1000 + index // 30, nanosec=(index % 30) * 33_000_000),
-                        frame_id="camera_optical_frame")
-        yield skeleton2d_array(header, kp[..., :2], kp[..., 2], np.ones(persons), [""] * persons,
-                               (1280, 720), "openpose_body25")
-        index += 1
 
 
 def report(name, count, elapsed, rss_start, rss_end, extra=""):
@@ -61,7 +40,7 @@ def report(name, count, elapsed, rss_start, rss_end, extra=""):
 def run_pipeline(args) -> None:
     settings = load_params_file(_dds.CONFIG).replace(smoothing_enabled=True)
     pipeline = LiftingPipeline(settings, PoseLifter(device="cpu"))
-    messages = stream(args.persons)
+    messages = openpose_sample_stream(args.persons)
     for _ in range(args.warm_up):
         pipeline.process(next(messages))
     rss_start, start = _dds.rss_kb(), time.perf_counter()
@@ -83,8 +62,7 @@ def run_dds(args) -> None:
     proc = _dds.start_node(NAMESPACE, _dds.LOSSLESS)
     rclpy.init()
     node = rclpy.create_node("soak_bench")
-    qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000,
-                     reliability=ReliabilityPolicy.RELIABLE)
+    qos = _dds.LOSSLESS_QOS
     publisher = node.create_publisher(Skeleton2DArray, f"{NAMESPACE}/keypoints_2d", qos)
     received: dict[int, int] = {}
     subscription = node.create_subscription(
@@ -93,7 +71,7 @@ def run_dds(args) -> None:
         qos, raw=True)
     try:
         _dds.wait_for_graph(rclpy, node, publisher, subscription, proc)
-        messages = stream(args.persons)
+        messages = openpose_sample_stream(args.persons)
         sent: list[int] = []  # stamp ns
         published: list[int] = []  # monotonic ns
         answered = 0

@@ -140,3 +140,27 @@ def cmu_ground_truth_messages(npz: str | Path, sequence: str = "walking_1", came
                      (GROUND_TRUTH_TOPIC, truth, stamp + 1_500_000)]
     return messages, joints_3d[[p + i for i in range(count) for p in persons]].reshape(
         count, len(persons), 15, 3)
+
+
+def openpose_sample_stream(persons: int = 3):
+    """Endless ``Skeleton2DArray`` messages for load and soak runs: the bundled OpenPose sample's
+    frames (``persons`` copies of its two people, stacked 50 px apart), moved to a new place
+    every 200 messages so tracks and filters are created and forgotten; stamps advance 1/30 s."""
+    from builtin_interfaces.msg import Time
+    from std_msgs.msg import Header
+
+    from pose_lifter.conversions import skeleton2d_array
+    from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY
+    from pose_lifter.openpose_json import read_openpose_directory
+
+    frames = read_openpose_directory(SAMPLE_DIRECTORY)
+    index = 0
+    while True:
+        kp = np.stack([frames[index % len(frames)].keypoints_2d[p % 2] for p in range(persons)]).astype(float)
+        kp[:, :, 0] += 300.0 * (index // 200 % 7) * (kp[:, :, 2] > 0)
+        kp[1:, :, 1] += 50.0 * np.arange(1, persons)[:, None] * (kp[1:, :, 2] > 0)
+        header = Header(stamp=Time(sec=1000 + index // 30, nanosec=(index % 30) * 33_000_000),
+                        frame_id=FRAME_ID)
+        yield skeleton2d_array(header, kp[..., :2], kp[..., 2], np.ones(persons), [""] * persons,
+                               (1280, 720), "openpose_body25")
+        index += 1

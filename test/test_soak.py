@@ -8,16 +8,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
-from builtin_interfaces.msg import Time
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 
-from pose_lifter.conversions import skeleton2d_array
 from pose_lifter.lifter import PoseLifter
-from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY
-from pose_lifter.openpose_json import read_openpose_directory
 from pose_lifter.parameters import load_params_file
+from pose_lifter.sample_bag import openpose_sample_stream
 from pose_lifter.pipeline import LiftingPipeline
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3DArray
 from ros_helpers import CONFIG, ros_process
@@ -32,26 +28,10 @@ def rss_kb(pid="self") -> int:
     raise RuntimeError("no VmRSS")
 
 
-def stream(persons: int = 3):
-    """Endless Skeleton2DArray messages: the sample frames, with persons appearing at new
-    places every 200 messages (tracks and filters are created and must be forgotten)."""
-    frames = read_openpose_directory(SAMPLE_DIRECTORY)
-    index = 0
-    while True:
-        kp = np.stack([frames[index % 20].keypoints_2d[p % 2] for p in range(persons)]).astype(float)
-        kp[:, :, 0] += 300.0 * (index // 200 % 7) * (kp[:, :, 2] > 0)
-        kp[1:, :, 1] += 50.0 * np.arange(1, persons)[:, None] * (kp[1:, :, 2] > 0)
-        header = Header(stamp=Time(sec=1000 + index // 30, nanosec=(index % 30) * 33_000_000),
-                        frame_id="camera_optical_frame")
-        yield skeleton2d_array(header, kp[..., :2], kp[..., 2], np.ones(persons), [""] * persons,
-                               (1280, 720), "openpose_body25")
-        index += 1
-
-
 def test_pipeline_soak_3000_messages_flat_memory():
     settings = load_params_file(CONFIG).replace(smoothing_enabled=True)
     pipeline = LiftingPipeline(settings, PoseLifter(device="cpu"))
-    messages = stream()
+    messages = openpose_sample_stream()
     for _ in range(300):  # warm-up: allocator pools, onnxruntime arenas
         pipeline.process(next(messages))
     start_rss, start = rss_kb(), time.perf_counter()
@@ -92,7 +72,7 @@ def test_node_soak_over_dds_every_message_answered(ros, ros_domain_id):
         sub = node.create_subscription(Skeleton3DArray, f"{namespace}/skeletons_3d", on_output, qos)
         ros.wait_for_subscribers(publisher, 1, 30.0)
         ros.wait_for_publishers(sub, 1, 30.0)
-        messages = stream()
+        messages = openpose_sample_stream()
         warm = Skeleton2DArray(header=Header(frame_id="camera_optical_frame"))
         assert ros.spin_until(lambda: outputs or publisher.publish(warm), 30.0, step=0.1), proc.log()
         sent: list = []
