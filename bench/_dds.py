@@ -1,7 +1,7 @@
 """Shared helpers of the DDS benchmarks (bench_node_latency, bench_node_load, bench_soak).
 
 Import before rclpy is initialised: it keeps discovery on this host and picks a random
-ROS_DOMAIN_ID (100-200) unless one is set.
+ROS_DOMAIN_ID (1-101; higher ids reach the ephemeral port range) unless one is set.
 """
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ import os
 import random
 import struct
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 os.environ.pop("ROS_LOCALHOST_ONLY", None)
-os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(100, 200)))
+os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(1, 101)))
 
 import numpy as np  # noqa: E402
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from pose_lifter.conversions import skeleton2d_array  # noqa: E402
+from pose_lifter.entry_points import installed_executable  # noqa: E402
 from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY  # noqa: E402
 from pose_lifter.openpose_json import read_openpose_directory  # noqa: E402
 
@@ -57,7 +57,7 @@ def start_node(namespace: str, overrides: dict[str, str] | None = None,
                log_path: str | None = None) -> subprocess.Popen:
     """The node as the launch file starts it (``--params-file config/pose_lifter.yaml``) in
     ``namespace``, plus ``-p name:=value`` overrides."""
-    command = [sys.executable, "-m", "pose_lifter.node", "--ros-args", "--params-file", str(CONFIG),
+    command = [installed_executable("pose_lifter_node"), "--ros-args", "--params-file", str(CONFIG),
                "-r", f"__ns:={namespace}"]
     for name, value in (overrides or {}).items():
         command += ["-p", f"{name}:={value}"]

@@ -27,12 +27,11 @@ import time
 from pathlib import Path
 
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(100, 200)))
+os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(1, 101)))
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import rclpy  # noqa: E402
-import torch  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from rclpy.qos import QoSProfile, ReliabilityPolicy  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
@@ -40,6 +39,7 @@ from std_msgs.msg import Header  # noqa: E402
 from visualization_msgs.msg import MarkerArray  # noqa: E402
 
 from pose_lifter.conversions import image_msg_from_rgb  # noqa: E402
+from pose_lifter.entry_points import installed_executable  # noqa: E402
 from pose_lifter.image_input import ImageDetectionStage  # noqa: E402
 from pose_lifter.parameters import Settings  # noqa: E402
 from pose_lifter.pipeline import LiftingPipeline  # noqa: E402
@@ -52,7 +52,6 @@ STATUS = f"{NAMESPACE}/pose_lifter: lifting"
 
 def in_process(rgb: np.ndarray, settings: Settings, seconds: float) -> None:
     """Stage times without DDS: image message -> detections, detections -> 3D."""
-    torch.set_num_threads(settings.cpu_threads)  # as the node does
     stage, pipeline = ImageDetectionStage(settings), LiftingPipeline(settings)
     msg = image_msg_from_rgb(Header(frame_id="camera"), rgb, "bgr8")
     detect_ms, lift_ms = [], []
@@ -96,7 +95,7 @@ def main() -> int:
                              detector_num_threads=args.threads), min(args.seconds, 3.0))
 
     node_proc = subprocess.Popen(
-        [sys.executable, "-m", "pose_lifter.node", "--ros-args", "--params-file",
+        [installed_executable("pose_lifter_node"), "--ros-args", "--params-file",
          str(REPO / "config" / "pose_lifter.yaml"), "-r", f"__ns:={NAMESPACE}",
          "-p", "input_mode:=image", "-p", "diagnostics_period_s:=0.2",
          "-p", f"detector.input_size:={args.input_size}",

@@ -24,8 +24,9 @@ from pose_lifter.errors import PoseLifterError
 
 #: Storage names accepted by :class:`BagWriter` (rosbag2's plugin ids).
 STORAGES = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}
-#: Bag format version written (rosbag2 kilted writes 9).
-BAG_VERSION = 9
+#: Bag format version written: 8, the newest that Humble's `ros2 bag` reads (version 9 stores
+#: offered_qos_profiles as a list; Humble's parser wants a string). Jazzy and Kilted read 8 too.
+BAG_VERSION = 8
 CUSTOM_PACKAGE = "pose_lifter_msgs"
 _REPO_MSG_DIR = Path(__file__).resolve().parents[1] / CUSTOM_PACKAGE / "msg"
 

@@ -13,9 +13,9 @@ worker thread; an offline replay runs the very same calls on recorded messages:
     else:
         lifted = out.lift(pipeline)                 # PipelineOutput | None, as the node does
 
-Conversion: raw images are checked here (encoding rgb8, bgr8, mono8, rgba8 or bgra8; size,
-step, data length) and converted with cv_bridge when it is importable, else with
-:func:`pose_lifter.detection.image_to_rgb` (same result); compressed JPEG/PNG with
+Conversion: raw images are checked here (encoding rgb8, bgr8, mono8, rgba8 or bgra8) and
+converted by :func:`pose_lifter.detection.image_to_rgb` (size, step and data length checked;
+numpy only, the same on every machine: cv_bridge is not needed); compressed JPEG/PNG with
 :func:`pose_lifter.detection.decode_compressed` (which also refuses truncated JPEGs).
 
 Thread safety: :meth:`ImageDetectionStage.configure` may be called from another thread while an
@@ -39,11 +39,6 @@ from pose_lifter.detection.images import CHANNELS
 from pose_lifter.parameters import Settings
 from pose_lifter.pipeline import LiftingPipeline, PipelineOutput
 from pose_lifter_msgs.msg import Skeleton2DArray
-
-try:  # not published as a PyPI wheel; present on a full ROS 2 install
-    from cv_bridge import CvBridge
-except ImportError:
-    CvBridge = None
 
 #: ``Skeleton2DArray.source_format`` of each backend (the detector's native layout).
 SOURCE_FORMATS: dict[str, str] = {"movenet": "coco17", "blazepose": "blazepose33"}
@@ -133,7 +128,6 @@ class ImageDetectionStage:
         self._settings = settings
         self._detector = detector
         self._built_key = None if detector is None else self._key(settings)
-        self._bridge = CvBridge() if CvBridge is not None else None
 
     # -- configuration ----------------------------------------------------------------------
     @property
@@ -235,7 +229,7 @@ class ImageDetectionStage:
         return ImageStageOutput(msg, detections, rgb)
 
     def image_to_rgb(self, msg: Image) -> np.ndarray:
-        """RGB ``(H, W, 3)`` uint8 of a raw image (checked; cv_bridge when importable).
+        """RGB ``(H, W, 3)`` uint8 of a raw image (checked).
 
         Raises:
             ImageDecodeError: see :meth:`process_image`.
@@ -245,22 +239,8 @@ class ImageDetectionStage:
                 f"unsupported image encoding {msg.encoding!r} ({msg.width}x{msg.height}); "
                 f"supported: {', '.join(SUPPORTED_ENCODINGS)}. Depth images (16UC1, 32FC1) "
                 "cannot feed the person detector: subscribe the color image instead")
-        if self._bridge is None:
-            return image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data,
-                                msg.is_bigendian)
-        # Same checks as image_to_rgb (size, step, data length) before handing it to cv_bridge.
-        channels = CHANNELS[msg.encoding]
-        if msg.height <= 0 or msg.width <= 0 or msg.step < msg.width * channels:
-            raise ImageDecodeError(f"image {msg.width}x{msg.height} {msg.encoding} with step "
-                                   f"{msg.step} is malformed")
-        if len(msg.data) < msg.step * msg.height:
-            raise ImageDecodeError(f"image data has {len(msg.data)} bytes, need step*height = "
-                                   f"{msg.step * msg.height} (truncated message?)")
-        try:
-            rgb = self._bridge.imgmsg_to_cv2(msg, desired_encoding="rgb8")
-        except Exception as error:  # CvBridgeError, TypeError, cv2.error
-            raise ImageDecodeError(f"cv_bridge cannot convert the image: {error}") from error
-        return np.ascontiguousarray(rgb, dtype=np.uint8)
+        return image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data,
+                            msg.is_bigendian)
 
 
 __all__ = ["ImageDetectionStage", "ImageStageOutput", "UnsupportedEncodingError",

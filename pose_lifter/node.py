@@ -28,7 +28,6 @@ import sys
 import threading
 
 import rclpy
-import torch
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.duration import Duration
@@ -51,7 +50,6 @@ from pose_lifter.lifter import PoseLifter
 from pose_lifter.parameters import (FIELDS, Settings, declare_parameters, settings_from_values,
                                     validate_value)
 from pose_lifter.pipeline import LiftingPipeline
-from pose_lifter.weights import default_model_path
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3DArray
 
 try:  # not published as PyPI wheels; present on a full ROS 2 install
@@ -88,14 +86,13 @@ class PoseLifterNode(Node):
     def __init__(self, **kwargs):
         super().__init__("pose_lifter", **kwargs)
         settings = self._disable_unavailable(declare_parameters(self))
-        if settings.cpu_threads:
-            torch.set_num_threads(settings.cpu_threads)
         lifter = PoseLifter(settings.model_path or None, settings.device,
-                            fallback_to_cpu=settings.allow_cpu_fallback)
-        self._model = settings.model_path or str(default_model_path())
-        if settings.device.startswith("cuda") and lifter.device.type != "cuda":
-            self.get_logger().warning(f"device {settings.device!r} requested but torch sees no "
-                                      "CUDA GPU; lifting on the CPU (allow_cpu_fallback: true)")
+                            fallback_to_cpu=settings.allow_cpu_fallback,
+                            num_threads=settings.cpu_threads)
+        self._model = str(lifter.model_path)
+        if settings.device.startswith("cuda") and lifter.device == "cpu":
+            self.get_logger().warning(f"device {settings.device!r} requested but no CUDA GPU is "
+                                      "usable; lifting on the CPU (allow_cpu_fallback: true)")
         self.get_logger().info(f"lifting on {lifter.device} with {lifter.backend} "
                                f"(device: {settings.device}); model {self._model}")
         lookup = None
@@ -147,8 +144,8 @@ class PoseLifterNode(Node):
             self._worker.start()
         self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, input_qos)
         self.create_timer(settings.diagnostics_period_s, self._publish_diagnostics)
-        self.add_on_set_parameters_callback(self._check_parameters)
-        self.add_post_set_parameters_callback(self._apply_parameters)
+        # One callback that validates, then applies (Humble has no post-set callback).
+        self.add_on_set_parameters_callback(self._on_set_parameters)
 
     def _disable_unavailable(self, settings: Settings) -> Settings:
         """Reset features this installation lacks (tf2) to off, with an error in the log."""
@@ -305,16 +302,14 @@ class PoseLifterNode(Node):
                                      self.pipeline.counters, details)
         self._diagnostics_pub.publish(array)
 
-    def _check_parameters(self, params: list[Parameter]) -> SetParametersResult:
+    def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
+        """Refuse the whole change if any value is invalid; else apply it to the pipeline."""
         for param in params:
             if param.name in FIELDS:
                 reason = (validate_value(param.name, param.value)
                           or unavailable_feature(param.name, param.value))
                 if reason:
                     return SetParametersResult(successful=False, reason=reason)
-        return SetParametersResult(successful=True)
-
-    def _apply_parameters(self, params: list[Parameter]) -> None:
         changes = {param.name: param.value for param in params if param.name in FIELDS}
         if changes:
             settings = settings_from_values(changes, self.pipeline.settings)
@@ -322,6 +317,7 @@ class PoseLifterNode(Node):
                 self.pipeline.configure(settings)
             if self._stage is not None:
                 self._stage.configure(settings)
+        return SetParametersResult(successful=True)
 
 
 def main(args: list[str] | None = None) -> int:

@@ -41,17 +41,20 @@ class Settings:
 
     # --- model ---------------------------------------------------------------------------
     model_path: str = _param(
-        "", "Lifter weights (.safetensors); empty = the shipped default model.", read_only=True)
+        "", "Lifter (.safetensors or .onnx; the CPU runtime reads the .onnx file of the same "
+        "stem, exported by `pose-lifter-train export`); empty = the shipped default model.",
+        read_only=True)
     device: str = _param(
-        "auto", "Inference device: auto (GPU when torch sees one), cpu, cuda or cuda:N.",
+        "auto", "Inference device: auto (a GPU when the NVIDIA driver is present and torch sees "
+        "one, else the CPU on ONNX Runtime), cpu, cuda or cuda:N (cuda needs torch).",
         read_only=True, pattern=_DEVICE)
     allow_cpu_fallback: bool = _param(
         True, "When device is cuda but no GPU is visible (or detector.execution_provider is cuda "
         "but onnxruntime has no CUDA provider): true = warn and use the CPU, false = refuse to "
         "start.", read_only=True)
     cpu_threads: int = _param(
-        1, "torch intra-op threads for CPU inference (process-wide); 0 = torch's default (all "
-        "cores). One thread is fastest for the small per-message batches and leaves the other "
+        1, "Intra-op threads of the CPU lifter (ONNX Runtime; torch's process-wide setting with "
+        "the torch backend); 0 = the library's default. One thread is fastest for the small per-message batches and leaves the other "
         "cores to detectors.", low=0, high=256, read_only=True)
     # --- input -------------------------------------------------------------------------------
     input_mode: str = _param(

@@ -72,7 +72,8 @@ class LiftingPipeline:
     def __init__(self, settings: Settings, lifter: PoseLifter | None = None,
                  transform_lookup: TransformLookup | None = None):
         self.lifter = lifter or PoseLifter(settings.model_path or None, settings.device,
-                                           fallback_to_cpu=settings.allow_cpu_fallback)
+                                           fallback_to_cpu=settings.allow_cpu_fallback,
+                                           num_threads=settings.cpu_threads)
         self.transform_lookup = transform_lookup
         self.counters = DropCounters()
         self.camera_matrix: np.ndarray | None = None

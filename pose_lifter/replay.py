@@ -228,10 +228,7 @@ class _Processor:
     with the node's drop accounting (decode errors, detector errors, internal errors)."""
 
     def __init__(self, settings, selection: TopicSelection):
-        import torch
         from pose_lifter.pipeline import LiftingPipeline
-        if settings.cpu_threads:
-            torch.set_num_threads(settings.cpu_threads)
         self.settings = settings
         self.pipeline = LiftingPipeline(settings)
         self.image_stage = None

@@ -6,7 +6,6 @@ A weights file holds the generator's tensors plus string metadata: ``format`` (`
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 import torch
@@ -15,15 +14,7 @@ from safetensors.torch import load_file, save_file
 
 from pose_lifter.errors import ModelLoadError
 from pose_lifter.model import LifterConfig, LifterModel
-
-FORMAT_TAG = "pose_lifter"
-DEFAULT_MODEL_NAME = "default"
-
-
-def default_model_path() -> Path:
-    """Path of the shipped default weights inside the installed package."""
-    return Path(str(resources.files("pose_lifter") / "models" / f"{DEFAULT_MODEL_NAME}.safetensors"))
-
+from pose_lifter.model_files import FORMAT_TAG, default_model_path
 
 def save_lifter(path: str | Path, model: LifterModel, metadata: dict[str, str] | None = None,
                 dtype: torch.dtype = torch.float32) -> Path:

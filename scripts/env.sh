@@ -36,7 +36,7 @@ case ":${AMENT_PREFIX_PATH:-}:" in
 esac
 export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
 if [ -z "${ROS_DOMAIN_ID:-}" ]; then
-  ROS_DOMAIN_ID=$(( 100 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 101 ))
+  ROS_DOMAIN_ID=$(( 1 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 101 ))
   export ROS_DOMAIN_ID
 fi
 unset _pl_env _pl_root _pl_u

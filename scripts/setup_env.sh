@@ -83,24 +83,9 @@ else
 fi
 
 # ------------------------------------------- 2. include links for the ROS CMake targets
-# The wheels' exported CMake targets name /opt/python/cpXY-cpXY/... include dirs of the
-# machine they were built on, and CMake rejects targets whose include dirs do not exist.
-CPTAG="$("$PY" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')"
-PYINC="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
-NPINC="$("$PY" -c 'import numpy; print(numpy.get_include())')"
-OPTPY="/opt/python/$CPTAG-$CPTAG"
-link_if_needed() {  # target linkpath
-  local target="$1" link="$2"
-  if [ -e "$link" ] && [ ! -L "$link" ]; then return 0; fi      # a real dir: leave it
-  if [ -L "$link" ] && [ "$(readlink "$link")" = "$target" ]; then return 0; fi
-  mkdir -p "$(dirname "$link")" 2>/dev/null && ln -sfn "$target" "$link" 2>/dev/null && return 0
-  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-    sudo mkdir -p "$(dirname "$link")" && sudo ln -sfn "$target" "$link" && return 0
-  fi
-  log "WARNING: cannot create $link -> $target (need write access to /opt/python); the colcon build may fail"
-}
-link_if_needed "$PYINC" "$OPTPY/include/python$PYVER"
-link_if_needed "$NPINC" "$OPTPY/lib/python$PYVER/site-packages/numpy/_core/include"
+# shellcheck source=scripts/ros_wheels_links.sh
+. "$ROOT/scripts/ros_wheels_links.sh"
+ros_wheels_links
 
 # ------------------------------------------- 3. colcon build of pose_lifter_msgs
 # Only the interface package is built with colcon; the root ament_python package is
@@ -184,6 +169,12 @@ PYEOF
   else
     log "no setup.py/pyproject.toml at the root yet, skipping pip install -e ."
   fi
+  # ros2 run / launch_ros look for executables in <prefix>/lib/<package>/ (setup.cfg puts them
+  # there in a colcon build; pip's editable install leaves them in bin/): link them.
+  mkdir -p "$VENV/lib/pose_lifter"
+  for exe in pose_lifter_node openpose_bridge pose-lifter; do
+    ln -sfn "$VENV/bin/$exe" "$VENV/lib/pose_lifter/$exe"
+  done
   if [ -f training/pyproject.toml ]; then
     log "pip install -e training/"
     "$PY" -m pip install -q --disable-pip-version-check --no-build-isolation -e training/

@@ -4,7 +4,7 @@ Run inside the project environment (``make test``, or ``source scripts/env.sh`` 
 ``python -m pytest test``): rclpy comes from the ROS 2 PyPI wheels in .venv and
 pose_lifter_msgs from the colcon ``install/`` overlay.
 
-Isolation: every pytest session picks its own random ROS_DOMAIN_ID in 100-200 (put in
+Isolation: every pytest session picks its own random ROS_DOMAIN_ID in 1-101 (put in
 os.environ before rclpy is initialised, so subprocess nodes started by tests inherit it)
 and keeps discovery and traffic on this host (ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST).
 Set POSE_LIFTER_TEST_DOMAIN_ID to force a specific domain.
@@ -28,7 +28,7 @@ import pytest
 # --- isolation: decided at import time, i.e. before anything can call rclpy.init() ----
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 os.environ.pop("ROS_LOCALHOST_ONLY", None)  # deprecated; conflicts with the above
-_DOMAIN_ID = int(os.environ.get("POSE_LIFTER_TEST_DOMAIN_ID") or random.SystemRandom().randint(100, 200))
+_DOMAIN_ID = int(os.environ.get("POSE_LIFTER_TEST_DOMAIN_ID") or random.SystemRandom().randint(1, 101))
 os.environ["ROS_DOMAIN_ID"] = str(_DOMAIN_ID)
 
 import rclpy  # noqa: E402
@@ -38,7 +38,7 @@ from rclpy.node import Node  # noqa: E402
 
 DEFAULT_TIMEOUT = 10.0
 
-from ros_helpers import RELIABLE_QOS  # noqa: E402
+from ros_helpers import RELIABLE_QOS, lifter_node  # noqa: E402,F401 (fixture for all tests)
 
 
 def pytest_report_header(config):

@@ -1,11 +1,13 @@
 """Helpers and fixtures for tests of the pose_lifter node and bridge on a real DDS graph.
 
-Builds on test/conftest.py (``ros`` harness, per-session ROS_DOMAIN_ID). Import the fixtures
-into a test module to use them (``from ros_helpers import lifter_node  # noqa: F401``).
+Builds on test/conftest.py (``ros`` harness, per-session ROS_DOMAIN_ID). conftest.py makes the
+fixtures available to every test module.
 
-- :func:`ros_process`: start ``python -m <module> --ros-args ...`` like ``ros2 run``/launch
-  would, in this session's domain; stopped (SIGINT, then kill) on exit; its log is attached to
-  assertion messages through :meth:`RosProcess.log`.
+- :func:`ros_process`: start an installed executable, ``<prefix>/lib/pose_lifter/<name>
+  --ros-args ...``, exactly where ``ros2 run`` and launch_ros find it (the ament index), in this
+  session's domain; stopped (SIGINT, then kill) on exit; its log is attached to assertion
+  messages through :meth:`RosProcess.log`.
+- ``CONFIG``: the installed parameters file (``share/pose_lifter/config/pose_lifter.yaml``).
 - ``lifter_node`` fixture: a factory of in-process :class:`PoseLifterNode` spun by the harness
   executor (same context as the test's own nodes), destroyed at teardown.
 - :func:`call_service`: a blocking service call spun on the harness executor.
@@ -16,29 +18,32 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
-
+from ament_index_python.packages import get_package_share_directory
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+from pose_lifter.entry_points import installed_executable
 
 REPO = Path(__file__).resolve().parents[1]
 #: QoS the tests use on their own publishers and subscriptions.
 RELIABLE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=50,
                           reliability=ReliabilityPolicy.RELIABLE)
-CONFIG = REPO / "config" / "pose_lifter.yaml"
+SHARE = Path(get_package_share_directory("pose_lifter"))
+CONFIG = SHARE / "config" / "pose_lifter.yaml"
 
 
 class RosProcess:
-    """A running ROS 2 executable (subprocess) with its combined output in a temp file."""
+    """A running installed ROS 2 executable with its combined output in a temp file."""
 
-    def __init__(self, module: str, ros_args: list[str]):
-        self._log = tempfile.NamedTemporaryFile("w+", prefix=f"{module}-", suffix=".log")
-        self.command = [sys.executable, "-m", module, "--ros-args", *ros_args]
-        self.process = subprocess.Popen(self.command, cwd=REPO, env=dict(os.environ),
-                                        stdout=self._log, stderr=subprocess.STDOUT)
+    def __init__(self, executable: str, ros_args: list[str]):
+        self._log = tempfile.NamedTemporaryFile("w+", prefix=f"{executable}-", suffix=".log")
+        self.command = [installed_executable(executable), "--ros-args", *ros_args]
+        self.process = subprocess.Popen(self.command, cwd=tempfile.gettempdir(),
+                                        env=dict(os.environ), stdout=self._log,
+                                        stderr=subprocess.STDOUT)
 
     def log(self) -> str:
         """Command line and everything it printed so far."""
@@ -60,9 +65,9 @@ class RosProcess:
 
 
 @contextlib.contextmanager
-def ros_process(module: str, ros_args: list[str]):
-    """Context manager: ``python -m module --ros-args *ros_args`` running inside the block."""
-    proc = RosProcess(module, ros_args)
+def ros_process(executable: str, ros_args: list[str]):
+    """Context manager: installed ``executable --ros-args *ros_args`` running in the block."""
+    proc = RosProcess(executable, ros_args)
     try:
         yield proc
     finally:

@@ -695,7 +695,7 @@ def dds_node(ros_domain_id):
     args = ["--params-file", str(CONFIG), "-r", f"__ns:={DDS_NS}"]
     for override in DDS_OVERRIDES:
         args += ["-p", override]
-    with ros_process("pose_lifter.node", args) as proc:
+    with ros_process("pose_lifter_node", args) as proc:
         yield proc
 
 

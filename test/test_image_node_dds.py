@@ -26,7 +26,7 @@ from pose_lifter.conversions import image_msg_from_rgb
 from pose_lifter.detection import SUPPORTED_ENCODINGS, DetectorError
 from pose_lifter.joints import NUM_JOINTS
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3DArray
-from ros_helpers import REPO, RELIABLE_QOS, call_service, lifter_node  # noqa: F401
+from ros_helpers import REPO, RELIABLE_QOS, call_service
 
 IMAGES = REPO / "pose_lifter" / "sample_data" / "images"
 FRAME = "camera_color_optical_frame"

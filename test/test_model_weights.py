@@ -64,11 +64,11 @@ def test_wrong_shapes_against_config(tmp_path):
 
 
 def test_device_resolution():
-    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("cpu") == "cpu"
     expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert resolve_device("auto").type == expected
+    assert resolve_device("auto") == expected
     if not torch.cuda.is_available():
-        assert resolve_device("cuda").type == "cpu"
+        assert resolve_device("cuda") == "cpu"
         with pytest.raises(RuntimeError):
             resolve_device("cuda", fallback_to_cpu=False)
     with pytest.raises(ValueError):

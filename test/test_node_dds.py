@@ -7,14 +7,12 @@ relative topics do not meet.
 """
 from __future__ import annotations
 
-import ast
 import copy
 import math
 import time
 
 import numpy as np
 import pytest
-import torch
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import Parameter as ParameterMsg
@@ -27,13 +25,14 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from ros_helpers import RELIABLE_QOS
 from pose_lifter.joints import MIDHIP
+from pose_lifter.lifter import cuda_available
 from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY, frame_to_msg
 from pose_lifter.openpose_json import read_openpose_directory
 from pose_lifter.parameters import FIELDS, load_params_file
 from pose_lifter.placement import CHAIN_TO_STATURE, chain_length
 from pose_lifter.conversions import skeleton2d_array
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3D, Skeleton3DArray
-from ros_helpers import CONFIG, REPO, call_service, lifter_node, ros_process  # noqa: F401
+from ros_helpers import CONFIG, REPO, call_service, ros_process
 
 SUB_NS = "/sub"
 SUB_OVERRIDES = {"qos.input_depth": 50, "diagnostics_period_s": 0.2, "markers.lifetime_s": 2.0}
@@ -55,7 +54,7 @@ def subprocess_node(ros_domain_id):
     args = ["--params-file", str(CONFIG), "-r", f"__ns:={SUB_NS}"]
     for name, value in SUB_OVERRIDES.items():
         args += ["-p", f"{name}:={_p(value)}"]
-    with ros_process("pose_lifter.node", args) as proc:
+    with ros_process("pose_lifter_node", args) as proc:
         yield proc
 
 
@@ -224,10 +223,10 @@ def test_metric_placement_over_dds_within_10_percent(ros, lifter_node):
     assert all(a.header.frame_id == "cmu_cam" for a in io.skeletons)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU visible: GPU path not exercised")
+@pytest.mark.skipif(not cuda_available(), reason="no CUDA GPU visible: GPU path not exercised")
 def test_gpu_path(ros, lifter_node):
     node = lifter_node("/gpu", "-p", "device:=cuda", "-p", "allow_cpu_fallback:=false")
-    assert node.pipeline.lifter.device.type == "cuda"
+    assert node.pipeline.lifter.device.startswith("cuda")
     io = Io(ros, "/gpu")
     io.connect()
     io.send(sample_messages()[:3])
@@ -235,10 +234,10 @@ def test_gpu_path(ros, lifter_node):
     assert all(len(a.skeletons) == 2 for a in io.skeletons)
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is visible")
+@pytest.mark.skipif(cuda_available(), reason="a GPU is visible")
 def test_cuda_without_gpu_falls_back_or_refuses(ros, lifter_node):
-    assert lifter_node("/fallback", "-p", "device:=cuda").pipeline.lifter.device.type == "cpu"
-    with pytest.raises(RuntimeError, match="no CUDA"):
+    assert lifter_node("/fallback", "-p", "device:=cuda").pipeline.lifter.device == "cpu"
+    with pytest.raises(RuntimeError, match="no CUDA GPU|torch is not installed"):
         lifter_node("/refuse", "-p", "device:=cuda", "-p", "allow_cpu_fallback:=false")
 
 
@@ -251,31 +250,3 @@ def test_tf_features_need_tf2(ros, lifter_node):
     if node_module.tf2_ros is None:
         (result,) = node.set_parameters([Parameter("target_frame", value="world")])
         assert not result.successful and "tf2_ros" in result.reason
-
-
-def _call(tree, func_name, **keywords):
-    """Keyword nodes of the calls to ``func_name`` in ``tree`` matching the constant keywords."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == func_name:
-            kw = {k.arg: k.value for k in node.keywords}
-            if all(isinstance(kw.get(k), ast.Constant) and kw[k].value == v
-                   for k, v in keywords.items()):
-                return kw
-    raise AssertionError(f"no {func_name}({keywords}) call")
-
-
-def test_launch_file_starts_the_node_as_the_tests_do():
-    source = (REPO / "launch" / "pose_lifter.launch.py").read_text()
-    tree = ast.parse(source)
-    compile(source, "pose_lifter.launch.py", "exec")
-    assert "pose_lifter_node = pose_lifter.node:main" in (REPO / "setup.py").read_text()
-    node = _call(tree, "Node", package="pose_lifter", executable="pose_lifter_node", name="pose_lifter")
-    assert "params_file" in ast.unparse(node["parameters"])
-    remapped = {pair.elts[0].value for pair in node["remappings"].elts}
-    assert remapped == {"keypoints_2d", "camera_info", "image"}  # the node's topic names
-    declared = {n.args[0].value for n in ast.walk(tree) if isinstance(n, ast.Call)
-                and getattr(n.func, "id", None) == "DeclareLaunchArgument"}
-    assert {"params_file", "namespace", "use_sim_time", "rviz", "keypoints_topic",
-            "camera_info_topic"} <= declared
-    assert '"config", "pose_lifter.yaml"' in source and '"config", "pose_lifter.rviz"' in source
-    assert CONFIG == REPO / "config" / "pose_lifter.yaml"

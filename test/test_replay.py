@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ros_helpers import CONFIG, REPO, ros_process
-from pose_lifter.bag_io import BagReader, BagWriter, rclpy_type, typestore, write_bag
+from pose_lifter.bag_io import BagReader, typestore, write_bag
 from pose_lifter.cli import main
 from pose_lifter.parameters import load_params_file
 from pose_lifter.pipeline import LiftingPipeline
@@ -210,7 +209,7 @@ LIVE_NS = "/replay_live"
 def live_node(ros_domain_id):
     args = ["--params-file", str(CONFIG), "-r", f"__ns:={LIVE_NS}", "-p", "qos.input_depth:=50",
             "-p", "diagnostics_period_s:=0.2", "-p", "use_sim_time:=true"]
-    with ros_process("pose_lifter.node", args) as proc:
+    with ros_process("pose_lifter_node", args) as proc:
         yield proc
 
 
@@ -254,7 +253,7 @@ def test_live_replay_of_images_against_image_node(tmp_path):
     args = ["--params-file", str(CONFIG), "-r", "__ns:=/replay_images",
             "-p", "input_mode:=image", "-p", "image.transport:=compressed",
             "-p", "qos.input_reliability:=reliable"]
-    with ros_process("pose_lifter.node", args) as node:
+    with ros_process("pose_lifter_node", args) as node:
         result = replay_live(SAMPLE_BAG, rate=1.0, node_ns="/replay_images", wait_s=60.0,
                              drain_s=10.0, max_frames=6, clock=False)
         s = result.summary

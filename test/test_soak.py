@@ -58,7 +58,7 @@ def test_node_soak_over_dds_every_message_answered(ros, ros_domain_id):
             "-p", "qos.output_depth:=1000"]
     qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000,
                      reliability=ReliabilityPolicy.RELIABLE)
-    with ros_process("pose_lifter.node", args) as proc:
+    with ros_process("pose_lifter_node", args) as proc:
         node = ros.node()
         publisher = node.create_publisher(Skeleton2DArray, f"{namespace}/keypoints_2d", qos)
         outputs: list = []

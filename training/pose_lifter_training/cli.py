@@ -5,7 +5,7 @@ Examples::
     pose-lifter-train train --config default --run-dir runs/default
     torchrun --nproc-per-node 2 -m pose_lifter_training.cli train --config default ...
     pose-lifter-train evaluate --data training/data/cmu_mocap_15j.npz --split test --json out.json
-    pose-lifter-train export --model runs/default/best.safetensors --output lifter.onnx
+    pose-lifter-train export --model runs/default/best.safetensors   # -> best.onnx beside it
 """
 from __future__ import annotations
 
@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=_evaluate)
     ex = sub.add_parser("export", help="export a lifter to ONNX")
     ex.add_argument("--model", default="default", help="default | seed | supervised | PATH")
-    ex.add_argument("--output", required=True)
+    ex.add_argument("--output", default=None,
+                    help="ONNX file to write (default: next to the weights, .onnx)")
     ex.add_argument("--opset", type=int, default=17)
     ex.set_defaults(func=_export)
     return parser

@@ -110,7 +110,7 @@ class Trainer:
                  config_path: Path | None = None):
         self.config = config
         self.run_dir = Path(run_dir)
-        self.device = resolve_device(device)
+        self.device = torch.device(resolve_device(device))
         self.dist = setup_distributed(self.device)
         if config.train.torch_threads:
             torch.set_num_threads(config.train.torch_threads)

@@ -4,7 +4,8 @@
         --supervised runs/supervised
 
 Copies ``<run>/best.safetensors`` to ``pose_lifter/models/{default,seed,supervised}.safetensors``
-(the baselines as float16 to keep the repository small), evaluates all of them on the CMU test
+(the baselines as float16 to keep the repository small), exports each to the ``.onnx`` file
+beside it (the CPU runtime's), evaluates all of them on the CMU test
 split, and writes ``pose_lifter/models/MODEL_CARD.md`` and ``pose_lifter/models/results.json``.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import torch
 
 from pose_lifter.weights import default_model_path, load_lifter, save_lifter
 from pose_lifter_training.data import load_source
+from pose_lifter_training.export import export_onnx
 from pose_lifter_training.evaluate import evaluate, format_table, model_lifter, zero_depth_lifter
 
 TRAINING = Path(__file__).resolve().parents[1]
@@ -46,6 +48,7 @@ def main() -> int:
         model, metadata = load_lifter(run / args.weights)
         dtype = torch.float32 if name == "default" else torch.float16
         save_lifter(models_dir / f"{name}.safetensors", model, metadata, dtype=dtype)
+        export_onnx(models_dir / f"{name}.safetensors")  # the CPU runtime's file, beside it
         summaries[name] = training_summary(run)
     data = load_source(CMU, "test")
     lifters = {"zero_depth": zero_depth_lifter}
