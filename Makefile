@@ -9,17 +9,26 @@ IN_ENV = source scripts/env.sh &&
 TEST_DIRS = $(wildcard test training/tests)
 PYTEST_ARGS ?=
 
-.PHONY: setup test demo bench clean
+.PHONY: setup test test-unit test-workspaces demo bench clean
 
 setup:
 	bash scripts/setup_env.sh
 
+# make test = the suite in the development env, then the user's path on two distros: a colcon
+# workspace built with the README's commands (scripts/ros_workspace_test.sh), its installed-node
+# DDS tests and `colcon test` linters.
+test: test-unit test-workspaces
+
 # pytest exit code 5 (no tests collected) is a failure like any other non-zero code.
-test: setup
+test-unit: setup
 	@if [ -z "$(strip $(TEST_DIRS))" ]; then echo "make test: no test directories (test/, training/tests/)" >&2; exit 1; fi
 	@$(IN_ENV) python -m pytest -q $(TEST_DIRS) $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5) -> failure" >&2; fi; \
 	  exit $$rc
+
+WORKSPACE_DISTROS = jazzy kilted
+test-workspaces:
+	@for distro in $(WORKSPACE_DISTROS); do bash scripts/ros_workspace_test.sh $$distro || exit $$?; done
 
 # Replay the bundled camera sample bag (30 JPEG frames of vtest.avi + CameraInfo) through the
 # node's processing code path (MoveNet detector + lifter), offline: writes the output bag and
@@ -32,7 +41,7 @@ demo: setup
 	echo "make demo: open out/demo/report/report.html (replay took $$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" $$start $$(date +%s.%N)) s incl. start-up)"
 
 # Benchmarks print tables (numbers, ratios side by side); nothing here asserts a time.
-BENCHES = bench/bench_lifter.py bench/bench_detector.py bench/bench_node_load.py \
+BENCHES = bench/bench_lifter.py bench/bench_detector.py bench/bench_node_startup.py bench/bench_node_load.py \
           bench/bench_image_node.py bench/bench_soak.py bench/bench_training.py
 bench: setup
 	@for script in $(BENCHES); do \
@@ -40,6 +49,6 @@ bench: setup
 	done
 
 clean:
-	rm -rf .venv build install log .pytest_cache .hypothesis .setup_env.lock
+	rm -rf .venv .ws build install log .pytest_cache .hypothesis .setup_env.lock
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
 	find . -name '*.egg-info' -type d -prune -not -path './.git/*' -exec rm -rf {} +

@@ -3,6 +3,7 @@
 Works with the setuptools of every supported distro (Humble ships 59.6: no recursive globs in
 package_data, so the sample data's files are listed here).
 """
+
 import os
 from glob import glob
 
@@ -23,9 +24,18 @@ setup(
     name=PACKAGE,
     version='0.1.0',
     packages=find_packages(include=[PACKAGE, f'{PACKAGE}.*']),
-    package_data={PACKAGE: ['models/*.safetensors', 'models/*.onnx', 'models/*.json',
-                            'models/*.md', 'detection/models/*.onnx', 'detection/models/*.md',
-                            'detection/models/LICENSE-*', *files_under('sample_data')]},
+    package_data={
+        PACKAGE: [
+            'models/*.safetensors',
+            'models/*.onnx',
+            'models/*.json',
+            'models/*.md',
+            'detection/models/*.onnx',
+            'detection/models/*.md',
+            'detection/models/LICENSE-*',
+            *files_under('sample_data'),
+        ]
+    },
     data_files=[
         ('share/ament_index/resource_index/packages', [f'resource/{PACKAGE}']),
         (f'share/{PACKAGE}', ['package.xml']),
@@ -44,6 +54,6 @@ setup(
             'pose_lifter_node = pose_lifter.entry_points:pose_lifter_node',
             'openpose_bridge = pose_lifter.entry_points:openpose_bridge',
             'pose-lifter = pose_lifter.cli:main',
-        ],
+        ]
     },
 )

@@ -3,6 +3,7 @@
 Import before rclpy is initialised: it keeps discovery on this host and picks a random
 ROS_DOMAIN_ID (1-101; higher ids reach the ephemeral port range) unless one is set.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,11 +29,15 @@ from pose_lifter.openpose_json import read_openpose_directory  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config" / "pose_lifter.yaml"
 #: Node overrides so that no input is silently dropped by QoS (reliable, deep queues).
-LOSSLESS = {"qos.input_reliability": "reliable", "qos.input_depth": "1000",
-            "qos.output_depth": "1000"}
+LOSSLESS = {
+    "qos.input_reliability": "reliable",
+    "qos.input_depth": "1000",
+    "qos.output_depth": "1000",
+}
 #: The benchmarks' own publishers and subscriptions: reliable and deep, like :data:`LOSSLESS`.
-LOSSLESS_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000,
-                          reliability=ReliabilityPolicy.RELIABLE)
+LOSSLESS_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=ReliabilityPolicy.RELIABLE
+)
 
 
 def person_frames(persons: int) -> list[np.ndarray]:
@@ -48,25 +53,45 @@ def person_frames(persons: int) -> list[np.ndarray]:
 
 def skeleton_messages(persons: int, frame_id: str = "camera_optical_frame") -> list:
     """One prebuilt Skeleton2DArray per sample frame (set ``header.stamp`` before publishing)."""
-    return [skeleton2d_array(Header(frame_id=frame_id), kp[..., :2], kp[..., 2], np.ones(persons),
-                             [""] * persons, (1280, 720), "openpose_body25")
-            for kp in person_frames(persons)]
+    return [
+        skeleton2d_array(
+            Header(frame_id=frame_id),
+            kp[..., :2],
+            kp[..., 2],
+            np.ones(persons),
+            [""] * persons,
+            (1280, 720),
+            "openpose_body25",
+        )
+        for kp in person_frames(persons)
+    ]
 
 
-def start_node(namespace: str, overrides: dict[str, str] | None = None,
-               log_path: str | None = None) -> subprocess.Popen:
-    """The node as the launch file starts it (``--params-file config/pose_lifter.yaml``) in
-    ``namespace``, plus ``-p name:=value`` overrides."""
-    command = [installed_executable("pose_lifter_node"), "--ros-args", "--params-file", str(CONFIG),
-               "-r", f"__ns:={namespace}"]
+def start_node(
+    namespace: str, overrides: dict[str, str] | None = None, log_path: str | None = None
+) -> subprocess.Popen:
+    """Start the node as the launch file does, in ``namespace``.
+
+    The node as the launch file starts it (``--params-file config/pose_lifter.yaml``) in
+    ``namespace``, plus ``-p name:=value`` overrides.
+    """
+    command = [
+        installed_executable("pose_lifter_node"),
+        "--ros-args",
+        "--params-file",
+        str(CONFIG),
+        "-r",
+        f"__ns:={namespace}",
+    ]
     for name, value in (overrides or {}).items():
         command += ["-p", f"{name}:={value}"]
     log = open(log_path, "w") if log_path else subprocess.DEVNULL
     return subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
 
 
-def wait_for_graph(rclpy, node, publisher, subscription, proc: subprocess.Popen,
-                   timeout: float = 60.0) -> None:
+def wait_for_graph(
+    rclpy, node, publisher, subscription, proc: subprocess.Popen, timeout: float = 60.0
+) -> None:
     """Spin until ``publisher`` and ``subscription`` are matched with the node's endpoints."""
     deadline = time.monotonic() + timeout
     while publisher.get_subscription_count() == 0 or subscription.get_publisher_count() == 0:
@@ -76,8 +101,11 @@ def wait_for_graph(rclpy, node, publisher, subscription, proc: subprocess.Popen,
 
 
 def header_stamp_ns(cdr: bytes, offset: int) -> int:
-    """The ``builtin_interfaces/Time`` at byte ``offset`` of a little-endian CDR buffer, in ns
-    (MarkerArray: first marker's stamp at 8; a message starting with a Header: 4)."""
+    """Read the builtin_interfaces/Time at ``offset`` of a CDR buffer (ns).
+
+    The ``builtin_interfaces/Time`` at byte ``offset`` of a little-endian CDR buffer, in ns
+    (MarkerArray: first marker's stamp at 8; a message starting with a Header: 4).
+    """
     sec, nanosec = struct.unpack_from("<iI", cdr, offset)
     return sec * 1_000_000_000 + nanosec
 

@@ -6,6 +6,7 @@ threads; each configuration runs for about ``--seconds`` (bounded by ``--max-ite
 
     python bench/bench_detector.py [--seconds 3] [--image path] [--providers CUDAExecutionProvider]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,11 +17,18 @@ import numpy as np
 
 from pose_lifter.detection import create_detector, decode_compressed
 
-DEFAULT_IMAGE = (Path(__file__).resolve().parents[1] / "pose_lifter" / "sample_data" / "images"
-                 / "vtest_frame600.jpg")
+DEFAULT_IMAGE = (
+    Path(__file__).resolve().parents[1]
+    / "pose_lifter"
+    / "sample_data"
+    / "images"
+    / "vtest_frame600.jpg"
+)
 
 
-def bench(detector, rgb: np.ndarray, seconds: float, max_iters: int, warmup: int = 5) -> np.ndarray:
+def bench(
+    detector, rgb: np.ndarray, seconds: float, max_iters: int, warmup: int = 5
+) -> np.ndarray:
     """Run ``detector.detect(rgb)`` for ~``seconds``; return the latencies in milliseconds."""
     for _ in range(warmup):
         detector.detect(rgb)
@@ -43,15 +51,21 @@ def main() -> None:
 
     rgb = decode_compressed(args.image.suffix.lstrip("."), args.image.read_bytes())
     print(f"image {args.image.name} {rgb.shape[1]}x{rgb.shape[0]}, providers {args.providers}")
-    print(f"{'long side':>9} {'threads':>7} {'persons':>7} {'FPS':>6} {'p50 ms':>7} {'p95 ms':>7} {'runs':>5}")
+    print(
+        f"{'long side':>9} {'threads':>7} {'persons':>7} {'FPS':>6} {'p50 ms':>7} "
+        f"{'p95 ms':>7} {'runs':>5}"
+    )
     for input_size in (256, 384):
         for threads in (1, 2):
-            detector = create_detector("movenet", input_size=input_size, num_threads=threads,
-                                       providers=args.providers)
+            detector = create_detector(
+                "movenet", input_size=input_size, num_threads=threads, providers=args.providers
+            )
             ms = bench(detector, rgb, args.seconds, args.max_iters)
             persons = len(detector.detect(rgb))
-            print(f"{input_size:>9} {threads:>7} {persons:>7} {1e3 / ms.mean():>6.1f} "
-                  f"{np.percentile(ms, 50):>7.1f} {np.percentile(ms, 95):>7.1f} {ms.size:>5}")
+            print(
+                f"{input_size:>9} {threads:>7} {persons:>7} {1e3 / ms.mean():>6.1f} "
+                f"{np.percentile(ms, 50):>7.1f} {np.percentile(ms, 95):>7.1f} {ms.size:>5}"
+            )
 
 
 if __name__ == "__main__":

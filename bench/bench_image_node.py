@@ -16,6 +16,7 @@ Also prints the in-process stage times (decode + detect, lift) without DDS.
     source scripts/env.sh && python bench/bench_image_node.py [--rate 30] [--seconds 5]
         [--input-size 256] [--threads 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,10 +69,12 @@ def in_process(rgb: np.ndarray, settings: Settings, seconds: float) -> None:
         if t2 > deadline:
             break
     total = np.add(detect_ms, lift_ms)
-    print(f"in-process ({len(total)} frames, {len(out.detections)} persons): bgr8->detections "
-          f"p50 {np.median(detect_ms):.1f} ms, lift p50 {np.median(lift_ms):.1f} ms, "
-          f"total p50 {np.median(total):.1f} ms p95 {np.percentile(total, 95):.1f} ms "
-          f"= {1e3 / total.mean():.1f} FPS")
+    print(
+        f"in-process ({len(total)} frames, {len(out.detections)} persons): bgr8->detections "
+        f"p50 {np.median(detect_ms):.1f} ms, lift p50 {np.median(lift_ms):.1f} ms, "
+        f"total p50 {np.median(total):.1f} ms p95 {np.percentile(total, 95):.1f} ms "
+        f"= {1e3 / total.mean():.1f} FPS"
+    )
 
 
 def main() -> int:
@@ -82,25 +85,50 @@ def main() -> int:
     parser.add_argument("--input-size", type=int, default=256, help="detector.input_size")
     parser.add_argument("--threads", type=int, default=1, help="detector.num_threads")
     parser.add_argument("--modes", nargs="+", default=["rate", "max"], choices=["rate", "max"])
-    parser.add_argument("--qos", default="reliable", choices=["best_effort", "reliable"],
-                        help="qos.image_reliability of the node's image subscription")
+    parser.add_argument(
+        "--qos",
+        default="reliable",
+        choices=["best_effort", "reliable"],
+        help="qos.image_reliability of the node's image subscription",
+    )
     args = parser.parse_args()
 
     bgr = cv2.imread(str(IMAGE), cv2.IMREAD_COLOR)
     rgb = np.ascontiguousarray(bgr[..., ::-1])
-    print(f"image {IMAGE.name} {rgb.shape[1]}x{rgb.shape[0]} bgr8, detector input "
-          f"{args.input_size}, {args.threads} onnxruntime thread(s), {os.cpu_count()} CPU cores, "
-          f"node image QoS {args.qos}, load average {os.getloadavg()[0]:.1f}")
-    in_process(rgb, Settings(detector_input_size=args.input_size,
-                             detector_num_threads=args.threads), min(args.seconds, 3.0))
+    print(
+        f"image {IMAGE.name} {rgb.shape[1]}x{rgb.shape[0]} bgr8, detector input "
+        f"{args.input_size}, {args.threads} onnxruntime thread(s), {os.cpu_count()} CPU cores, "
+        f"node image QoS {args.qos}, load average {os.getloadavg()[0]:.1f}"
+    )
+    in_process(
+        rgb,
+        Settings(detector_input_size=args.input_size, detector_num_threads=args.threads),
+        min(args.seconds, 3.0),
+    )
 
     node_proc = subprocess.Popen(
-        [installed_executable("pose_lifter_node"), "--ros-args", "--params-file",
-         str(REPO / "config" / "pose_lifter.yaml"), "-r", f"__ns:={NAMESPACE}",
-         "-p", "input_mode:=image", "-p", "diagnostics_period_s:=0.2",
-         "-p", f"detector.input_size:={args.input_size}",
-         "-p", f"detector.num_threads:={args.threads}", "-p", f"qos.image_reliability:={args.qos}"],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        [
+            installed_executable("pose_lifter_node"),
+            "--ros-args",
+            "--params-file",
+            str(REPO / "config" / "pose_lifter.yaml"),
+            "-r",
+            f"__ns:={NAMESPACE}",
+            "-p",
+            "input_mode:=image",
+            "-p",
+            "diagnostics_period_s:=0.2",
+            "-p",
+            f"detector.input_size:={args.input_size}",
+            "-p",
+            f"detector.num_threads:={args.threads}",
+            "-p",
+            f"qos.image_reliability:={args.qos}",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     rclpy.init()
     node = rclpy.create_node("image_bench")
     latencies: dict[int, float] = {}  # stamp ns -> ms
@@ -114,9 +142,13 @@ def main() -> int:
     def on_diagnostics(msg: DiagnosticArray) -> None:
         for status in msg.status:
             if status.name == STATUS:
-                counters.update({kv.key: int(kv.value) for kv in status.values
-                                 if kv.key in ("images_in", "messages_in")
-                                 or kv.key.startswith("dropped.")})
+                counters.update(
+                    {
+                        kv.key: int(kv.value)
+                        for kv in status.values
+                        if kv.key in ("images_in", "messages_in") or kv.key.startswith("dropped.")
+                    }
+                )
 
     qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
     publisher = node.create_publisher(Image, f"{NAMESPACE}/image", qos)
@@ -147,10 +179,14 @@ def main() -> int:
             while key not in latencies and time.monotonic() < end:
                 rclpy.spin_once(node, timeout_sec=0.02)
         settle(0.5)
-        print("sent: images published; in: received by the node (images_in); busy: replaced while "
-              "the detector was busy (frame_dropped_busy); out: MarkerArrays received")
-        print(f"{'mode':>12} {'sent':>5} {'in':>5} {'busy':>5} {'out':>5} {'out FPS':>8} "
-              f"{'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}")
+        print(
+            "sent: images published; in: received by the node (images_in); busy: replaced while "
+            "the detector was busy (frame_dropped_busy); out: MarkerArrays received"
+        )
+        print(
+            f"{'mode':>12} {'sent':>5} {'in':>5} {'busy':>5} {'out':>5} {'out FPS':>8} "
+            f"{'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}"
+        )
         for mode in args.modes:
             latencies.clear()
             before = dict(counters)
@@ -172,15 +208,18 @@ def main() -> int:
             settle(1.0)  # drain outputs, get a diagnostics report
             values = np.array([latencies[k] for k in sent if k in latencies])
             busy = counters.get("dropped.frame_dropped_busy", 0) - before.get(
-                "dropped.frame_dropped_busy", 0)
+                "dropped.frame_dropped_busy", 0
+            )
             received = counters.get("images_in", 0) - before.get("images_in", 0)
             label = f"{args.rate:.0f} Hz" if mode == "rate" else "closed loop"
             if len(values) == 0:
                 print(f"{label:>12} {len(sent):>5} {received:>5} {busy:>5} {0:>5}  no output")
                 continue
-            print(f"{label:>12} {len(sent):>5} {received:>5} {busy:>5} {len(values):>5} "
-                  f"{len(values) / elapsed:>8.1f} {np.percentile(values, 50):>7.1f} "
-                  f"{np.percentile(values, 95):>7.1f} {values.max():>7.1f}")
+            print(
+                f"{label:>12} {len(sent):>5} {received:>5} {busy:>5} {len(values):>5} "
+                f"{len(values) / elapsed:>8.1f} {np.percentile(values, 50):>7.1f} "
+                f"{np.percentile(values, 95):>7.1f} {values.max():>7.1f}"
+            )
         drops = {k: v for k, v in counters.items() if k.startswith("dropped.") and v}
         print(f"node drop counters (totals): {drops}")
         return 0

@@ -1,5 +1,7 @@
-"""Lifter throughput: poses/s and achieved FLOP/s per backend and batch, beside the machine's
-own matmul ceiling for the same layer shapes, measured in the same run.
+"""Lifter throughput per backend and batch beside the machine's matmul ceiling.
+
+Lifter throughput: poses/s and achieved FLOP/s per backend and batch, beside the machine's own
+matmul ceiling for the same layer shapes, measured in the same run.
 
 Backends: eager torch (inference mode), TorchScript (traced + frozen), ONNX Runtime (the
 ``pose-lifter-train export`` graph). Ceiling: the same chain of matrix products (torch.mm, no
@@ -8,6 +10,7 @@ bias or activation) at the same batch, and a large square numpy GEMM. Also the e
 
     source scripts/env.sh && python bench/bench_lifter.py [--threads 2] [--seconds 1.0]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,7 +43,9 @@ def timed(fn, seconds: float, max_iters: int = 100_000) -> float:
 
 
 def linear_shapes(model: torch.nn.Module) -> list[tuple[int, int]]:
-    return [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    return [
+        (m.in_features, m.out_features) for m in model.modules() if isinstance(m, torch.nn.Linear)
+    ]
 
 
 def main() -> None:
@@ -53,11 +58,14 @@ def main() -> None:
     model, _ = load_lifter(args.model)
     shapes = linear_shapes(model)
     flop_per_pose = sum(2 * i * o for i, o in shapes)
-    print(f"model {args.model.name}: layers {shapes}, {flop_per_pose / 1e6:.2f} MFLOP/pose, "
-          f"torch threads {args.threads}, torch {torch.__version__}")
+    print(
+        f"model {args.model.name}: layers {shapes}, {flop_per_pose / 1e6:.2f} MFLOP/pose, "
+        f"torch threads {args.threads}, torch {torch.__version__}"
+    )
 
     import onnxruntime as ort
     from pose_lifter_training.export import export_onnx
+
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = export_onnx(args.model, Path(tmp) / "lifter.onnx")
         options = ort.SessionOptions()
@@ -78,35 +86,47 @@ def main() -> None:
                 "torchscript": lambda: traced(x, mask),
                 "onnxruntime": lambda: session.run(None, feeds),
             }
-            diffs = {"eager": 0.0,
-                     "torchscript": float(np.abs(traced(x, mask).numpy() - reference).max()),
-                     "onnxruntime": float(np.abs(session.run(None, feeds)[0] - reference).max())}
+            diffs = {
+                "eager": 0.0,
+                "torchscript": float(np.abs(traced(x, mask).numpy() - reference).max()),
+                "onnxruntime": float(np.abs(session.run(None, feeds)[0] - reference).max()),
+            }
             weights = [torch.randn(i, o) for i, o in shapes]
             activations = [torch.randn(batch, i) for i, _ in shapes]
-            ceiling_s = timed(lambda: [torch.mm(a, w) for a, w in zip(activations, weights)], args.seconds)
+            ceiling_s = timed(
+                lambda: [torch.mm(a, w) for a, w in zip(activations, weights)], args.seconds
+            )
             for name, fn in outputs.items():
                 seconds = timed(fn, args.seconds)
                 rows.append((batch, name, seconds, diffs[name], ceiling_s))
     big = rng.normal(size=(1024, 1024)).astype(np.float32)
     numpy_gemm_s = timed(lambda: big @ big, args.seconds)
-    numpy_flops = 2 * 1024 ** 3 / numpy_gemm_s
+    numpy_flops = 2 * 1024**3 / numpy_gemm_s
 
     print(f"\nceiling: numpy 1024^3 float32 GEMM {numpy_flops / 1e9:.1f} GFLOP/s")
-    print(f"{'batch':>5} {'backend':>12} {'us/call':>9} {'us/pose':>8} {'poses/s':>10} {'GFLOP/s':>8} "
-          f"{'same-shape mm GFLOP/s':>22} {'% of it':>7} {'% numpy':>7} {'max|diff|':>9}")
+    print(
+        f"{'batch':>5} {'backend':>12} {'us/call':>9} {'us/pose':>8} {'poses/s':>10} "
+        f"{'GFLOP/s':>8} "
+        f"{'same-shape mm GFLOP/s':>22} {'% of it':>7} {'% numpy':>7} {'max|diff|':>9}"
+    )
     for batch, name, seconds, diff, ceiling_s in rows:
         flops = flop_per_pose * batch / seconds
         ceiling = flop_per_pose * batch / ceiling_s
-        print(f"{batch:>5} {name:>12} {seconds * 1e6:>9.1f} {seconds * 1e6 / batch:>8.2f} {batch / seconds:>10.0f} "
-              f"{flops / 1e9:>8.2f} {ceiling / 1e9:>22.2f} {100 * flops / ceiling:>6.0f}% "
-              f"{100 * flops / numpy_flops:>6.0f}% {diff:>9.1e}")
+        print(
+            f"{batch:>5} {name:>12} {seconds * 1e6:>9.1f} {seconds * 1e6 / batch:>8.2f} "
+            f"{batch / seconds:>10.0f} "
+            f"{flops / 1e9:>8.2f} {ceiling / 1e9:>22.2f} {100 * flops / ceiling:>6.0f}% "
+            f"{100 * flops / numpy_flops:>6.0f}% {diff:>9.1e}"
+        )
 
     lifter = PoseLifter(args.model, device="cpu", num_threads=1)
     for persons in (1, 5):
         keypoints = rng.uniform(100, 500, size=(persons, NUM_JOINTS, 2))
         seconds = timed(lambda: lifter.lift(keypoints), args.seconds)
-        print(f"PoseLifter.lift end to end (validate + normalise + {lifter.backend}), "
-              f"{persons} person(s): {seconds * 1e3:.3f} ms")
+        print(
+            f"PoseLifter.lift end to end (validate + normalise + {lifter.backend}), "
+            f"{persons} person(s): {seconds * 1e3:.3f} ms"
+        )
 
 
 if __name__ == "__main__":

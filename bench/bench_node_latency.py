@@ -6,8 +6,10 @@ config/pose_lifter.yaml``, own namespace), publishes Skeleton2DArray messages wi
 MarkerArray the node publishes for it (the node copies the input stamp). Bounded: at most
 ``--seconds`` of publishing and ``--max-messages`` messages.
 
-    source scripts/env.sh && python bench/bench_node_latency.py [--rate 100] [--persons 5] [--seconds 5]
+    source scripts/env.sh && python bench/bench_node_latency.py [--rate 100] [--persons 5] \
+        [--seconds 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,9 +66,20 @@ def main() -> int:
             now = time.monotonic()
             if now >= next_publish:
                 kp = frames[sent % len(frames)]
-                header = Header(stamp=node.get_clock().now().to_msg(), frame_id="camera_optical_frame")
-                publisher.publish(skeleton2d_array(header, kp[..., :2], kp[..., 2], confidence_ones,
-                                                   [""] * args.persons, (1280, 720), "openpose_body25"))
+                header = Header(
+                    stamp=node.get_clock().now().to_msg(), frame_id="camera_optical_frame"
+                )
+                publisher.publish(
+                    skeleton2d_array(
+                        header,
+                        kp[..., :2],
+                        kp[..., 2],
+                        confidence_ones,
+                        [""] * args.persons,
+                        (1280, 720),
+                        "openpose_body25",
+                    )
+                )
                 sent += 1
                 next_publish += period
             rclpy.spin_once(node, timeout_sec=max(0.0, next_publish - time.monotonic()))
@@ -75,12 +88,16 @@ def main() -> int:
         while len(latencies_ms) < sent and time.monotonic() < drain:
             rclpy.spin_once(node, timeout_sec=0.05)
         values = np.asarray(latencies_ms)
-        print(f"sent {sent} messages x {args.persons} persons at {args.rate:.0f} Hz "
-              f"(achieved {achieved:.0f} Hz), received {len(values)} MarkerArrays")
+        print(
+            f"sent {sent} messages x {args.persons} persons at {args.rate:.0f} Hz "
+            f"(achieved {achieved:.0f} Hz), received {len(values)} MarkerArrays"
+        )
         if len(values):
-            print(f"keypoints->markers latency: p50 {np.percentile(values, 50):.2f} ms, "
-                  f"p90 {np.percentile(values, 90):.2f} ms, p99 {np.percentile(values, 99):.2f} ms, "
-                  f"max {values.max():.2f} ms")
+            print(
+                f"keypoints->markers latency: p50 {np.percentile(values, 50):.2f} ms, "
+                f"p90 {np.percentile(values, 90):.2f} ms, p99 {np.percentile(values, 99):.2f} ms, "
+                f"max {values.max():.2f} ms"
+            )
         return 0
     finally:
         node.destroy_node()

@@ -1,5 +1,7 @@
-"""Load table of the pose_lifter node through DDS: keypoints->markers latency at 30, 100 and
-500 Hz with 1, 5 and 10 persons, then the maximum sustained rate.
+"""Load table of the pose_lifter node through DDS.
+
+Load table of the pose_lifter node through DDS: keypoints->markers latency at 30, 100 and 500 Hz
+with 1, 5 and 10 persons, then the maximum sustained rate.
 
 The node runs once, as a subprocess started like the launch file (``--params-file
 config/pose_lifter.yaml``) with lossless input QoS (reliable, depth 1000: no message is
@@ -14,6 +16,7 @@ in flight) for ``--max-rate-seconds``.
 
     source scripts/env.sh && python bench/bench_node_load.py [--seconds 3] [--persons 1,5,10]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +50,11 @@ class Bench:
         return now
 
     def drain(self, stamps: list[int], seconds: float = 60.0, idle: float = 2.0) -> None:
-        """Spin until every message in ``stamps`` is answered, nothing arrived for ``idle``
-        seconds (lost), or ``seconds`` passed: the next cell starts with the node idle."""
+        """Spin until every message is answered, lost, or time is up.
+
+        Spin until every message in ``stamps`` is answered, nothing arrived for ``idle`` seconds
+        (lost), or ``seconds`` passed: the next cell starts with the node idle.
+        """
         deadline = time.monotonic() + seconds
         last, count = time.monotonic(), len(self.received)
         while time.monotonic() < deadline and not all(s in self.received for s in stamps):
@@ -97,9 +103,13 @@ def summarize(bench: Bench, stamps: list[int]) -> dict:
     row = dict(sent=len(stamps), recv=len(latencies))
     if len(latencies):
         quarter = max(1, len(latencies) // 4)
-        row.update(p50=np.percentile(latencies, 50), p95=np.percentile(latencies, 95),
-                   p99=np.percentile(latencies, 99), max=latencies.max(),
-                   trend=np.median(latencies[-quarter:]) - np.median(latencies[:quarter]))
+        row.update(
+            p50=np.percentile(latencies, 50),
+            p95=np.percentile(latencies, 95),
+            p99=np.percentile(latencies, 99),
+            max=latencies.max(),
+            trend=np.median(latencies[-quarter:]) - np.median(latencies[:quarter]),
+        )
     return row
 
 
@@ -125,8 +135,9 @@ def main() -> int:
     qos = _dds.LOSSLESS_QOS
     publisher = node.create_publisher(Skeleton2DArray, f"{NAMESPACE}/keypoints_2d", qos)
     bench = Bench(node, publisher)
-    subscription = node.create_subscription(MarkerArray, f"{NAMESPACE}/markers", bench.on_markers,
-                                            qos, raw=True)
+    subscription = node.create_subscription(
+        MarkerArray, f"{NAMESPACE}/markers", bench.on_markers, qos, raw=True
+    )
     try:
         _dds.wait_for_graph(rclpy, node, publisher, subscription, proc)
         warm = _dds.skeleton_messages(2)
@@ -134,11 +145,15 @@ def main() -> int:
         if not any(s in bench.received for s in stamps):
             print("node does not answer", file=sys.stderr)
             return 1
-        print(f"pose_lifter node load, {os.cpu_count()} CPU(s), load average "
-              f"{os.getloadavg()[0]:.1f}; node pid {proc.pid}, input QoS reliable depth 1000")
-        header = (f"{'rate Hz':>8} {'persons':>7} {'achieved':>8} {'sent':>6} {'recv':>6} "
-                  f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'trend ms':>8} "
-                  f"{'node cpu/msg ms':>15}")
+        print(
+            f"pose_lifter node load, {os.cpu_count()} CPU(s), load average "
+            f"{os.getloadavg()[0]:.1f}; node pid {proc.pid}, input QoS reliable depth 1000"
+        )
+        header = (
+            f"{'rate Hz':>8} {'persons':>7} {'achieved':>8} {'sent':>6} {'recv':>6} "
+            f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8} {'trend ms':>8} "
+            f"{'node cpu/msg ms':>15}"
+        )
         print(header)
         print("-" * len(header))
         for persons in persons_list:
@@ -148,20 +163,27 @@ def main() -> int:
                 stamps, achieved = bench.open_loop(messages, rate, args.seconds)
                 cpu = (_dds.cpu_seconds(proc.pid) - cpu) / max(1, len(stamps)) * 1e3
                 row = summarize(bench, stamps)
-                print(f"{rate:8.0f} {persons:7d} {achieved:8.0f} {row['sent']:6d} {row['recv']:6d} "
-                      f"{fmt(row, 'p50')} {fmt(row, 'p95')} {fmt(row, 'p99')} {fmt(row, 'max')} "
-                      f"{fmt(row, 'trend', '+8.2f')} {cpu:15.2f}", flush=True)
+                print(
+                    f"{rate:8.0f} {persons:7d} {achieved:8.0f} {row['sent']:6d} {row['recv']:6d} "
+                    f"{fmt(row, 'p50')} {fmt(row, 'p95')} {fmt(row, 'p99')} {fmt(row, 'max')} "
+                    f"{fmt(row, 'trend', '+8.2f')} {cpu:15.2f}",
+                    flush=True,
+                )
         messages = _dds.skeleton_messages(args.max_rate_persons)
         cpu = _dds.cpu_seconds(proc.pid)
         stamps, rate = bench.closed_loop(messages, args.window, args.max_rate_seconds)
         cpu = (_dds.cpu_seconds(proc.pid) - cpu) / max(1, len(stamps)) * 1e3
         row = summarize(bench, stamps)
-        print(f"{'max':>8} {args.max_rate_persons:7d} {rate:8.0f} {row['sent']:6d} {row['recv']:6d} "
-              f"{fmt(row, 'p50')} {fmt(row, 'p95')} {fmt(row, 'p99')} {fmt(row, 'max')} "
-              f"{fmt(row, 'trend', '+8.2f')} {cpu:15.2f}")
-        print(f"max sustained: {rate:.0f} msg/s, {row['sent'] - row['recv']} unanswered "
-              f"({args.max_rate_persons} persons, {args.window} in flight); node RSS "
-              f"{_dds.rss_kb(proc.pid) / 1024:.0f} MiB")
+        print(
+            f"{'max':>8} {args.max_rate_persons:7d} {rate:8.0f} {row['sent']:6d} {row['recv']:6d} "
+            f"{fmt(row, 'p50')} {fmt(row, 'p95')} {fmt(row, 'p99')} {fmt(row, 'max')} "
+            f"{fmt(row, 'trend', '+8.2f')} {cpu:15.2f}"
+        )
+        print(
+            f"max sustained: {rate:.0f} msg/s, {row['sent'] - row['recv']} unanswered "
+            f"({args.max_rate_persons} persons, {args.window} in flight); node RSS "
+            f"{_dds.rss_kb(proc.pid) / 1024:.0f} MiB"
+        )
         print(GOAL + " (wall-clock numbers include this process and any other load on the CPU)")
         return 0
     finally:

@@ -1,5 +1,7 @@
-"""Soak: up to 100,000 messages through the lifting code path (in-process LiftingPipeline) and/or
-the node over DDS at its maximum rate; prints RSS start/end/growth, throughput and backlog.
+"""Soak: many messages through the pipeline and the node; RSS and backlog.
+
+Soak: up to 100,000 messages through the lifting code path (in-process LiftingPipeline) and/or the
+node over DDS at its maximum rate; prints RSS start/end/growth, throughput and backlog.
 
 Bounded: stops after ``--messages`` or ``--seconds``, whichever comes first. RSS "start" is
 taken after ``--warm-up`` messages (allocator pools, onnxruntime arenas, DDS buffers). The DDS
@@ -7,8 +9,10 @@ run is closed-loop (at most ``--window`` unanswered messages, lossless reliable 
 messages still unanswered at the end, and the latency trend (last minus first 10 %) shows a
 queue that grows over time.
 
-    source scripts/env.sh && python bench/bench_soak.py [--mode pipeline|dds|both] [--messages 100000]
+    source scripts/env.sh && python bench/bench_soak.py [--mode pipeline|dds|both] \
+        [--messages 100000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +36,12 @@ NAMESPACE = "/soak_bench"
 def report(name, count, elapsed, rss_start, rss_end, extra=""):
     growth = 100.0 * (rss_end - rss_start) / rss_start
     verdict = "PASS" if growth < 5.0 else "FAIL"
-    print(f"{name}: {count} messages in {elapsed:.1f} s = {count / elapsed:.0f} msg/s; RSS "
-          f"{rss_start / 1024:.1f} -> {rss_end / 1024:.1f} MiB ({growth:+.2f} %, goal < 5 %: "
-          f"{verdict}){extra}", flush=True)
+    print(
+        f"{name}: {count} messages in {elapsed:.1f} s = {count / elapsed:.0f} msg/s; RSS "
+        f"{rss_start / 1024:.1f} -> {rss_end / 1024:.1f} MiB ({growth:+.2f} %, goal < 5 %: "
+        f"{verdict}){extra}",
+        flush=True,
+    )
 
 
 def run_pipeline(args) -> None:
@@ -51,11 +58,19 @@ def run_pipeline(args) -> None:
         answered += out is not None
         count += 1
         if count % checkpoint == 0:
-            print(f"  pipeline {count:7d} msgs, {time.perf_counter() - start:6.1f} s, "
-                  f"RSS {_dds.rss_kb() / 1024:.1f} MiB, tracks {len(pipeline.tracker.active_ids)}",
-                  flush=True)
-    report("pipeline (in-process)", count, time.perf_counter() - start, rss_start, _dds.rss_kb(),
-           f"; answered {answered}/{count}; drops {sum(pipeline.counters.dropped.values())}")
+            print(
+                f"  pipeline {count:7d} msgs, {time.perf_counter() - start:6.1f} s, "
+                f"RSS {_dds.rss_kb() / 1024:.1f} MiB, tracks {len(pipeline.tracker.active_ids)}",
+                flush=True,
+            )
+    report(
+        "pipeline (in-process)",
+        count,
+        time.perf_counter() - start,
+        rss_start,
+        _dds.rss_kb(),
+        f"; answered {answered}/{count}; drops {sum(pipeline.counters.dropped.values())}",
+    )
 
 
 def run_dds(args) -> None:
@@ -66,9 +81,12 @@ def run_dds(args) -> None:
     publisher = node.create_publisher(Skeleton2DArray, f"{NAMESPACE}/keypoints_2d", qos)
     received: dict[int, int] = {}
     subscription = node.create_subscription(
-        MarkerArray, f"{NAMESPACE}/markers",
+        MarkerArray,
+        f"{NAMESPACE}/markers",
         lambda data: received.__setitem__(_dds.header_stamp_ns(data, 8), time.monotonic_ns()),
-        qos, raw=True)
+        qos,
+        raw=True,
+    )
     try:
         _dds.wait_for_graph(rclpy, node, publisher, subscription, proc)
         messages = openpose_sample_stream(args.persons)
@@ -109,8 +127,11 @@ def run_dds(args) -> None:
         while answered < target and time.monotonic() < deadline:
             pump(min(target, next_print), deadline)
             if answered >= next_print:
-                print(f"  dds {answered - first:7d} msgs, {time.perf_counter() - start:6.1f} s, "
-                      f"node RSS {_dds.rss_kb(proc.pid) / 1024:.1f} MiB", flush=True)
+                print(
+                    f"  dds {answered - first:7d} msgs, {time.perf_counter() - start:6.1f} s, "
+                    f"node RSS {_dds.rss_kb(proc.pid) / 1024:.1f} MiB",
+                    flush=True,
+                )
                 next_print += checkpoint
         elapsed = time.perf_counter() - start
         count = answered - first
@@ -119,14 +140,25 @@ def run_dds(args) -> None:
         while time.monotonic() < end and not all(s in received for s in sent[first:]):
             rclpy.spin_once(node, timeout_sec=0.01)
         unanswered = sum(1 for s in sent[first:] if s not in received)
-        latency = np.array([(received[s] - p) / 1e6 for s, p in zip(sent[first:], published[first:])
-                            if s in received])
+        latency = np.array(
+            [
+                (received[s] - p) / 1e6
+                for s, p in zip(sent[first:], published[first:])
+                if s in received
+            ]
+        )
         tenth = max(1, len(latency) // 10)
-        report("node over DDS (max rate, closed loop)", count, elapsed, rss_start,
-               _dds.rss_kb(proc.pid),
-               f"; sent {len(sent) - first}, unanswered after 5 s: {unanswered}; latency p50 "
-               f"{np.median(latency):.1f} ms, trend {np.median(latency[-tenth:]) - np.median(latency[:tenth]):+.2f} ms "
-               f"({args.window} in flight); node alive: {proc.poll() is None}")
+        report(
+            "node over DDS (max rate, closed loop)",
+            count,
+            elapsed,
+            rss_start,
+            _dds.rss_kb(proc.pid),
+            f"; sent {len(sent) - first}, unanswered after 5 s: {unanswered}; latency p50 "
+            f"{np.median(latency):.1f} ms, trend "
+            f"{np.median(latency[-tenth:]) - np.median(latency[:tenth]):+.2f} ms "
+            f"({args.window} in flight); node alive: {proc.poll() is None}",
+        )
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
@@ -142,8 +174,10 @@ def main() -> int:
     parser.add_argument("--warm-up", type=int, default=1000)
     parser.add_argument("--window", type=int, default=20, help="dds: messages in flight")
     args = parser.parse_args()
-    print(f"soak: {args.messages} messages x {args.persons} persons (limit {args.seconds:.0f} s "
-          f"per mode), warm-up {args.warm_up}")
+    print(
+        f"soak: {args.messages} messages x {args.persons} persons (limit {args.seconds:.0f} s "
+        f"per mode), warm-up {args.warm_up}"
+    )
     if args.mode in ("pipeline", "both"):
         run_pipeline(args)
     if args.mode in ("dds", "both"):

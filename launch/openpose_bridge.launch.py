@@ -7,6 +7,7 @@ Starts only the bridge (publishing keypoints_2d); start pose_lifter.launch.py be
 Equivalent without launch:
     openpose_bridge --ros-args -p mode:=loop -p rate_hz:=10.0 -p frame_id:=camera_optical_frame
 """
+
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration
@@ -24,18 +25,26 @@ ARGUMENTS = (
 
 
 def generate_launch_description():
-    parameters = {name: ParameterValue(LaunchConfiguration(name), value_type=kind)
-                  for name, _, _, kind in ARGUMENTS}
-    return LaunchDescription([
-        *[DeclareLaunchArgument(name, default_value=default, description=description)
-          for name, default, description, _ in ARGUMENTS],
-        DeclareLaunchArgument("namespace", default_value="", description="Namespace of the node"),
-        Node(
-            package="pose_lifter",
-            executable="openpose_bridge",
-            name="openpose_bridge",
-            namespace=LaunchConfiguration("namespace"),
-            parameters=[parameters],
-            output="screen",
-        ),
-    ])
+    parameters = {
+        name: ParameterValue(LaunchConfiguration(name), value_type=kind)
+        for name, _, _, kind in ARGUMENTS
+    }
+    return LaunchDescription(
+        [
+            *[
+                DeclareLaunchArgument(name, default_value=default, description=description)
+                for name, default, description, _ in ARGUMENTS
+            ],
+            DeclareLaunchArgument(
+                "namespace", default_value="", description="Namespace of the node"
+            ),
+            Node(
+                package="pose_lifter",
+                executable="openpose_bridge",
+                name="openpose_bridge",
+                namespace=LaunchConfiguration("namespace"),
+                parameters=[parameters],
+                output="screen",
+            ),
+        ]
+    )

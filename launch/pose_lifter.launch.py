@@ -14,6 +14,7 @@ Equivalent without launch (what the tests run):
         -r keypoints_2d:=<keypoints_topic> -r camera_info:=<camera_info_topic> \
         -r image:=<image_topic> [-p input_mode:=image]
 """
+
 import os
 
 from ament_index_python.packages import get_package_share_directory
@@ -25,53 +26,85 @@ from launch_ros.actions import Node
 
 
 def pose_lifter_node(context):
-    """The node; ``input_mode`` overrides the params file only when given."""
+    """Return the node; ``input_mode`` overrides the params file only when given."""
     overrides = {"use_sim_time": LaunchConfiguration("use_sim_time")}
     input_mode = LaunchConfiguration("input_mode").perform(context)
     if input_mode:
         overrides["input_mode"] = input_mode
-    return [Node(
-        package="pose_lifter",
-        executable="pose_lifter_node",
-        name="pose_lifter",
-        namespace=LaunchConfiguration("namespace"),
-        parameters=[LaunchConfiguration("params_file"), overrides],
-        remappings=[("keypoints_2d", LaunchConfiguration("keypoints_topic")),
-                    ("camera_info", LaunchConfiguration("camera_info_topic")),
-                    ("image", LaunchConfiguration("image_topic"))],
-        output="screen",
-    )]
+    return [
+        Node(
+            package="pose_lifter",
+            executable="pose_lifter_node",
+            name="pose_lifter",
+            namespace=LaunchConfiguration("namespace"),
+            parameters=[LaunchConfiguration("params_file"), overrides],
+            remappings=[
+                ("keypoints_2d", LaunchConfiguration("keypoints_topic")),
+                ("camera_info", LaunchConfiguration("camera_info_topic")),
+                ("image", LaunchConfiguration("image_topic")),
+            ],
+            output="screen",
+        )
+    ]
 
 
 def generate_launch_description():
     share = get_package_share_directory("pose_lifter")
-    return LaunchDescription([
-        DeclareLaunchArgument("params_file", default_value=os.path.join(share, "config", "pose_lifter.yaml"),
-                              description="ROS 2 parameters file of the pose_lifter node"),
-        DeclareLaunchArgument("namespace", default_value="", description="Namespace of the node"),
-        DeclareLaunchArgument("use_sim_time", default_value="false", description="Use /clock time"),
-        DeclareLaunchArgument("input_mode", default_value="",
-                              description="keypoints | image; empty = the params file's input_mode"),
-        DeclareLaunchArgument("keypoints_topic", default_value="keypoints_2d",
-                              description="pose_lifter_msgs/Skeleton2DArray topic: input "
-                                          "(input_mode keypoints) or output (input_mode image)"),
-        DeclareLaunchArgument("image_topic", default_value="image",
-                              description="Input sensor_msgs/Image topic (input_mode image; "
-                                          "compressed transport: <image_topic>/compressed)"),
-        DeclareLaunchArgument("camera_info_topic", default_value="camera_info",
-                              description="Input sensor_msgs/CameraInfo topic (optional)"),
-        DeclareLaunchArgument("rviz", default_value="false", description="Also start RViz"),
-        DeclareLaunchArgument("rviz_fixed_frame", default_value="camera_optical_frame",
-                              description="RViz fixed frame (the input's frame_id or target_frame)"),
-        OpaqueFunction(function=pose_lifter_node),
-        Node(
-            package="rviz2",
-            executable="rviz2",
-            namespace=LaunchConfiguration("namespace"),
-            arguments=["-d", os.path.join(share, "config", "pose_lifter.rviz"),
-                       "-f", LaunchConfiguration("rviz_fixed_frame")],
-            parameters=[{"use_sim_time": LaunchConfiguration("use_sim_time")}],
-            condition=IfCondition(LaunchConfiguration("rviz")),
-            output="screen",
-        ),
-    ])
+    return LaunchDescription(
+        [
+            DeclareLaunchArgument(
+                "params_file",
+                default_value=os.path.join(share, "config", "pose_lifter.yaml"),
+                description="ROS 2 parameters file of the pose_lifter node",
+            ),
+            DeclareLaunchArgument(
+                "namespace", default_value="", description="Namespace of the node"
+            ),
+            DeclareLaunchArgument(
+                "use_sim_time", default_value="false", description="Use /clock time"
+            ),
+            DeclareLaunchArgument(
+                "input_mode",
+                default_value="",
+                description="keypoints | image; empty = the params file's input_mode",
+            ),
+            DeclareLaunchArgument(
+                "keypoints_topic",
+                default_value="keypoints_2d",
+                description="pose_lifter_msgs/Skeleton2DArray topic: input "
+                "(input_mode keypoints) or output (input_mode image)",
+            ),
+            DeclareLaunchArgument(
+                "image_topic",
+                default_value="image",
+                description="Input sensor_msgs/Image topic (input_mode image; "
+                "compressed transport: <image_topic>/compressed)",
+            ),
+            DeclareLaunchArgument(
+                "camera_info_topic",
+                default_value="camera_info",
+                description="Input sensor_msgs/CameraInfo topic (optional)",
+            ),
+            DeclareLaunchArgument("rviz", default_value="false", description="Also start RViz"),
+            DeclareLaunchArgument(
+                "rviz_fixed_frame",
+                default_value="camera_optical_frame",
+                description="RViz fixed frame (the input's frame_id or target_frame)",
+            ),
+            OpaqueFunction(function=pose_lifter_node),
+            Node(
+                package="rviz2",
+                executable="rviz2",
+                namespace=LaunchConfiguration("namespace"),
+                arguments=[
+                    "-d",
+                    os.path.join(share, "config", "pose_lifter.rviz"),
+                    "-f",
+                    LaunchConfiguration("rviz_fixed_frame"),
+                ],
+                parameters=[{"use_sim_time": LaunchConfiguration("use_sim_time")}],
+                condition=IfCondition(LaunchConfiguration("rviz")),
+                output="screen",
+            ),
+        ]
+    )

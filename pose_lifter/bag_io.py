@@ -1,4 +1,4 @@
-"""rosbag2 bags (sqlite3 and mcap) in and out with the ``rosbags`` library, rclpy messages in between.
+"""rosbag2 bags (sqlite3 and mcap) in and out with ``rosbags``, rclpy messages in between.
 
 Everything goes through serialized CDR: ``rosbags`` reads/writes the bytes rosbag2 stores, and
 :func:`rclpy.serialization.deserialize_message` / ``serialize_message`` turn them into the very
@@ -8,6 +8,7 @@ The typestore is ROS 2 kilted's (:func:`typestore`) plus ``pose_lifter_msgs`` re
 ``.msg`` files, so written bags carry every message definition (rosbag2 ``type_description`` /
 mcap schemas): ``ros2 bag info/play`` and Foxglove read them without this package installed.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -44,10 +45,14 @@ def _distro_store() -> Stores:
 
 
 def msg_directory() -> Path:
-    """Folder of the ``pose_lifter_msgs`` ``.msg`` files (installed share/ first, then the
-    source tree)."""
+    """Return the folder of the pose_lifter_msgs .msg files.
+
+    Folder of the ``pose_lifter_msgs`` ``.msg`` files (installed share/ first, then the source
+    tree).
+    """
     try:
         from ament_index_python.packages import get_package_share_directory
+
         installed = Path(get_package_share_directory(CUSTOM_PACKAGE)) / "msg"
         if any(installed.glob("*.msg")):
             return installed
@@ -60,18 +65,21 @@ def msg_directory() -> Path:
 
 @lru_cache(maxsize=1)
 def typestore():
-    """The kilted typestore with ``pose_lifter_msgs/msg/*`` registered from the .msg files."""
+    """Return the kilted typestore with ``pose_lifter_msgs/msg/*`` registered from .msg files."""
     store = get_typestore(_distro_store())
     types: dict = {}
     for path in sorted(msg_directory().glob("*.msg")):
-        types.update(get_types_from_msg(path.read_text(encoding="utf-8"),
-                                        f"{CUSTOM_PACKAGE}/msg/{path.stem}"))
+        types.update(
+            get_types_from_msg(
+                path.read_text(encoding="utf-8"), f"{CUSTOM_PACKAGE}/msg/{path.stem}"
+            )
+        )
     store.register(types)
     return store
 
 
 def rclpy_type(msgtype: str):
-    """The rclpy message class of ``pkg/msg/Name`` (``ImportError`` when not installed)."""
+    """Return the rclpy message class of ``pkg/msg/Name`` (``ImportError`` when not installed)."""
     package, kind, name = msgtype.split("/")
     return getattr(importlib.import_module(f"{package}.{kind}"), name)
 
@@ -84,12 +92,12 @@ def type_name(msg_or_class: Any) -> str:
 
 
 def to_rosbags(msg: Any) -> Any:
-    """An rclpy message as a rosbags message object (through CDR)."""
+    """Return an rclpy message as a rosbags message object (through CDR)."""
     return typestore().deserialize_cdr(serialize_message(msg), type_name(msg))
 
 
 def from_rosbags(obj: Any, msgtype: str) -> Any:
-    """A rosbags message object of ``msgtype`` as an rclpy message (through CDR)."""
+    """Return a rosbags message object of ``msgtype`` as an rclpy message (through CDR)."""
     return deserialize_message(bytes(typestore().serialize_cdr(obj, msgtype)), rclpy_type(msgtype))
 
 
@@ -103,7 +111,7 @@ class BagMessage:
     data: bytes
 
     def to_rclpy(self) -> Any:
-        """The rclpy message (deserialized from the CDR bytes)."""
+        """Return the rclpy message (deserialized from the CDR bytes)."""
         return deserialize_message(self.data, rclpy_type(self.msgtype))
 
 
@@ -160,8 +168,13 @@ class BagReader:
         try:
             for conn in self._reader.connections:
                 count = sum(c.msgcount for c in self._reader.connections if c.topic == conn.topic)
-                result[conn.topic] = TopicInfo(conn.topic, conn.msgtype, count,
-                                               conn.msgdef.data if conn.msgdef else "", conn.digest or "")
+                result[conn.topic] = TopicInfo(
+                    conn.topic,
+                    conn.msgtype,
+                    count,
+                    conn.msgdef.data if conn.msgdef else "",
+                    conn.digest or "",
+                )
         except Exception as error:  # noqa: BLE001 - rosbags raises several types
             raise BagError(f"{self.path}: corrupt topic table: {error}") from error
         return result
@@ -183,7 +196,9 @@ class BagReader:
                 conn, timestamp, data = next(records)
             except StopIteration:
                 return
-            except Exception as error:  # noqa: BLE001 - sqlite (apsw) and mcap readers raise their own types
+            except (
+                Exception
+            ) as error:  # noqa: BLE001 - sqlite (apsw) and mcap readers raise their own types
                 raise BagError(f"{self.path}: bag is truncated or corrupt: {error}") from error
             yield BagMessage(conn.topic, conn.msgtype, int(timestamp), bytes(data))
 
@@ -217,8 +232,11 @@ class BagWriter:
         self._writer.close()
 
     def add_topic(self, topic: str, msgtype: str, msgdef: str = "", digest: str = "") -> None:
-        """Register ``topic`` (once). The definition comes from the typestore when ``msgtype`` is
-        known to it, else from ``msgdef``/``digest`` (e.g. copied from an input bag)."""
+        """Register ``topic`` (once).
+
+        The definition comes from the typestore when ``msgtype`` is known to it, else from
+        ``msgdef``/``digest`` (e.g. copied from an input bag).
+        """
         if topic in self._connections:
             return
         store = typestore()
@@ -240,7 +258,9 @@ class BagWriter:
         self.write_raw(topic, type_name(msg), timestamp_ns, serialize_message(msg))
 
 
-def write_bag(path: str | Path, messages: Sequence[tuple[str, Any, int]], storage: str = "mcap") -> Path:
+def write_bag(
+    path: str | Path, messages: Sequence[tuple[str, Any, int]], storage: str = "mcap"
+) -> Path:
     """Write ``(topic, rclpy message, timestamp_ns)`` triples into a new bag; returns its path."""
     with BagWriter(path, storage) as writer:
         for topic, msg, stamp in messages:

@@ -3,12 +3,12 @@
 Pixels: ``u = fx * x / z + cx``, ``v = fy * y / z + cy`` (no distortion). The vertical axis of
 a level camera is y; :func:`rotation_about_vertical` rotates about it.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 from pose_lifter.errors import CameraError, PoseInputError
-
 
 #: Plausible focal lengths in pixels (a 1 px focal length or a 10^6 px one is a broken
 #: calibration, not a camera); larger matrix entries are refused too.
@@ -31,10 +31,14 @@ def validate_intrinsics(camera_matrix: np.ndarray) -> np.ndarray:
     if not np.all(np.isfinite(k)):
         raise CameraError("camera matrix contains NaN or inf")
     if not (MIN_FOCAL_PX <= k[0, 0] <= MAX_FOCAL_PX and MIN_FOCAL_PX <= k[1, 1] <= MAX_FOCAL_PX):
-        raise CameraError(f"focal lengths must be in [{MIN_FOCAL_PX:g}, {MAX_FOCAL_PX:g}] px, "
-                          f"got fx={k[0, 0]}, fy={k[1, 1]}")
+        raise CameraError(
+            f"focal lengths must be in [{MIN_FOCAL_PX:g}, {MAX_FOCAL_PX:g}] px, "
+            f"got fx={k[0, 0]}, fy={k[1, 1]}"
+        )
     if np.abs(k).max() > MAX_FOCAL_PX:
-        raise CameraError(f"camera matrix entries must be within +-{MAX_FOCAL_PX:g}, got {k.ravel().tolist()}")
+        raise CameraError(
+            f"camera matrix entries must be within +-{MAX_FOCAL_PX:g}, got {k.ravel().tolist()}"
+        )
     return k
 
 
@@ -57,7 +61,7 @@ def project(points_3d: np.ndarray, camera_matrix: np.ndarray) -> np.ndarray:
 
 
 def back_project(pixels: np.ndarray, depth_m: np.ndarray, camera_matrix: np.ndarray) -> np.ndarray:
-    """Lift ``(..., 2)`` pixels at ``depth_m`` (``(...)``, metres along z) to ``(..., 3)`` points."""
+    """Lift ``(..., 2)`` pixels at ``depth_m`` (``(...)``, metres along z) to ``(..., 3)``."""
     k = validate_intrinsics(camera_matrix)
     pixels = np.asarray(pixels, dtype=np.float64)
     if pixels.shape[-1] != 2:
@@ -77,15 +81,15 @@ def rotation_about_vertical(angle_rad: np.ndarray | float) -> np.ndarray:
     angle = np.asarray(angle_rad, dtype=np.float64)
     c, s = np.cos(angle), np.sin(angle)
     zero, one = np.zeros_like(angle), np.ones_like(angle)
-    return np.stack([
-        np.stack([c, zero, s], -1),
-        np.stack([zero, one, zero], -1),
-        np.stack([-s, zero, c], -1),
-    ], -2)
+    return np.stack(
+        [np.stack([c, zero, s], -1), np.stack([zero, one, zero], -1), np.stack([-s, zero, c], -1)],
+        -2,
+    )
 
 
-def rotate_about_vertical(points_3d: np.ndarray, angle_rad: np.ndarray | float,
-                          centre: np.ndarray | None = None) -> np.ndarray:
+def rotate_about_vertical(
+    points_3d: np.ndarray, angle_rad: np.ndarray | float, centre: np.ndarray | None = None
+) -> np.ndarray:
     """Rotate ``(..., J, 3)`` points about the vertical axis through ``centre`` (default origin).
 
     ``angle_rad`` broadcasts against the leading dimensions (one angle per pose).

@@ -22,6 +22,7 @@ Image input (``input_mode: image``), per image message:
   corrupt JPEG/PNG).
 - ``detector_error``: the detector could not be loaded or failed on an image (logged).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -30,10 +31,21 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from std_msgs.msg import Header
 
 DROP_REASONS: tuple[str, ...] = (
-    "malformed_message", "nonfinite_confidence", "nonfinite_keypoint", "huge_keypoint",
-    "too_many_persons", "too_few_joints", "nonfinite_output", "degenerate_pose",
-    "tf_unavailable", "bad_camera_info", "internal_error",
-    "frame_dropped_busy", "bad_image_encoding", "corrupt_image", "detector_error",
+    "malformed_message",
+    "nonfinite_confidence",
+    "nonfinite_keypoint",
+    "huge_keypoint",
+    "too_many_persons",
+    "too_few_joints",
+    "nonfinite_output",
+    "degenerate_pose",
+    "tf_unavailable",
+    "bad_camera_info",
+    "internal_error",
+    "frame_dropped_busy",
+    "bad_image_encoding",
+    "corrupt_image",
+    "detector_error",
 )
 
 
@@ -55,14 +67,15 @@ class DropCounters:
         self.dropped[reason] += count
 
     def new_drops(self) -> int:
-        """Drops since the previous call (for the report's level)."""
+        """Drop since the previous call (for the report's level)."""
         total = sum(self.dropped.values())
         new, self._reported_drops = total - self._reported_drops, total
         return new
 
 
-def diagnostic_array(header: Header, name: str, counters: DropCounters,
-                     details: dict[str, str]) -> DiagnosticArray:
+def diagnostic_array(
+    header: Header, name: str, counters: DropCounters, details: dict[str, str]
+) -> DiagnosticArray:
     """One DiagnosticStatus: WARN when anything was dropped since the previous report, else OK.
 
     Values: ``messages_in`` (2D skeleton messages lifted: keypoints_2d messages or processed
@@ -72,13 +85,18 @@ def diagnostic_array(header: Header, name: str, counters: DropCounters,
     new = counters.new_drops()
     level = DiagnosticStatus.WARN if new else DiagnosticStatus.OK
     message = f"{new} input(s) dropped since last report" if new else "ok"
-    values = [KeyValue(key="messages_in", value=str(counters.messages_in)),
-              KeyValue(key="images_in", value=str(counters.images_in)),
-              KeyValue(key="persons_in", value=str(counters.persons_in)),
-              KeyValue(key="persons_out", value=str(counters.persons_out))]
-    values += [KeyValue(key=f"dropped.{reason}", value=str(count))
-               for reason, count in counters.dropped.items()]
+    values = [
+        KeyValue(key="messages_in", value=str(counters.messages_in)),
+        KeyValue(key="images_in", value=str(counters.images_in)),
+        KeyValue(key="persons_in", value=str(counters.persons_in)),
+        KeyValue(key="persons_out", value=str(counters.persons_out)),
+    ]
+    values += [
+        KeyValue(key=f"dropped.{reason}", value=str(count))
+        for reason, count in counters.dropped.items()
+    ]
     values += [KeyValue(key=key, value=value) for key, value in details.items()]
-    status = DiagnosticStatus(level=level, name=name, message=message,
-                              hardware_id="pose_lifter", values=values)
+    status = DiagnosticStatus(
+        level=level, name=name, message=message, hardware_id="pose_lifter", values=values
+    )
     return DiagnosticArray(header=header, status=[status])

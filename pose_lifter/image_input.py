@@ -22,6 +22,7 @@ Thread safety: :meth:`ImageDetectionStage.configure` may be called from another 
 image is processed; the new settings apply from the next image. Processing itself is meant for
 one thread at a time.
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,9 +33,16 @@ import numpy as np
 from sensor_msgs.msg import CompressedImage, Image
 
 from pose_lifter.conversions import copy_header, skeleton2d_array
-from pose_lifter.detection import (SUPPORTED_ENCODINGS, Detections, Detector, DetectorError,
-                                   ImageDecodeError, create_detector, decode_compressed,
-                                   image_to_rgb)
+from pose_lifter.detection import (
+    SUPPORTED_ENCODINGS,
+    Detections,
+    Detector,
+    DetectorError,
+    ImageDecodeError,
+    create_detector,
+    decode_compressed,
+    image_to_rgb,
+)
 from pose_lifter.detection.images import CHANNELS
 from pose_lifter.parameters import Settings
 from pose_lifter.pipeline import LiftingPipeline, PipelineOutput
@@ -51,13 +59,19 @@ _CUDA = "CUDAExecutionProvider"
 
 
 class UnsupportedEncodingError(ImageDecodeError):
-    """An image encoding or compressed format the detector cannot take (16UC1, mono16, bayer,
-    yuv, compressedDepth, ...); counted as ``bad_image_encoding``."""
+    """An image encoding or compressed format the detector cannot take.
+
+    An image encoding or compressed format the detector cannot take (16UC1, mono16, bayer, yuv,
+    compressedDepth, ...); counted as ``bad_image_encoding``.
+    """
 
 
 def image_drop_reason(error: ImageDecodeError) -> str:
-    """The :mod:`pose_lifter.diagnostics` drop reason of an error raised by the stage:
-    ``bad_image_encoding`` or ``corrupt_image``."""
+    """Return the drop reason of an error raised by the stage.
+
+    The :mod:`pose_lifter.diagnostics` drop reason of an error raised by the stage:
+    ``bad_image_encoding`` or ``corrupt_image``.
+    """
     return "bad_image_encoding" if isinstance(error, UnsupportedEncodingError) else "corrupt_image"
 
 
@@ -80,15 +94,22 @@ class ImageStageOutput:
     def lift(self, pipeline: LiftingPipeline) -> PipelineOutput | None:
         """Lift the detections with ``pipeline`` exactly as the node does (no message hop)."""
         msg = self.keypoints_msg
-        return pipeline.process_arrays(self.detections.keypoints_2d, self.detections.confidence,
-                                       self.detections.scores, msg.header,
-                                       (msg.image_width, msg.image_height))
+        return pipeline.process_arrays(
+            self.detections.keypoints_2d,
+            self.detections.confidence,
+            self.detections.scores,
+            msg.header,
+            (msg.image_width, msg.image_height),
+        )
 
 
 @functools.lru_cache(maxsize=None)
 def onnx_providers(execution_provider: str) -> tuple[tuple[str, ...], bool]:
-    """``(providers, cuda_available)`` for a ``detector.execution_provider`` value (auto, cpu,
-    cuda): CUDA first when requested or auto and this onnxruntime build offers it."""
+    """Return the onnxruntime providers for an execution provider value.
+
+    ``(providers, cuda_available)`` for a ``detector.execution_provider`` value (auto, cpu, cuda):
+    CUDA first when requested or auto and this onnxruntime build offers it.
+    """
     import onnxruntime as ort
 
     cuda = _CUDA in ort.get_available_providers()
@@ -98,17 +119,21 @@ def onnx_providers(execution_provider: str) -> tuple[tuple[str, ...], bool]:
 
 
 def detector_kwargs(settings: Settings) -> dict:
-    """Constructor arguments of the ``settings.detector_backend`` detector."""
+    """Return constructor arguments of the ``settings.detector_backend`` detector."""
     if settings.detector_backend == "blazepose":
-        return dict(static_image_mode=False,
-                    min_detection_confidence=settings.detector_person_threshold,
-                    joint_threshold=settings.detector_joint_threshold)
-    return dict(input_size=settings.detector_input_size,
-                person_threshold=settings.detector_person_threshold,
-                joint_threshold=settings.detector_joint_threshold,
-                max_persons=settings.detector_max_persons,
-                num_threads=settings.detector_num_threads,
-                providers=onnx_providers(settings.detector_execution_provider)[0])
+        return dict(
+            static_image_mode=False,
+            min_detection_confidence=settings.detector_person_threshold,
+            joint_threshold=settings.detector_joint_threshold,
+        )
+    return dict(
+        input_size=settings.detector_input_size,
+        person_threshold=settings.detector_person_threshold,
+        joint_threshold=settings.detector_joint_threshold,
+        max_persons=settings.detector_max_persons,
+        num_threads=settings.detector_num_threads,
+        providers=onnx_providers(settings.detector_execution_provider)[0],
+    )
 
 
 class ImageDetectionStage:
@@ -143,13 +168,16 @@ class ImageDetectionStage:
         return self._detector is not None
 
     def configure(self, settings: Settings) -> None:
-        """Use ``settings`` from the next image on (thresholds, input size, max persons apply
-        to the loaded detector; other detector changes rebuild it)."""
+        """Use ``settings`` from the next image on.
+
+        Use ``settings`` from the next image on (thresholds, input size, max persons apply to the
+        loaded detector; other detector changes rebuild it).
+        """
         with self._lock:
             self._settings = settings
 
     def load(self) -> Detector:
-        """The detector for the current settings, created (or rebuilt) if needed.
+        """Return the detector for the current settings, created (or rebuilt) if needed.
 
         Raises:
             DetectorError: the backend cannot be loaded (missing mediapipe, bad model, ...).
@@ -159,7 +187,9 @@ class ImageDetectionStage:
         key = self._key(settings)
         if self._detector is None or key != self._built_key:
             self.close()
-            self._detector = create_detector(settings.detector_backend, **detector_kwargs(settings))
+            self._detector = create_detector(
+                settings.detector_backend, **detector_kwargs(settings)
+            )
             self._built_key = key
         kwargs = detector_kwargs(settings)
         for name in _LIVE_ATTRIBUTES[settings.detector_backend]:
@@ -175,8 +205,10 @@ class ImageDetectionStage:
         if s.detector_backend == "blazepose":
             return "blazepose (mediapipe, CPU)"
         providers = getattr(self._detector, "providers", ["?"])
-        return (f"movenet, input {s.detector_input_size}, {providers[0]}, "
-                f"{s.detector_num_threads} thread(s)")
+        return (
+            f"movenet, input {s.detector_input_size}, {providers[0]}, "
+            f"{s.detector_num_threads} thread(s)"
+        )
 
     def close(self) -> None:
         """Release the detector (it is re-created on the next image)."""
@@ -188,8 +220,10 @@ class ImageDetectionStage:
     def _key(settings: Settings) -> tuple:
         kwargs = detector_kwargs(settings)
         live = _LIVE_ATTRIBUTES[settings.detector_backend]
-        return (settings.detector_backend,
-                tuple(sorted((k, str(v)) for k, v in kwargs.items() if k not in live)))
+        return (
+            settings.detector_backend,
+            tuple(sorted((k, str(v)) for k, v in kwargs.items() if k not in live)),
+        )
 
     # -- processing -------------------------------------------------------------------------
     def process_image(self, msg: Image) -> ImageStageOutput:
@@ -215,7 +249,8 @@ class ImageDetectionStage:
         if "compresseddepth" in fmt or not any(name in fmt for name in ("jpeg", "jpg", "png")):
             raise UnsupportedEncodingError(
                 f"unsupported compressed image format {msg.format!r}; supported: jpeg, png "
-                "(image_transport's compressed, not compressedDepth)")
+                "(image_transport's compressed, not compressedDepth)"
+            )
         return self.process_rgb(decode_compressed(msg.format, msg.data), msg.header)
 
     def process_rgb(self, rgb: np.ndarray, header) -> ImageStageOutput:
@@ -223,9 +258,15 @@ class ImageDetectionStage:
         detector = self.load()
         detections = detector.detect(rgb)
         height, width = rgb.shape[:2]
-        msg = skeleton2d_array(copy_header(header), detections.keypoints_2d,
-                               detections.confidence, detections.scores, [""] * len(detections),
-                               (width, height), self.source_format)
+        msg = skeleton2d_array(
+            copy_header(header),
+            detections.keypoints_2d,
+            detections.confidence,
+            detections.scores,
+            [""] * len(detections),
+            (width, height),
+            self.source_format,
+        )
         return ImageStageOutput(msg, detections, rgb)
 
     def image_to_rgb(self, msg: Image) -> np.ndarray:
@@ -238,11 +279,21 @@ class ImageDetectionStage:
             raise UnsupportedEncodingError(
                 f"unsupported image encoding {msg.encoding!r} ({msg.width}x{msg.height}); "
                 f"supported: {', '.join(SUPPORTED_ENCODINGS)}. Depth images (16UC1, 32FC1) "
-                "cannot feed the person detector: subscribe the color image instead")
-        return image_to_rgb(msg.height, msg.width, msg.encoding, msg.step, msg.data,
-                            msg.is_bigendian)
+                "cannot feed the person detector: subscribe the color image instead"
+            )
+        return image_to_rgb(
+            msg.height, msg.width, msg.encoding, msg.step, msg.data, msg.is_bigendian
+        )
 
 
-__all__ = ["ImageDetectionStage", "ImageStageOutput", "UnsupportedEncodingError",
-           "image_drop_reason", "detector_kwargs", "onnx_providers", "SOURCE_FORMATS",
-           "DetectorError", "ImageDecodeError"]
+__all__ = [
+    "ImageDetectionStage",
+    "ImageStageOutput",
+    "UnsupportedEncodingError",
+    "image_drop_reason",
+    "detector_kwargs",
+    "onnx_providers",
+    "SOURCE_FORMATS",
+    "DetectorError",
+    "ImageDecodeError",
+]

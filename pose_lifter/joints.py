@@ -2,6 +2,7 @@
 
 "Left" and "right" are the person's own left and right everywhere.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,21 @@ import numpy as np
 from pose_lifter.errors import PoseInputError
 
 JOINT_NAMES: tuple[str, ...] = (
-    "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
-    "MidHip", "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle",
+    "Nose",
+    "Neck",
+    "RShoulder",
+    "RElbow",
+    "RWrist",
+    "LShoulder",
+    "LElbow",
+    "LWrist",
+    "MidHip",
+    "RHip",
+    "RKnee",
+    "RAnkle",
+    "LHip",
+    "LKnee",
+    "LAnkle",
 )
 NUM_JOINTS = len(JOINT_NAMES)
 
@@ -21,11 +35,19 @@ ROOT = MIDHIP
 #: Bones as (parent, child) joint index pairs, for drawing and bone-length priors.
 BONES: tuple[tuple[int, int], ...] = (
     (NECK, NOSE),
-    (NECK, RSHOULDER), (RSHOULDER, RELBOW), (RELBOW, RWRIST),
-    (NECK, LSHOULDER), (LSHOULDER, LELBOW), (LELBOW, LWRIST),
+    (NECK, RSHOULDER),
+    (RSHOULDER, RELBOW),
+    (RELBOW, RWRIST),
+    (NECK, LSHOULDER),
+    (LSHOULDER, LELBOW),
+    (LELBOW, LWRIST),
     (NECK, MIDHIP),
-    (MIDHIP, RHIP), (RHIP, RKNEE), (RKNEE, RANKLE),
-    (MIDHIP, LHIP), (LHIP, LKNEE), (LKNEE, LANKLE),
+    (MIDHIP, RHIP),
+    (RHIP, RKNEE),
+    (RKNEE, RANKLE),
+    (MIDHIP, LHIP),
+    (LHIP, LKNEE),
+    (LKNEE, LANKLE),
 )
 
 #: Pairs of bones (indices into BONES) that have the same length on a human body.
@@ -33,8 +55,21 @@ SYMMETRIC_BONES: tuple[tuple[int, int], ...] = ((1, 4), (2, 5), (3, 6), (8, 11),
 
 #: Index permutation that swaps left and right joints (for mirror augmentation).
 FLIP_PERMUTATION: tuple[int, ...] = (
-    NOSE, NECK, LSHOULDER, LELBOW, LWRIST, RSHOULDER, RELBOW, RWRIST,
-    MIDHIP, LHIP, LKNEE, LANKLE, RHIP, RKNEE, RANKLE,
+    NOSE,
+    NECK,
+    LSHOULDER,
+    LELBOW,
+    LWRIST,
+    RSHOULDER,
+    RELBOW,
+    RWRIST,
+    MIDHIP,
+    LHIP,
+    LKNEE,
+    LANKLE,
+    RHIP,
+    RKNEE,
+    RANKLE,
 )
 
 # Source-format mappings: each target joint is one source index or a midpoint of two.
@@ -61,13 +96,19 @@ def to_15_joints(keypoints: np.ndarray, source_format: str) -> np.ndarray:
     """
     if source_format not in SOURCE_FORMATS:
         raise PoseInputError(
-            f"unknown source format {source_format!r}; expected one of {sorted(SOURCE_FORMATS)}")
+            f"unknown source format {source_format!r}; expected one of {sorted(SOURCE_FORMATS)}"
+        )
     num_source, mapping = SOURCE_FORMATS[source_format]
     keypoints = np.asarray(keypoints)
-    if keypoints.ndim < 2 or keypoints.shape[-2] != num_source or keypoints.shape[-1] not in (2, 3):
+    if (
+        keypoints.ndim < 2
+        or keypoints.shape[-2] != num_source
+        or keypoints.shape[-1] not in (2, 3)
+    ):
         raise PoseInputError(
             f"{source_format} keypoints must have shape (..., {num_source}, 2 or 3), "
-            f"got {keypoints.shape}")
+            f"got {keypoints.shape}"
+        )
     out = np.empty(keypoints.shape[:-2] + (NUM_JOINTS, keypoints.shape[-1]), keypoints.dtype)
     for target, source in enumerate(mapping):
         if isinstance(source, tuple):

@@ -4,6 +4,7 @@ On the CPU the lifter runs on ONNX Runtime from the shipped ``.onnx`` file and n
 torch; torch is imported only for ``device: cuda`` (or a GPU found by ``auto``) and for the
 ``torch`` backend.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -35,6 +36,7 @@ def cuda_available() -> bool:
     if not torch_installed():
         return False
     import torch
+
     return torch.cuda.is_available()
 
 
@@ -52,8 +54,11 @@ def resolve_device(device: str, fallback_to_cpu: bool = True) -> str:
     if device.startswith("cuda"):
         if cuda_available():
             return device
-        reason = ("torch sees no CUDA GPU" if torch_installed()
-                  else "torch is not installed (pip install torch)")
+        reason = (
+            "torch sees no CUDA GPU"
+            if torch_installed()
+            else "torch is not installed (pip install torch)"
+        )
         if not fallback_to_cpu:
             raise RuntimeError(f"device {device!r} requested but {reason}")
         LOGGER.warning("device %r requested but %s; using the CPU", device, reason)
@@ -105,23 +110,38 @@ class PoseLifter:
         RuntimeError: ``cuda`` unavailable and ``fallback_to_cpu`` False.
     """
 
-    def __init__(self, model_path: str | Path | None = None, device: str = "auto",
-                 min_joint_confidence: float = 0.0, min_joints: int = 8,
-                 fallback_to_cpu: bool = True, backend: str = "auto", num_threads: int = 0):
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        device: str = "auto",
+        min_joint_confidence: float = 0.0,
+        min_joints: int = 8,
+        fallback_to_cpu: bool = True,
+        backend: str = "auto",
+        num_threads: int = 0,
+    ):
         if backend not in ("auto", "torch", "onnxruntime"):
             raise ValueError(f"backend must be auto, torch or onnxruntime, got {backend!r}")
         self.device = resolve_device(device, fallback_to_cpu)
         if backend == "onnxruntime" and self.device != "cpu":
-            raise ValueError("backend onnxruntime runs on the CPU only; "
-                             "use device cpu or backend torch")
+            raise ValueError(
+                "backend onnxruntime runs on the CPU only; " "use device cpu or backend torch"
+            )
         self.model_path = Path(model_path) if model_path else default_model_path()
         self.min_joint_confidence = float(min_joint_confidence)
         self.min_joints = int(min_joints)
         use_onnx = self.device == "cpu" and backend != "torch"
-        if use_onnx and backend == "auto" and not onnx_path_for(self.model_path).is_file() \
-                and torch_installed():
-            LOGGER.warning("no ONNX file %s; lifting with torch (slower: export one with "
-                           "`pose-lifter-train export`)", onnx_path_for(self.model_path))
+        if (
+            use_onnx
+            and backend == "auto"
+            and not onnx_path_for(self.model_path).is_file()
+            and torch_installed()
+        ):
+            LOGGER.warning(
+                "no ONNX file %s; lifting with torch (slower: export one with "
+                "`pose-lifter-train export`)",
+                onnx_path_for(self.model_path),
+            )
             use_onnx = False
         self._onnx = self._torch_model = None
         if use_onnx:
@@ -133,11 +153,14 @@ class PoseLifter:
 
     def _load_torch(self, num_threads: int):
         if not torch_installed():
-            raise ModelLoadError(f"the torch backend needs torch (pip install torch) to read "
-                                 f"{weights_path_for(self.model_path)}")
+            raise ModelLoadError(
+                f"the torch backend needs torch (pip install torch) to read "
+                f"{weights_path_for(self.model_path)}"
+            )
         import torch
 
         from pose_lifter.weights import load_lifter
+
         if num_threads:
             torch.set_num_threads(num_threads)
         return load_lifter(weights_path_for(self.model_path), self.device)
@@ -146,9 +169,17 @@ class PoseLifter:
         if self._onnx is not None:
             return self._onnx(keypoints, mask)
         import torch
+
         with torch.inference_mode():
-            return self._torch_model(torch.from_numpy(keypoints).to(self.device),
-                                     torch.from_numpy(mask).to(self.device)).float().cpu().numpy()
+            return (
+                self._torch_model(
+                    torch.from_numpy(keypoints).to(self.device),
+                    torch.from_numpy(mask).to(self.device),
+                )
+                .float()
+                .cpu()
+                .numpy()
+            )
 
     def lift(self, keypoints_2d: np.ndarray, confidence: np.ndarray | None = None) -> LiftResult:
         """Lift ``(N, 15, 2|3)`` pixel keypoints (optional ``(N, 15)`` confidence) in one pass.

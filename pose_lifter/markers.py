@@ -7,6 +7,7 @@ Colours are RGBA in [0, 1], from a fixed palette chosen by a stable hash of the 
 joints with confidence 0 (missing in the input, position predicted) and their bones are drawn
 with alpha :data:`WEAK_ALPHA`.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -21,8 +22,14 @@ from pose_lifter.joints import BONES, MIDHIP, NOSE
 
 #: Colour-blind-friendly palette (Okabe-Ito without black), RGB in [0, 1].
 PALETTE: tuple[tuple[float, float, float], ...] = (
-    (0.902, 0.624, 0.0), (0.337, 0.706, 0.914), (0.0, 0.620, 0.451), (0.941, 0.894, 0.259),
-    (0.0, 0.447, 0.698), (0.835, 0.369, 0.0), (0.800, 0.475, 0.655), (0.6, 0.6, 0.6),
+    (0.902, 0.624, 0.0),
+    (0.337, 0.706, 0.914),
+    (0.0, 0.620, 0.451),
+    (0.941, 0.894, 0.259),
+    (0.0, 0.447, 0.698),
+    (0.835, 0.369, 0.0),
+    (0.800, 0.475, 0.655),
+    (0.6, 0.6, 0.6),
 )
 WEAK_ALPHA = 0.3
 #: Label distance above the nose along the midhip->nose direction, in label heights.
@@ -37,13 +44,20 @@ def colour_for_id(person_id: str) -> tuple[float, float, float]:
 
 
 def delete_all(header: Header) -> Marker:
-    """A DELETEALL marker (clears every marker of the receiving display)."""
+    """Return a DELETEALL marker (clears every marker of the receiving display)."""
     return Marker(header=header, action=Marker.DELETEALL)
 
 
-def skeleton_markers(header: Header, ids: list[str], joints_m: np.ndarray, confidence: np.ndarray,
-                     joint_diameter_m: float, bone_width_m: float, text_height_m: float,
-                     lifetime_s: float) -> MarkerArray:
+def skeleton_markers(
+    header: Header,
+    ids: list[str],
+    joints_m: np.ndarray,
+    confidence: np.ndarray,
+    joint_diameter_m: float,
+    bone_width_m: float,
+    text_height_m: float,
+    lifetime_s: float,
+) -> MarkerArray:
     """DELETEALL + 3 markers per person.
 
     Args:
@@ -62,21 +76,41 @@ def skeleton_markers(header: Header, ids: list[str], joints_m: np.ndarray, confi
         colours = [ColorRGBA(r=r, g=g, b=b, a=a) for a in alphas]
         points = [Point(x=x, y=y, z=z) for x, y, z in joints.tolist()]
         common = dict(header=header, id=index, action=Marker.ADD, lifetime=lifetime)
-        markers.append(Marker(ns="joints", type=Marker.SPHERE_LIST, points=points, colors=colours,
-                              scale=Vector3(x=joint_diameter_m, y=joint_diameter_m, z=joint_diameter_m),
-                              color=ColorRGBA(r=r, g=g, b=b, a=1.0), **common))
-        markers.append(Marker(ns="bones", type=Marker.LINE_LIST,
-                              points=[points[i] for i in _BONE_INDEX],
-                              colors=[colours[i] for i in _BONE_INDEX],
-                              scale=Vector3(x=bone_width_m), color=ColorRGBA(r=r, g=g, b=b, a=1.0),
-                              **common))
+        markers.append(
+            Marker(
+                ns="joints",
+                type=Marker.SPHERE_LIST,
+                points=points,
+                colors=colours,
+                scale=Vector3(x=joint_diameter_m, y=joint_diameter_m, z=joint_diameter_m),
+                color=ColorRGBA(r=r, g=g, b=b, a=1.0),
+                **common,
+            )
+        )
+        markers.append(
+            Marker(
+                ns="bones",
+                type=Marker.LINE_LIST,
+                points=[points[i] for i in _BONE_INDEX],
+                colors=[colours[i] for i in _BONE_INDEX],
+                scale=Vector3(x=bone_width_m),
+                color=ColorRGBA(r=r, g=g, b=b, a=1.0),
+                **common,
+            )
+        )
         up = joints[NOSE] - joints[MIDHIP]
         up = up / max(float(np.linalg.norm(up)), 1e-9)
         label = joints[NOSE] + LABEL_OFFSET * text_height_m * up
         x, y, z = label.tolist()
-        markers.append(Marker(ns="ids", type=Marker.TEXT_VIEW_FACING, text=person_id,
-                              pose=Pose(position=Point(x=x, y=y, z=z)),
-                              scale=Vector3(z=text_height_m), color=ColorRGBA(r=r, g=g, b=b, a=1.0),
-                              **common))
+        markers.append(
+            Marker(
+                ns="ids",
+                type=Marker.TEXT_VIEW_FACING,
+                text=person_id,
+                pose=Pose(position=Point(x=x, y=y, z=z)),
+                scale=Vector3(z=text_height_m),
+                color=ColorRGBA(r=r, g=g, b=b, a=1.0),
+                **common,
+            )
+        )
     return MarkerArray(markers=markers)
-

@@ -6,6 +6,7 @@
 - PCK3D: fraction of joints within a threshold after the N-MPJPE alignment.
 - Depth flips: poses whose depth-mirrored prediction fits the target better than the prediction.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,7 +20,9 @@ def _check_pair(predicted: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, 
     target = np.asarray(target, dtype=np.float64)
     if predicted.shape != target.shape or predicted.ndim != 3 or predicted.shape[-1] != 3:
         raise PoseInputError(
-            f"predicted and target must both be (N, J, 3); got {predicted.shape} and {target.shape}")
+            f"predicted and target must both be (N, J, 3); "
+            f"got {predicted.shape} and {target.shape}"
+        )
     if not (np.all(np.isfinite(predicted)) and np.all(np.isfinite(target))):
         raise PoseInputError("predicted or target contains NaN or inf")
     return predicted, target
@@ -27,12 +30,15 @@ def _check_pair(predicted: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, 
 
 def root_align(poses: np.ndarray, root: int = ROOT) -> np.ndarray:
     """Subtract the root joint: ``(N, J, 3)`` -> ``(N, J, 3)``."""
-    return poses - poses[:, root:root + 1]
+    return poses - poses[:, root : root + 1]
 
 
 def scale_align(predicted: np.ndarray, target: np.ndarray, root: int = ROOT) -> np.ndarray:
-    """Root-align both and scale ``predicted`` by the least-squares factor; returns it aligned
-    to the root-aligned target."""
+    """Root-align both poses and scale the prediction by least squares.
+
+    Root-align both and scale ``predicted`` by the least-squares factor; returns it aligned to the
+    root-aligned target.
+    """
     predicted, target = _check_pair(predicted, target)
     p, t = root_align(predicted, root), root_align(target, root)
     scale = np.sum(p * t, axis=(1, 2)) / np.maximum(np.sum(p * p, axis=(1, 2)), 1e-12)
@@ -81,10 +87,13 @@ def pck3d(predicted: np.ndarray, target: np.ndarray, threshold: float, root: int
 
 
 def depth_flipped(predicted: np.ndarray, target: np.ndarray, root: int = ROOT) -> np.ndarray:
-    """``(N,)`` bool: the depth-mirrored prediction (z -> -z about the root) has a lower
-    N-MPJPE than the prediction itself."""
+    """Tell which predictions are depth-mirrored.
+
+    ``(N,)`` bool: the depth-mirrored prediction (z -> -z about the root) has a lower N-MPJPE than
+    the prediction itself.
+    """
     mirrored = np.array(predicted, dtype=np.float64, copy=True)
-    mirrored[..., 2] = 2 * mirrored[:, root:root + 1, 2] - mirrored[..., 2]
+    mirrored[..., 2] = 2 * mirrored[:, root : root + 1, 2] - mirrored[..., 2]
     error = per_joint_error_n(predicted, target, root).mean(axis=1)
     error_mirrored = per_joint_error_n(mirrored, target, root).mean(axis=1)
     return error_mirrored < error

@@ -5,6 +5,7 @@ Frames and units: the input is a batch of normalised 2D poses (see
 image axes x right, y down). The output is a root-relative 3D pose in the same units with z the
 depth along the camera's forward axis (weak perspective: x and y of present joints are the input).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
@@ -56,14 +57,22 @@ class PoseMLP(nn.Module):
     ``h_{k+2} = act(W_{k+2} h_{k+1} + h_k)``; output ``W_out h_last`` (no activation).
     """
 
-    def __init__(self, in_features: int, out_features: int, hidden_size: int = 1024,
-                 num_hidden_layers: int = 3, residual: bool = True, leaky_slope: float = 0.2):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        hidden_size: int = 1024,
+        num_hidden_layers: int = 3,
+        residual: bool = True,
+        leaky_slope: float = 0.2,
+    ):
         super().__init__()
         if num_hidden_layers < 1:
             raise ValueError("num_hidden_layers must be >= 1")
         self.hidden = nn.ModuleList(
             [nn.Linear(in_features, hidden_size)]
-            + [nn.Linear(hidden_size, hidden_size) for _ in range(num_hidden_layers - 1)])
+            + [nn.Linear(hidden_size, hidden_size) for _ in range(num_hidden_layers - 1)]
+        )
         self.output = nn.Linear(hidden_size, out_features)
         self.residual = residual
         self.leaky_slope = leaky_slope
@@ -99,8 +108,14 @@ class LifterModel(nn.Module):
         c = self.config
         in_features = NUM_JOINTS * (3 if c.use_confidence_mask else 2)
         out_features = NUM_JOINTS * (3 if c.predict_missing_2d else 1)
-        self.mlp = PoseMLP(in_features, out_features, c.hidden_size, c.num_hidden_layers,
-                           c.residual, c.leaky_slope)
+        self.mlp = PoseMLP(
+            in_features,
+            out_features,
+            c.hidden_size,
+            c.num_hidden_layers,
+            c.residual,
+            c.leaky_slope,
+        )
 
     def forward(self, keypoints_2d: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         mask = mask.to(keypoints_2d.dtype)
@@ -116,12 +131,12 @@ class LifterModel(nn.Module):
         else:
             depth = out
         if self.config.zero_root_depth:
-            depth = depth - depth[:, ROOT:ROOT + 1]
+            depth = depth - depth[:, ROOT : ROOT + 1]
         return torch.cat([xy, depth.unsqueeze(-1)], dim=-1)
 
 
 class Discriminator(nn.Module):
-    """Tells real normalised 2D poses ``(N, 15, 2)`` from re-projected ones; returns logits ``(N,)``.
+    """Tell real normalised 2D poses ``(N, 15, 2)`` from re-projected ones (logits ``(N,)``).
 
     The sigmoid of the seed's discriminator is folded into the BCE-with-logits loss. With
     ``use_kcs`` the input also carries the kinematic-chain-space features of Wandt and Rosenhahn
@@ -129,15 +144,23 @@ class Discriminator(nn.Module):
     triangle), which exposes bone lengths and angles directly.
     """
 
-    def __init__(self, hidden_size: int = 1024, num_hidden_layers: int = 3,
-                 residual: bool = True, leaky_slope: float = 0.2, use_kcs: bool = False):
+    def __init__(
+        self,
+        hidden_size: int = 1024,
+        num_hidden_layers: int = 3,
+        residual: bool = True,
+        leaky_slope: float = 0.2,
+        use_kcs: bool = False,
+    ):
         super().__init__()
         self.use_kcs = use_kcs
         num_bones = len(BONES)
         in_features = NUM_JOINTS * 2 + (num_bones * (num_bones + 1) // 2 if use_kcs else 0)
         self.mlp = PoseMLP(in_features, 1, hidden_size, num_hidden_layers, residual, leaky_slope)
         self.register_buffer("bone_parents", torch.tensor([p for p, _ in BONES]), persistent=False)
-        self.register_buffer("bone_children", torch.tensor([c for _, c in BONES]), persistent=False)
+        self.register_buffer(
+            "bone_children", torch.tensor([c for _, c in BONES]), persistent=False
+        )
         rows, cols = torch.triu_indices(num_bones, num_bones)
         self.register_buffer("triu", rows * num_bones + cols, persistent=False)
 

@@ -8,6 +8,7 @@ A lifter ships as two files with the same stem in ``pose_lifter/models/``:
   by ``pose-lifter-train export``; its metadata records the SHA-256 of the safetensors file it
   was exported from, so a stale ONNX file next to retrained weights is refused.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,12 +35,12 @@ def default_model_path() -> Path:
 
 
 def weights_path_for(path: str | Path) -> Path:
-    """The safetensors file a model path names (``x.onnx`` -> ``x.safetensors``)."""
+    """Return the safetensors file a model path names (``x.onnx`` -> ``x.safetensors``)."""
     return Path(path).with_suffix(WEIGHTS_SUFFIX)
 
 
 def onnx_path_for(path: str | Path) -> Path:
-    """The ONNX file that belongs to a model path (``x.safetensors`` -> ``x.onnx``)."""
+    """Return the ONNX file that belongs to a model path (``x.safetensors`` -> ``x.onnx``)."""
     return Path(path).with_suffix(ONNX_SUFFIX)
 
 

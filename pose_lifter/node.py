@@ -22,6 +22,7 @@ Parameters: :mod:`pose_lifter.parameters` (all settable from ``config/pose_lifte
 Run: ``ros2 run pose_lifter pose_lifter_node --ros-args --params-file config/pose_lifter.yaml``
 (or ``python -m pose_lifter.node ...``).
 """
+
 from __future__ import annotations
 
 import sys
@@ -47,8 +48,13 @@ from pose_lifter.diagnostics import diagnostic_array
 from pose_lifter.errors import PoseLifterError
 from pose_lifter.image_input import ImageDetectionStage, image_drop_reason, onnx_providers
 from pose_lifter.lifter import PoseLifter
-from pose_lifter.parameters import (FIELDS, Settings, declare_parameters, settings_from_values,
-                                    validate_value)
+from pose_lifter.parameters import (
+    FIELDS,
+    Settings,
+    declare_parameters,
+    settings_from_values,
+    validate_value,
+)
 from pose_lifter.pipeline import LiftingPipeline
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3DArray
 
@@ -65,15 +71,19 @@ except ImportError:
 def unavailable_feature(name: str, value) -> str | None:
     """Why parameter ``name`` cannot take ``value`` in this installation, or None."""
     if name == "target_frame" and value and tf2_ros is None:
-        return "target_frame needs tf2_ros, which is not installed (publishing in the camera frame)"
+        return (
+            "target_frame needs tf2_ros, which is not installed (publishing in the camera frame)"
+        )
     if name == "publish_tf" and value and TFMessage is None:
         return "publish_tf needs tf2_msgs, which is not installed"
     return None
 
 
 class PoseLifterNode(Node):
-    """Subscribes to 2D skeletons or images (+ camera_info), publishes 3D skeletons, markers,
-    TF, diagnostics (and, from images, the 2D skeletons and a debug image). ``kwargs`` go to
+    """Lift 2D skeletons or images to 3D skeletons, markers, TF and diagnostics.
+
+    Subscribes to 2D skeletons or images (+ camera_info), publishes 3D skeletons, markers, TF,
+    diagnostics (and, from images, the 2D skeletons and a debug image). ``kwargs`` go to
     :class:`rclpy.node.Node` (context, cli_args, ...).
 
     Raises:
@@ -86,15 +96,23 @@ class PoseLifterNode(Node):
     def __init__(self, **kwargs):
         super().__init__("pose_lifter", **kwargs)
         settings = self._disable_unavailable(declare_parameters(self))
-        lifter = PoseLifter(settings.model_path or None, settings.device,
-                            fallback_to_cpu=settings.allow_cpu_fallback,
-                            num_threads=settings.cpu_threads)
+        lifter = PoseLifter(
+            settings.model_path or None,
+            settings.device,
+            fallback_to_cpu=settings.allow_cpu_fallback,
+            backend=settings.lifter_backend,
+            num_threads=settings.cpu_threads,
+        )
         self._model = str(lifter.model_path)
         if settings.device.startswith("cuda") and lifter.device == "cpu":
-            self.get_logger().warning(f"device {settings.device!r} requested but no CUDA GPU is "
-                                      "usable; lifting on the CPU (allow_cpu_fallback: true)")
-        self.get_logger().info(f"lifting on {lifter.device} with {lifter.backend} "
-                               f"(device: {settings.device}); model {self._model}")
+            self.get_logger().warning(
+                f"device {settings.device!r} requested but no CUDA GPU is "
+                "usable; lifting on the CPU (allow_cpu_fallback: true)"
+            )
+        self.get_logger().info(
+            f"lifting on {lifter.device} with {lifter.backend} "
+            f"(device: {settings.device}); model {self._model}"
+        )
         lookup = None
         if tf2_ros is not None:
             self._tf_buffer = tf2_ros.Buffer()
@@ -108,25 +126,45 @@ class PoseLifterNode(Node):
         if settings.input_mode == "image":
             self._stage = self._load_detector(settings)
 
-        reliability = (ReliabilityPolicy.BEST_EFFORT if settings.qos_input_reliability == "best_effort"
-                       else ReliabilityPolicy.RELIABLE)
-        input_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=settings.qos_input_depth,
-                               reliability=reliability, durability=DurabilityPolicy.VOLATILE)
-        image_reliability = (ReliabilityPolicy.BEST_EFFORT
-                             if settings.qos_image_reliability == "best_effort"
-                             else ReliabilityPolicy.RELIABLE)
-        image_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=settings.qos_input_depth,
-                               reliability=image_reliability, durability=DurabilityPolicy.VOLATILE)
-        output_qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=settings.qos_output_depth,
-                                reliability=ReliabilityPolicy.RELIABLE)
+        reliability = (
+            ReliabilityPolicy.BEST_EFFORT
+            if settings.qos_input_reliability == "best_effort"
+            else ReliabilityPolicy.RELIABLE
+        )
+        input_qos = QoSProfile(
+            history=HistoryPolicy.KEEP_LAST,
+            depth=settings.qos_input_depth,
+            reliability=reliability,
+            durability=DurabilityPolicy.VOLATILE,
+        )
+        image_reliability = (
+            ReliabilityPolicy.BEST_EFFORT
+            if settings.qos_image_reliability == "best_effort"
+            else ReliabilityPolicy.RELIABLE
+        )
+        image_qos = QoSProfile(
+            history=HistoryPolicy.KEEP_LAST,
+            depth=settings.qos_input_depth,
+            reliability=image_reliability,
+            durability=DurabilityPolicy.VOLATILE,
+        )
+        output_qos = QoSProfile(
+            history=HistoryPolicy.KEEP_LAST,
+            depth=settings.qos_output_depth,
+            reliability=ReliabilityPolicy.RELIABLE,
+        )
         self._skeletons_pub = self.create_publisher(Skeleton3DArray, "skeletons_3d", output_qos)
         self._markers_pub = self.create_publisher(MarkerArray, "markers", output_qos)
         self._tf_pub = self.create_publisher(TFMessage, "/tf", 100) if TFMessage else None
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
         if self._stage is None:
-            self.create_subscription(Skeleton2DArray, "keypoints_2d", self._on_keypoints, input_qos)
+            self.create_subscription(
+                Skeleton2DArray, "keypoints_2d", self._on_keypoints, input_qos
+            )
         else:
-            self._keypoints_pub = self.create_publisher(Skeleton2DArray, "keypoints_2d", output_qos)
+            self._keypoints_pub = self.create_publisher(
+                Skeleton2DArray, "keypoints_2d", output_qos
+            )
             self._debug_pub = self.create_publisher(Image, "debug_image", output_qos)
             if settings.image_transport == "compressed":
                 topic = self.resolve_topic_name("image") + "/compressed"
@@ -134,13 +172,16 @@ class PoseLifterNode(Node):
             else:
                 topic = self.resolve_topic_name("image")
                 self.create_subscription(Image, "image", self._on_image, image_qos)
-            self.get_logger().info(f"detecting people in {topic} ({settings.image_transport}) "
-                                   f"with {self._stage.describe()}")
+            self.get_logger().info(
+                f"detecting people in {topic} ({settings.image_transport}) "
+                f"with {self._stage.describe()}"
+            )
             self._pending = None  # the newest image not yet taken by the worker (one slot)
             self._stopping = False
             self._slot = threading.Condition()
-            self._worker = threading.Thread(target=self._image_worker, daemon=True,
-                                            name="pose_lifter_detector")
+            self._worker = threading.Thread(
+                target=self._image_worker, daemon=True, name="pose_lifter_detector"
+            )
             self._worker.start()
         self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, input_qos)
         self.create_timer(settings.diagnostics_period_s, self._publish_diagnostics)
@@ -159,12 +200,16 @@ class PoseLifterNode(Node):
         return settings
 
     def _load_detector(self, settings: Settings) -> ImageDetectionStage:
-        """The image stage with its detector loaded now (fail fast on a bad backend)."""
-        if (settings.detector_backend == "movenet"
-                and settings.detector_execution_provider == "cuda"):
+        """Return the image stage with its detector loaded now (fail fast on a bad backend)."""
+        if (
+            settings.detector_backend == "movenet"
+            and settings.detector_execution_provider == "cuda"
+        ):
             if not onnx_providers("cuda")[1]:
-                reason = ("detector.execution_provider is cuda but this onnxruntime has no "
-                          "CUDAExecutionProvider (install onnxruntime-gpu)")
+                reason = (
+                    "detector.execution_provider is cuda but this onnxruntime has no "
+                    "CUDAExecutionProvider (install onnxruntime-gpu)"
+                )
                 if not settings.allow_cpu_fallback:
                     raise RuntimeError(reason)
                 self.get_logger().warning(f"{reason}; detecting on the CPU")
@@ -184,8 +229,11 @@ class PoseLifterNode(Node):
 
     # -- image input -------------------------------------------------------------------------
     def _on_image(self, msg) -> None:
-        """Executor thread: put ``msg`` in the one-slot buffer (replacing, and counting, an
-        image the worker has not taken yet). Never blocks on the detector."""
+        """Put an image in the one-slot buffer (executor thread).
+
+        Executor thread: put ``msg`` in the one-slot buffer (replacing, and counting, an image the
+        worker has not taken yet). Never blocks on the detector.
+        """
         with self._slot:
             replaced = self._pending is not None
             self._pending = msg
@@ -226,24 +274,29 @@ class PoseLifterNode(Node):
             reason = image_drop_reason(error)
             self._count(reason)
             if reason == "bad_image_encoding":  # one log call per reason: throttled separately
-                self.get_logger().error(f"refused an image (bad_image_encoding): {error}",
-                                        throttle_duration_sec=5.0)
+                self.get_logger().error(
+                    f"refused an image (bad_image_encoding): {error}", throttle_duration_sec=5.0
+                )
             else:
-                self.get_logger().error(f"dropped an image (corrupt_image): {error}",
-                                        throttle_duration_sec=5.0)
+                self.get_logger().error(
+                    f"dropped an image (corrupt_image): {error}", throttle_duration_sec=5.0
+                )
             return
         except DetectorError as error:
             self._count("detector_error")
-            self.get_logger().error(f"detector failed on an image: {error}",
-                                    throttle_duration_sec=5.0)
+            self.get_logger().error(
+                f"detector failed on an image: {error}", throttle_duration_sec=5.0
+            )
             return
         self._keypoints_pub.publish(out.keypoints_msg)
         with self._pipeline_lock:
             lifted = out.lift(self.pipeline)
         if lifted is not None:
             self._publish(lifted)
-        if (self.pipeline.settings.image_publish_debug
-                and self._debug_pub.get_subscription_count() > 0):
+        if (
+            self.pipeline.settings.image_publish_debug
+            and self._debug_pub.get_subscription_count() > 0
+        ):
             drawn = draw_skeletons(out.rgb, out.detections.keypoints_2d, out.detections.confidence)
             self._debug_pub.publish(image_msg_from_rgb(out.keypoints_msg.header, drawn))
 
@@ -257,11 +310,15 @@ class PoseLifterNode(Node):
     def _lookup_transform(self, target: str, source: str, stamp):
         try:
             return self._tf_buffer.lookup_transform(
-                target, source, Time.from_msg(stamp),
-                Duration(seconds=self.pipeline.settings.tf_timeout_s))
+                target,
+                source,
+                Time.from_msg(stamp),
+                Duration(seconds=self.pipeline.settings.tf_timeout_s),
+            )
         except tf2_ros.TransformException as error:
-            self.get_logger().warning(f"no transform {source} -> {target}: {error}",
-                                      throttle_duration_sec=5.0)
+            self.get_logger().warning(
+                f"no transform {source} -> {target}: {error}", throttle_duration_sec=5.0
+            )
             return None
 
     def _on_keypoints(self, msg: Skeleton2DArray) -> None:
@@ -270,8 +327,9 @@ class PoseLifterNode(Node):
                 out = self.pipeline.process(msg)
         except Exception as error:  # noqa: BLE001 - no input may kill the node; counted
             self._count("internal_error")
-            self.get_logger().error(f"dropped a keypoints_2d message: {error!r}",
-                                    throttle_duration_sec=5.0)
+            self.get_logger().error(
+                f"dropped a keypoints_2d message: {error!r}", throttle_duration_sec=5.0
+            )
             return
         if out is not None:
             self._publish(out)
@@ -280,16 +338,20 @@ class PoseLifterNode(Node):
         with self._pipeline_lock:
             accepted = self.pipeline.set_camera_info(msg)
         if not accepted:
-            self.get_logger().warning("ignored a camera_info with non-finite K or focal <= 0",
-                                      throttle_duration_sec=5.0)
+            self.get_logger().warning(
+                "ignored a camera_info with non-finite K or focal <= 0", throttle_duration_sec=5.0
+            )
 
     def _publish_diagnostics(self) -> None:
         k = self.pipeline.camera_matrix
         details = {
             "device": str(self.pipeline.lifter.device),
             "model": self._model,
-            "camera_info": (f"fx={k[0, 0]:.1f} fy={k[1, 1]:.1f} (metric placement)" if k is not None
-                            else "none yet (SCALE_NORMALIZED poses)"),
+            "camera_info": (
+                f"fx={k[0, 0]:.1f} fy={k[1, 1]:.1f} (metric placement)"
+                if k is not None
+                else "none yet (SCALE_NORMALIZED poses)"
+            ),
             "target_frame": self.pipeline.settings.target_frame or "(input frame)",
             "input_mode": self.pipeline.settings.input_mode,
         }
@@ -298,16 +360,21 @@ class PoseLifterNode(Node):
         # A status report, not derived data: stamped with the node clock (sim time when used).
         header = Header(stamp=self.get_clock().now().to_msg())
         with self._pipeline_lock:
-            array = diagnostic_array(header, f"{self.get_fully_qualified_name()}: lifting",
-                                     self.pipeline.counters, details)
+            array = diagnostic_array(
+                header,
+                f"{self.get_fully_qualified_name()}: lifting",
+                self.pipeline.counters,
+                details,
+            )
         self._diagnostics_pub.publish(array)
 
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
         """Refuse the whole change if any value is invalid; else apply it to the pipeline."""
         for param in params:
             if param.name in FIELDS:
-                reason = (validate_value(param.name, param.value)
-                          or unavailable_feature(param.name, param.value))
+                reason = validate_value(param.name, param.value) or unavailable_feature(
+                    param.name, param.value
+                )
                 if reason:
                     return SetParametersResult(successful=False, reason=reason)
         changes = {param.name: param.value for param in params if param.name in FIELDS}

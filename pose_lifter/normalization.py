@@ -7,6 +7,7 @@ coordinates are set to 0 and its mask entry is False.
 
 Shapes: ``keypoints_2d`` is ``(N, 15, 2)`` (pixels, x right, y down), ``mask`` is ``(N, 15)`` bool.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -48,10 +49,15 @@ def validate_keypoints_2d(keypoints_2d: np.ndarray, confidence: np.ndarray | Non
     keypoints_2d = np.asarray(keypoints_2d, dtype=np.float64)
     if keypoints_2d.ndim == 2:
         keypoints_2d = keypoints_2d[None]
-    if keypoints_2d.ndim != 3 or keypoints_2d.shape[1] != NUM_JOINTS or keypoints_2d.shape[2] not in (2, 3):
+    if (
+        keypoints_2d.ndim != 3
+        or keypoints_2d.shape[1] != NUM_JOINTS
+        or keypoints_2d.shape[2] not in (2, 3)
+    ):
         raise PoseInputError(
             f"keypoints_2d must have shape (N, {NUM_JOINTS}, 2) or (N, {NUM_JOINTS}, 3), "
-            f"got {keypoints_2d.shape}")
+            f"got {keypoints_2d.shape}"
+        )
     if keypoints_2d.shape[2] == 3:
         if confidence is not None:
             raise PoseInputError("confidence given twice: as a third channel and as an argument")
@@ -64,7 +70,8 @@ def validate_keypoints_2d(keypoints_2d: np.ndarray, confidence: np.ndarray | Non
         confidence = confidence[None]
     if confidence.shape != keypoints_2d.shape[:2]:
         raise PoseInputError(
-            f"confidence must have shape {keypoints_2d.shape[:2]}, got {confidence.shape}")
+            f"confidence must have shape {keypoints_2d.shape[:2]}, got {confidence.shape}"
+        )
     if not np.all(np.isfinite(confidence)):
         raise PoseInputError("confidence contains NaN or inf")
     present = confidence > 0
@@ -73,7 +80,8 @@ def validate_keypoints_2d(keypoints_2d: np.ndarray, confidence: np.ndarray | Non
         pose, joint = np.argwhere(bad)[0]
         raise PoseInputError(
             f"keypoints_2d has NaN/inf at a present joint (pose {pose}, joint {joint}); "
-            "set its confidence to 0 to mark it missing")
+            "set its confidence to 0 to mark it missing"
+        )
     return keypoints_2d, confidence
 
 
@@ -98,8 +106,9 @@ def root_2d(keypoints_2d: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return root
 
 
-def normalize_2d(keypoints_2d: np.ndarray, confidence: np.ndarray | None = None,
-                 min_confidence: float = 0.0) -> Normalized2D:
+def normalize_2d(
+    keypoints_2d: np.ndarray, confidence: np.ndarray | None = None, min_confidence: float = 0.0
+) -> Normalized2D:
     """Centre each pose on its root and divide by the mean present-joint distance from it.
 
     Args:

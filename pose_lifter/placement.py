@@ -16,6 +16,7 @@ Without intrinsics (:func:`place_without_camera`) the pose is scaled the same wa
 fixed distance; its lateral offset keeps the pixel offset from the image centre at the person's
 own scale. Frames: camera optical frame (x right, y down, z forward), metres.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -67,12 +68,14 @@ def metres_per_unit(joints_units: np.ndarray, subject_height_m: float) -> np.nda
         raise PoseInputError(f"subject_height_m must be > 0, got {subject_height_m}")
     chain = chain_length(joints_units)
     usable = np.isfinite(chain) & (chain > MIN_CHAIN_UNITS)
-    return np.where(usable, subject_height_m * CHAIN_TO_STATURE / np.where(usable, chain, 1.0),
-                    np.nan)
+    return np.where(
+        usable, subject_height_m * CHAIN_TO_STATURE / np.where(usable, chain, 1.0), np.nan
+    )
 
 
-def root_depth(metres_per_unit_k: np.ndarray, scale_px: np.ndarray,
-               camera_matrix: np.ndarray) -> np.ndarray:
+def root_depth(
+    metres_per_unit_k: np.ndarray, scale_px: np.ndarray, camera_matrix: np.ndarray
+) -> np.ndarray:
     """Weak-perspective root depth ``Z = f * k / scale_px`` (metres), ``(N,)``.
 
     ``f = sqrt(fx * fy)`` in pixels; ``scale_px`` ``(N,)`` is the 2D scale of each pose.
@@ -82,11 +85,18 @@ def root_depth(metres_per_unit_k: np.ndarray, scale_px: np.ndarray,
     focal = np.sqrt(k[0, 0] * k[1, 1])
     scale_px = np.asarray(scale_px, dtype=np.float64)
     ok = scale_px > 0
-    return np.where(ok, focal * np.asarray(metres_per_unit_k) / np.where(ok, scale_px, 1.0), np.nan)
+    return np.where(
+        ok, focal * np.asarray(metres_per_unit_k) / np.where(ok, scale_px, 1.0), np.nan
+    )
 
 
-def place_with_camera(joints_units: np.ndarray, root_px: np.ndarray, scale_px: np.ndarray,
-                      camera_matrix: np.ndarray, subject_height_m: float) -> np.ndarray:
+def place_with_camera(
+    joints_units: np.ndarray,
+    root_px: np.ndarray,
+    scale_px: np.ndarray,
+    camera_matrix: np.ndarray,
+    subject_height_m: float,
+) -> np.ndarray:
     """Metric poses ``(N, 15, 3)`` in the camera optical frame (metres) from intrinsics.
 
     Args:
@@ -106,9 +116,14 @@ def place_with_camera(joints_units: np.ndarray, root_px: np.ndarray, scale_px: n
     return root[:, None, :] + k[:, None, None] * np.asarray(joints_units, dtype=np.float64)
 
 
-def place_without_camera(joints_units: np.ndarray, root_px: np.ndarray, scale_px: np.ndarray,
-                         subject_height_m: float, distance_m: float,
-                         image_size: tuple[int, int] | None) -> np.ndarray:
+def place_without_camera(
+    joints_units: np.ndarray,
+    root_px: np.ndarray,
+    scale_px: np.ndarray,
+    subject_height_m: float,
+    distance_m: float,
+    image_size: tuple[int, int] | None,
+) -> np.ndarray:
     """Scaled poses ``(N, 15, 3)`` at ``distance_m`` in front of an uncalibrated camera.
 
     The pose is scaled to ``subject_height_m`` (as :func:`place_with_camera`) and its root put
@@ -138,16 +153,22 @@ def quaternion_to_matrix(quaternion_xyzw: np.ndarray) -> np.ndarray:
     if q.shape != (4,) or not np.isfinite(norm) or norm < 1e-12:
         raise PoseInputError(f"quaternion must be 4 finite values with non-zero norm, got {q}")
     x, y, z, w = q / norm
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-    ])
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
 
 
-def apply_rigid_transform(points: np.ndarray, quaternion_xyzw: np.ndarray,
-                          translation: np.ndarray) -> np.ndarray:
-    """``R p + t`` for ``(..., 3)`` points: maps points given in a transform's child frame into
-    its parent frame (the convention of ``geometry_msgs/TransformStamped`` from tf2 lookups)."""
+def apply_rigid_transform(
+    points: np.ndarray, quaternion_xyzw: np.ndarray, translation: np.ndarray
+) -> np.ndarray:
+    """Apply a rigid transform ``R p + t`` to ``(..., 3)`` points.
+
+    ``R p + t`` for ``(..., 3)`` points: maps points given in a transform's child frame into its
+    parent frame (the convention of ``geometry_msgs/TransformStamped`` from tf2 lookups).
+    """
     rotation = quaternion_to_matrix(quaternion_xyzw)
     return np.asarray(points, dtype=np.float64) @ rotation.T + np.asarray(translation, np.float64)

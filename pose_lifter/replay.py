@@ -23,6 +23,7 @@ graph with its original timing (``rate`` 1), ``rate`` times faster, or as fast a
 node publishes and reports end-to-end latency (publish -> output received, matched by header
 stamp) and drops.
 """
+
 from __future__ import annotations
 
 import logging
@@ -85,11 +86,16 @@ def select_topics(types: dict[str, str], requested: Sequence[str] | None = None)
         missing = [t for t in requested if t not in types]
         if missing:
             raise BagError(f"topics not in the bag: {missing}; it has {sorted(types)}")
-        unsupported = [t for t in requested
-                       if types[t] not in INPUT_TYPES + (CAMERA_INFO_TYPE, SKELETONS_3D_TYPE)]
+        unsupported = [
+            t
+            for t in requested
+            if types[t] not in INPUT_TYPES + (CAMERA_INFO_TYPE, SKELETONS_3D_TYPE)
+        ]
         if unsupported:
-            raise BagError(f"unsupported topic types: {[(t, types[t]) for t in unsupported]}; "
-                           f"inputs are {list(INPUT_TYPES)}")
+            raise BagError(
+                f"unsupported topic types: {[(t, types[t]) for t in unsupported]}; "
+                f"inputs are {list(INPUT_TYPES)}"
+            )
         inputs = [t for t in requested if types[t] in INPUT_TYPES]
         camera = [t for t in requested if types[t] == CAMERA_INFO_TYPE]
         truth = [t for t in requested if types[t] == SKELETONS_3D_TYPE]
@@ -104,16 +110,25 @@ def select_topics(types: dict[str, str], requested: Sequence[str] | None = None)
         all_camera = sorted(t for t, kind in types.items() if kind == CAMERA_INFO_TYPE)
         camera = all_camera if len(all_camera) == 1 else []
     if not truth:
-        truth = sorted(t for t, kind in types.items()
-                       if kind == SKELETONS_3D_TYPE and t.rstrip("/").endswith(GROUND_TRUTH_SUFFIX))
+        truth = sorted(
+            t
+            for t, kind in types.items()
+            if kind == SKELETONS_3D_TYPE and t.rstrip("/").endswith(GROUND_TRUTH_SUFFIX)
+        )
     return TopicSelection(inputs, camera, truth, dict(types))
 
 
 def default_params_file() -> Path:
-    """The node's ``config/pose_lifter.yaml`` (installed share/ first, then the source tree)."""
+    """Return the node's parameters file.
+
+    The node's ``config/pose_lifter.yaml`` (installed share/ first, then the source tree).
+    """
     try:
         from ament_index_python.packages import get_package_share_directory
-        installed = Path(get_package_share_directory("pose_lifter")) / "config" / "pose_lifter.yaml"
+
+        installed = (
+            Path(get_package_share_directory("pose_lifter")) / "config" / "pose_lifter.yaml"
+        )
         if installed.exists():
             return installed
     except Exception:  # noqa: BLE001 - not in the ament index
@@ -122,8 +137,9 @@ def default_params_file() -> Path:
 
 
 def load_settings(params_file: str | Path | None):
-    """Settings from the node's parameters file (``--params-file``; default: the shipped one)."""
+    """Set from the node's parameters file (``--params-file``; default: the shipped one)."""
     from pose_lifter.parameters import load_params_file
+
     return load_params_file(params_file or default_params_file())
 
 
@@ -133,21 +149,26 @@ def stamp_ns(header) -> int:
 
 def _arrays_2d(msg) -> tuple[np.ndarray, np.ndarray]:
     from pose_lifter.conversions import skeletons_from_msg
+
     people = skeletons_from_msg(msg)
     return people.keypoints, people.confidence
 
 
 def _arrays_3d(msg) -> tuple[list[str], np.ndarray, np.ndarray]:
     ids = [s.id for s in msg.skeletons]
-    joints = np.array([[(k.position.x, k.position.y, k.position.z) for k in s.keypoints]
-                       for s in msg.skeletons], dtype=np.float64).reshape(-1, NUM_JOINTS, 3)
-    conf = np.array([[k.confidence for k in s.keypoints] for s in msg.skeletons],
-                    dtype=np.float64).reshape(-1, NUM_JOINTS)
+    joints = np.array(
+        [[(k.position.x, k.position.y, k.position.z) for k in s.keypoints] for s in msg.skeletons],
+        dtype=np.float64,
+    ).reshape(-1, NUM_JOINTS, 3)
+    conf = np.array(
+        [[k.confidence for k in s.keypoints] for s in msg.skeletons], dtype=np.float64
+    ).reshape(-1, NUM_JOINTS)
     return ids, joints, conf
 
 
-def source_indices(keypoints_2d: np.ndarray, confidence_2d: np.ndarray,
-                   joints_3d: np.ndarray) -> list[int]:
+def source_indices(
+    keypoints_2d: np.ndarray, confidence_2d: np.ndarray, joints_3d: np.ndarray
+) -> list[int]:
     """For each lifted person, the index of the 2D person it came from.
 
     The pipeline keeps input order (it only drops persons), so this is the order-preserving
@@ -190,6 +211,7 @@ def source_indices(keypoints_2d: np.ndarray, confidence_2d: np.ndarray,
 def _report_image(msg, rgb: np.ndarray | None) -> tuple[bytes | None, float]:
     """JPEG bytes of an input image for the report and its pixel size in input pixels."""
     import cv2
+
     fmt = getattr(msg, "format", "").lower()
     width = getattr(msg, "width", 0) or (rgb.shape[1] if rgb is not None else 0)
     if ("jpeg" in fmt or "jpg" in fmt) and (not width or width <= REPORT_IMAGE_WIDTH):
@@ -199,10 +221,12 @@ def _report_image(msg, rgb: np.ndarray | None) -> tuple[bytes | None, float]:
     scale = 1.0
     if rgb.shape[1] > REPORT_IMAGE_WIDTH:
         scale = rgb.shape[1] / REPORT_IMAGE_WIDTH
-        rgb = cv2.resize(rgb, (REPORT_IMAGE_WIDTH, round(rgb.shape[0] / scale)),
-                         interpolation=cv2.INTER_AREA)
-    ok, buffer = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                              [cv2.IMWRITE_JPEG_QUALITY, 80])
+        rgb = cv2.resize(
+            rgb, (REPORT_IMAGE_WIDTH, round(rgb.shape[0] / scale)), interpolation=cv2.INTER_AREA
+        )
+    ok, buffer = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80]
+    )
     return (buffer.tobytes() if ok else None), scale
 
 
@@ -212,7 +236,9 @@ def load_ground_truth_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray | No
         if "joints_3d" not in data.files:
             raise BagError(f"{path}: no 'joints_3d' array (N,15,3) or (N,P,15,3)")
         joints = np.asarray(data["joints_3d"], dtype=np.float64)
-        stamps = np.asarray(data["stamps_ns"], dtype=np.int64) if "stamps_ns" in data.files else None
+        stamps = (
+            np.asarray(data["stamps_ns"], dtype=np.int64) if "stamps_ns" in data.files else None
+        )
     if joints.ndim == 3:
         joints = joints[:, None]
     if joints.ndim != 4 or joints.shape[2:] != (NUM_JOINTS, 3):
@@ -223,12 +249,16 @@ def load_ground_truth_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray | No
 
 
 class _Processor:
-    """The node's per-message processing (pose_lifter/node.py): Skeleton2DArray ->
+    """Run the node's per-message processing on bag messages.
+
+    The node's per-message processing (pose_lifter/node.py): Skeleton2DArray ->
     ``LiftingPipeline.process``; image -> ``ImageDetectionStage`` -> ``ImageStageOutput.lift``,
-    with the node's drop accounting (decode errors, detector errors, internal errors)."""
+    with the node's drop accounting (decode errors, detector errors, internal errors).
+    """
 
     def __init__(self, settings, selection: TopicSelection):
         from pose_lifter.pipeline import LiftingPipeline
+
         self.settings = settings
         self.pipeline = LiftingPipeline(settings)
         self.image_stage = None
@@ -250,6 +280,7 @@ class _Processor:
                 counters.drop("internal_error")
                 return msg, None, None
         from pose_lifter.image_input import DetectorError, ImageDecodeError, image_drop_reason
+
         if hasattr(counters, "images_in"):
             counters.images_in += 1
         try:
@@ -289,11 +320,20 @@ def _join(namespace: str, name: str) -> str:
     return "/" + "/".join(p for p in (namespace.strip("/"), name) if p)
 
 
-def replay_offline(bag: str | Path, *, topics: Sequence[str] | None = None,
-                   out_bag: str | Path | None = None, report_dir: str | Path | None = None,
-                   params_file: str | Path | None = None, ground_truth: str | Path | None = None,
-                   namespace: str = DEFAULT_OUTPUT_NAMESPACE, storage: str | None = None,
-                   max_frames: int | None = None, settings=None, html: bool = True) -> ReplayResult:
+def replay_offline(
+    bag: str | Path,
+    *,
+    topics: Sequence[str] | None = None,
+    out_bag: str | Path | None = None,
+    report_dir: str | Path | None = None,
+    params_file: str | Path | None = None,
+    ground_truth: str | Path | None = None,
+    namespace: str = DEFAULT_OUTPUT_NAMESPACE,
+    storage: str | None = None,
+    max_frames: int | None = None,
+    settings=None,
+    html: bool = True,
+) -> ReplayResult:
     """Run the bag's inputs through the node's processing code path (no ROS graph).
 
     Args:
@@ -315,9 +355,11 @@ def replay_offline(bag: str | Path, *, topics: Sequence[str] | None = None,
         selection = select_topics({name: info.msgtype for name, info in infos.items()}, topics)
         processor = _Processor(settings, selection)
         writer = BagWriter(out_bag, storage or reader.storage) if out_bag else None
-        out_topics = dict(skeletons=_join(namespace, "skeletons_3d"),
-                          markers=_join(namespace, "markers"),
-                          keypoints=_join(namespace, "keypoints_2d"))
+        out_topics = dict(
+            skeletons=_join(namespace, "skeletons_3d"),
+            markers=_join(namespace, "markers"),
+            keypoints=_join(namespace, "keypoints_2d"),
+        )
         try:
             if writer:
                 for name in selection.all:
@@ -332,49 +374,76 @@ def replay_offline(bag: str | Path, *, topics: Sequence[str] | None = None,
                     msg = item.to_rclpy()
                 except Exception as error:  # noqa: BLE001 - rclpy raises RMWError/RCLError
                     processor.pipeline.counters.drop("malformed_message")
-                    LOGGER.warning("%s @ %d ns: undecodable record dropped (%s)", item.topic,
-                                   item.timestamp_ns, error)
+                    LOGGER.warning(
+                        "%s @ %d ns: undecodable record dropped (%s)",
+                        item.topic,
+                        item.timestamp_ns,
+                        error,
+                    )
                     continue
                 if item.topic in selection.camera_info:
                     processor.pipeline.set_camera_info(msg)
                 elif item.topic in selection.ground_truth:
                     truth_by_stamp[stamp_ns(msg.header)] = _arrays_3d(msg)[1]
                 else:
-                    records.append(_process_one(processor, item, msg, len(records), writer,
-                                                out_topics, counts))
+                    records.append(
+                        _process_one(
+                            processor, item, msg, len(records), writer, out_topics, counts
+                        )
+                    )
         finally:
             if writer:
                 writer.close()
     _attach_ground_truth(records, truth_by_stamp, ground_truth)
     pipeline = processor.pipeline
     extra = dict(
-        bag=str(bag), input_topics=selection.inputs, camera_info_topics=selection.camera_info,
-        ground_truth_source=(str(ground_truth) if ground_truth else selection.ground_truth) or None,
-        params_file=str(params_file or default_params_file()), model=settings.model_path or "default",
+        bag=str(bag),
+        input_topics=selection.inputs,
+        camera_info_topics=selection.camera_info,
+        ground_truth_source=(str(ground_truth) if ground_truth else selection.ground_truth)
+        or None,
+        params_file=str(params_file or default_params_file()),
+        model=settings.model_path or "default",
         device=str(pipeline.lifter.device),
-        counters=dict(messages_in=pipeline.counters.messages_in,
-                      persons_in=pipeline.counters.persons_in,
-                      persons_out=pipeline.counters.persons_out,
-                      dropped={k: v for k, v in pipeline.counters.dropped.items() if v}),
-        output_bag=str(out_bag) if out_bag else None, output_topics=counts,
-        wall_time_s=None)
+        counters=dict(
+            messages_in=pipeline.counters.messages_in,
+            persons_in=pipeline.counters.persons_in,
+            persons_out=pipeline.counters.persons_out,
+            dropped={k: v for k, v in pipeline.counters.dropped.items() if v},
+        ),
+        output_bag=str(out_bag) if out_bag else None,
+        output_topics=counts,
+        wall_time_s=None,
+    )
     summary = summarize(records, extra)
-    result = ReplayResult(records, summary, Path(out_bag) if out_bag else None, output_counts=counts)
+    result = ReplayResult(
+        records, summary, Path(out_bag) if out_bag else None, output_counts=counts
+    )
     if report_dir:
         report_dir = Path(report_dir)
         summary["wall_time_s"] = round(time.perf_counter() - started, 2)
         if html and records:
-            result.report_html = render_html(records, summary, report_dir / "report.html",
-                                             title=f"pose_lifter replay of {Path(bag).name}")
+            result.report_html = render_html(
+                records,
+                summary,
+                report_dir / "report.html",
+                title=f"pose_lifter replay of {Path(bag).name}",
+            )
         summary["wall_time_s"] = round(time.perf_counter() - started, 2)
         result.report_json = write_json(summary, records, report_dir / "report.json")
     summary["wall_time_s"] = round(time.perf_counter() - started, 2)
     return result
 
 
-def _process_one(processor: _Processor, item: BagMessage, msg, index: int,
-                 writer: BagWriter | None, out_topics: dict[str, str],
-                 counts: dict[str, int]) -> FrameRecord:
+def _process_one(
+    processor: _Processor,
+    item: BagMessage,
+    msg,
+    index: int,
+    writer: BagWriter | None,
+    out_topics: dict[str, str],
+    counts: dict[str, int],
+) -> FrameRecord:
     tic = time.perf_counter()
     keypoints_msg, out, rgb = processor(msg, item.msgtype)
     latency_ms = 1000 * (time.perf_counter() - tic)
@@ -385,13 +454,26 @@ def _process_one(processor: _Processor, item: BagMessage, msg, index: int,
     else:
         kp, conf = np.zeros((0, NUM_JOINTS, 2)), np.zeros((0, NUM_JOINTS))
         size = (int(getattr(msg, "width", 0)), int(getattr(msg, "height", 0)))
-    ids, joints, conf3 = (_arrays_3d(out.skeletons) if out is not None
-                          else ([], np.zeros((0, NUM_JOINTS, 3)), np.zeros((0, NUM_JOINTS))))
-    record = FrameRecord(index=index, topic=item.topic, bag_time_ns=item.timestamp_ns,
-                         stamp_ns=stamp_ns(msg.header), latency_ms=latency_ms,
-                         keypoints_2d=kp, confidence_2d=conf, ids=ids, joints_3d=joints,
-                         confidence_3d=conf3, source_2d=source_indices(kp, conf, joints),
-                         dropped=out is None, image_size=size)
+    ids, joints, conf3 = (
+        _arrays_3d(out.skeletons)
+        if out is not None
+        else ([], np.zeros((0, NUM_JOINTS, 3)), np.zeros((0, NUM_JOINTS)))
+    )
+    record = FrameRecord(
+        index=index,
+        topic=item.topic,
+        bag_time_ns=item.timestamp_ns,
+        stamp_ns=stamp_ns(msg.header),
+        latency_ms=latency_ms,
+        keypoints_2d=kp,
+        confidence_2d=conf,
+        ids=ids,
+        joints_3d=joints,
+        confidence_3d=conf3,
+        source_2d=source_indices(kp, conf, joints),
+        dropped=out is None,
+        image_size=size,
+    )
     if item.msgtype in (IMAGE_TYPE, COMPRESSED_TYPE):
         record.image_jpeg, record.image_pixel_size = _report_image(msg, rgb)
     if writer:
@@ -399,23 +481,29 @@ def _process_one(processor: _Processor, item: BagMessage, msg, index: int,
         if item.msgtype != KEYPOINTS_TYPE and keypoints_msg is not None:
             produced.append((out_topics["keypoints"], keypoints_msg))
         if out is not None:
-            produced += [(out_topics["skeletons"], out.skeletons), (out_topics["markers"], out.markers)]
+            produced += [
+                (out_topics["skeletons"], out.skeletons),
+                (out_topics["markers"], out.markers),
+            ]
         for topic, produced_msg in produced:
             writer.write(topic, produced_msg, out_time)
             counts[topic] = counts.get(topic, 0) + 1
     return record
 
 
-def _attach_ground_truth(records: list[FrameRecord], by_stamp: dict[int, np.ndarray],
-                         npz: str | Path | None) -> None:
+def _attach_ground_truth(
+    records: list[FrameRecord], by_stamp: dict[int, np.ndarray], npz: str | Path | None
+) -> None:
     if npz:
         joints, stamps = load_ground_truth_npz(npz)
         if stamps is not None:
             by_stamp = {**by_stamp, **{int(s): j for s, j in zip(stamps, joints)}}
         else:
             if len(joints) != len(records):
-                raise BagError(f"{npz}: {len(joints)} ground-truth rows for {len(records)} input "
-                               "messages (add stamps_ns to align by stamp)")
+                raise BagError(
+                    f"{npz}: {len(joints)} ground-truth rows for {len(records)} input "
+                    "messages (add stamps_ns to align by stamp)"
+                )
             for record, truth in zip(records, joints):
                 record.ground_truth = truth
     for record in records:
@@ -434,9 +522,13 @@ class LiveResult:
 
 
 def _node_input_topic(msgtype: str, node_ns: str) -> str | None:
-    """The pose_lifter node's input topic for a message type (in namespace ``node_ns``)."""
-    names = {KEYPOINTS_TYPE: "keypoints_2d", CAMERA_INFO_TYPE: "camera_info",
-             IMAGE_TYPE: "image", COMPRESSED_TYPE: "image/compressed"}
+    """Return the pose_lifter node's input topic for a message type (in namespace ``node_ns``)."""
+    names = {
+        KEYPOINTS_TYPE: "keypoints_2d",
+        CAMERA_INFO_TYPE: "camera_info",
+        IMAGE_TYPE: "image",
+        COMPRESSED_TYPE: "image/compressed",
+    }
     return _join(node_ns, names[msgtype]) if msgtype in names else None
 
 
@@ -451,17 +543,28 @@ def parse_remaps(remaps: Sequence[str]) -> dict[str, str]:
     return result
 
 
-def replay_live(bag: str | Path, *, topics: Sequence[str] | None = None, rate: float = 1.0,
-                node_ns: str = "/", remaps: Sequence[str] = (), clock: bool = True,
-                clock_hz: float = 50.0, wait_s: float = 20.0, drain_s: float = 5.0,
-                report_dir: str | Path | None = None, domain_id: int | None = None,
-                max_frames: int | None = None) -> LiveResult:
+def replay_live(
+    bag: str | Path,
+    *,
+    topics: Sequence[str] | None = None,
+    rate: float = 1.0,
+    node_ns: str = "/",
+    remaps: Sequence[str] = (),
+    clock: bool = True,
+    clock_hz: float = 50.0,
+    wait_s: float = 20.0,
+    drain_s: float = 5.0,
+    report_dir: str | Path | None = None,
+    domain_id: int | None = None,
+    max_frames: int | None = None,
+) -> LiveResult:
     """Publish the bag into a running graph and measure what the pose_lifter node returns.
 
     Inputs are published on the node's input topics in ``node_ns`` (Skeleton2DArray ->
     ``keypoints_2d``, CameraInfo -> ``camera_info``, Image -> ``image``, CompressedImage ->
     ``image/compressed``: start the node with ``input_mode:=image`` and, for CompressedImage,
-    ``image.transport:=compressed``) unless ``remaps`` (``"BAG_TOPIC:=GRAPH_TOPIC"``) say otherwise;
+    ``image.transport:=compressed``) unless ``remaps`` (``"BAG_TOPIC:=GRAPH_TOPIC"``) say
+    otherwise;
     outputs are collected from ``node_ns``/``skeletons_3d`` and ``markers`` and ``/diagnostics``.
 
     Args:
@@ -501,8 +604,9 @@ def replay_live(bag: str | Path, *, topics: Sequence[str] | None = None, rate: f
 
     context = Context()
     rclpy.init(context=context, **({} if domain_id is None else dict(domain_id=domain_id)))
-    qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
-                     reliability=ReliabilityPolicy.RELIABLE)
+    qos = QoSProfile(
+        history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE
+    )
     try:
         node = rclpy.create_node("pose_lifter_replay", context=context)
         executor = SingleThreadedExecutor(context=context)
@@ -524,9 +628,12 @@ def replay_live(bag: str | Path, *, topics: Sequence[str] | None = None, rate: f
         def on_markers(msg) -> None:
             marker_count[0] += 1
 
-        skeleton_sub = node.create_subscription(Skeleton3DArray, _join(node_ns, "skeletons_3d"),
-                                                on_skeletons, qos)
-        marker_sub = node.create_subscription(MarkerArray, _join(node_ns, "markers"), on_markers, qos)
+        skeleton_sub = node.create_subscription(
+            Skeleton3DArray, _join(node_ns, "skeletons_3d"), on_skeletons, qos
+        )
+        marker_sub = node.create_subscription(
+            MarkerArray, _join(node_ns, "markers"), on_markers, qos
+        )
         node.create_subscription(DiagnosticArray, "/diagnostics", diagnostics.append, 10)
 
         def spin_for(seconds: float) -> None:
@@ -538,9 +645,15 @@ def replay_live(bag: str | Path, *, topics: Sequence[str] | None = None, rate: f
                 executor.spin_once(timeout_sec=min(left, 0.01))
 
         deadline = time.perf_counter() + wait_s
-        while not (all(p.get_subscription_count() > 0 for t, p in publishers.items()
-                       if t in selection.inputs)
-                   and skeleton_sub.get_publisher_count() > 0 and marker_sub.get_publisher_count() > 0):
+        while not (
+            all(
+                p.get_subscription_count() > 0
+                for t, p in publishers.items()
+                if t in selection.inputs
+            )
+            and skeleton_sub.get_publisher_count() > 0
+            and marker_sub.get_publisher_count() > 0
+        ):
             if time.perf_counter() > deadline:
                 raise BagError(
                     f"no pose_lifter node answered within {wait_s:.0f} s: inputs "
@@ -548,7 +661,8 @@ def replay_live(bag: str | Path, *, topics: Sequence[str] | None = None, rate: f
                     f"{[publishers[t].get_subscription_count() for t in selection.inputs]} "
                     f"subscribers, {_join(node_ns, 'skeletons_3d')} has "
                     f"{skeleton_sub.get_publisher_count()} publishers (is the node running in "
-                    f"namespace {node_ns!r} and the same ROS_DOMAIN_ID?)")
+                    f"namespace {node_ns!r} and the same ROS_DOMAIN_ID?)"
+                )
             spin_for(0.05)
         spin_for(0.3)  # let the matched endpoints settle (both directions)
 
@@ -565,7 +679,10 @@ def replay_live(bag: str | Path, *, topics: Sequence[str] | None = None, rate: f
             if rate > 0:
                 due = start + (item.timestamp_ns - t0_bag) * 1e-9 / rate
                 while (left := due - time.perf_counter()) > 0:
-                    if clock_pub is not None and time.perf_counter() - last_clock >= 1.0 / clock_hz:
+                    if (
+                        clock_pub is not None
+                        and time.perf_counter() - last_clock >= 1.0 / clock_hz
+                    ):
                         elapsed_bag = (time.perf_counter() - start) * rate
                         publish_clock(t0_bag + int(elapsed_bag * 1e9))
                         last_clock = time.perf_counter()
@@ -601,42 +718,66 @@ def replay_live(bag: str | Path, *, topics: Sequence[str] | None = None, rate: f
         latency = 1000 * (times[k] - wall) if k < len(times) else None
         if latency is not None:
             latencies.append(latency)
-        frames.append(dict(index=index, topic=topic, stamp_ns=stamp,
-                           latency_ms=None if latency is None else round(latency, 3),
-                           dropped=latency is None))
+        frames.append(
+            dict(
+                index=index,
+                topic=topic,
+                stamp_ns=stamp,
+                latency_ms=None if latency is None else round(latency, 3),
+                dropped=latency is None,
+            )
+        )
     bag_span = (messages[-1][0].timestamp_ns - t0_bag) * 1e-9
     summary = dict(
-        bag=str(bag), mode="live", rate=rate, node_namespace=node_ns,
-        published_topics={t: targets[t] for t in targets}, clock=clock,
-        published=len(published), received=sum(1 for f in frames if not f["dropped"]),
+        bag=str(bag),
+        mode="live",
+        rate=rate,
+        node_namespace=node_ns,
+        published_topics={t: targets[t] for t in targets},
+        clock=clock,
+        published=len(published),
+        received=sum(1 for f in frames if not f["dropped"]),
         dropped=sum(f["dropped"] for f in frames),
         drop_rate=round(sum(f["dropped"] for f in frames) / max(len(published), 1), 4),
-        markers_received=marker_count[0], end_to_end_latency_ms=percentiles(latencies),
-        bag_duration_s=round(bag_span, 3), publish_duration_s=round(publish_done - start, 3),
-        node_diagnostics=node_status)
+        markers_received=marker_count[0],
+        end_to_end_latency_ms=percentiles(latencies),
+        bag_duration_s=round(bag_span, 3),
+        publish_duration_s=round(publish_done - start, 3),
+        node_diagnostics=node_status,
+    )
     result = LiveResult(summary, frames)
     if report_dir:
         import json
+
         path = Path(report_dir) / "live_report.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(dict(summary=summary, frames=frames), indent=2), encoding="utf-8")
+        path.write_text(
+            json.dumps(dict(summary=summary, frames=frames), indent=2), encoding="utf-8"
+        )
         result.report_json = path
     return result
 
 
 def _time_msg(ns: int):
     from builtin_interfaces.msg import Time
+
     return Time(sec=int(ns // 1_000_000_000), nanosec=int(ns % 1_000_000_000))
 
 
 def _node_diagnostics(arrays: list, node_ns: str) -> dict[str, Any] | None:
-    """The last /diagnostics status of the pose_lifter node in ``node_ns`` (values + stamp)."""
+    """Return the last /diagnostics status (values, stamp) of the node in ``node_ns``."""
     prefix = _join(node_ns, "pose_lifter")
     for array in reversed(arrays):
         for status in array.status:
             if status.name.startswith(prefix + ":"):
-                return dict(name=status.name, level=int.from_bytes(status.level, "little")
-                            if isinstance(status.level, bytes) else int(status.level),
-                            stamp_ns=stamp_ns(array.header),
-                            values={kv.key: kv.value for kv in status.values})
+                return dict(
+                    name=status.name,
+                    level=(
+                        int.from_bytes(status.level, "little")
+                        if isinstance(status.level, bytes)
+                        else int(status.level)
+                    ),
+                    stamp_ns=stamp_ns(array.header),
+                    values={kv.key: kv.value for kv in status.values},
+                )
     return None

@@ -24,6 +24,7 @@ Definitions:
   nearest first). The *flat baseline* is the ground truth itself flattened onto the depth of its
   root along the camera rays (perfect 2D, zero relative depth): a lifter must beat it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -83,8 +84,13 @@ def percentiles(values: Sequence[float]) -> dict[str, float | None]:
     if len(values) == 0:
         return dict(p50=None, p95=None, p99=None, mean=None, max=None, count=0)
     v = np.asarray(values, dtype=np.float64)
-    stats = dict(p50=np.percentile(v, 50), p95=np.percentile(v, 95), p99=np.percentile(v, 99),
-                 mean=v.mean(), max=v.max())
+    stats = dict(
+        p50=np.percentile(v, 50),
+        p95=np.percentile(v, 95),
+        p99=np.percentile(v, 99),
+        mean=v.mean(),
+        max=v.max(),
+    )
     return {**{k: round(float(x), 2) for k, x in stats.items()}, "count": int(len(v))}
 
 
@@ -102,8 +108,9 @@ def id_switches(records: Sequence[FrameRecord]) -> list[int]:
     return result
 
 
-def match_ground_truth(predicted: np.ndarray, truth: np.ndarray,
-                       max_distance: float = GT_MATCH_MAX) -> list[tuple[int, int]]:
+def match_ground_truth(
+    predicted: np.ndarray, truth: np.ndarray, max_distance: float = GT_MATCH_MAX
+) -> list[tuple[int, int]]:
     """``(predicted index, truth index)`` pairs matched by root direction, nearest first."""
     if len(predicted) == 0 or len(truth) == 0:
         return []
@@ -128,13 +135,16 @@ def match_ground_truth(predicted: np.ndarray, truth: np.ndarray,
 def flat_baseline(truth: np.ndarray) -> np.ndarray:
     """Ground truth flattened onto its root depth along the camera rays: ``(N, 15, 3)``."""
     depth = truth[..., 2:3]
-    root_depth = truth[:, ROOT:ROOT + 1, 2:3]
+    root_depth = truth[:, ROOT : ROOT + 1, 2:3]
     return truth * root_depth / np.where(np.abs(depth) > 1e-6, depth, 1e-6)
 
 
 def ground_truth_metrics(records: Sequence[FrameRecord]) -> dict[str, Any] | None:
-    """N-MPJPE / PA-MPJPE (mm) of the matched persons and of the flat baseline; None without
-    ground truth."""
+    """Score the matched persons and the flat baseline.
+
+    N-MPJPE / PA-MPJPE (mm) of the matched persons and of the flat baseline; None without ground
+    truth.
+    """
     frames = [r for r in records if r.ground_truth is not None]
     if not frames:
         return None
@@ -146,21 +156,30 @@ def ground_truth_metrics(records: Sequence[FrameRecord]) -> dict[str, Any] | Non
         for p, t in match_ground_truth(np.asarray(record.joints_3d, np.float64), gt):
             predicted.append(record.joints_3d[p])
             truth.append(gt[t])
-    result: dict[str, Any] = dict(frames=len(frames), persons=persons, matched=len(truth),
-                                  missed=persons - len(truth))
+    result: dict[str, Any] = dict(
+        frames=len(frames), persons=persons, matched=len(truth), missed=persons - len(truth)
+    )
     if truth:
         predicted_a, truth_a = np.asarray(predicted, np.float64), np.asarray(truth, np.float64)
         flat = flat_baseline(truth_a)
         result.update(
             n_mpjpe_mm=round(1000 * n_mpjpe(predicted_a, truth_a), 1),
             pa_mpjpe_mm=round(1000 * pa_mpjpe(predicted_a, truth_a), 1),
-            flat_baseline=dict(n_mpjpe_mm=round(1000 * n_mpjpe(flat, truth_a), 1),
-                               pa_mpjpe_mm=round(1000 * pa_mpjpe(flat, truth_a), 1)))
+            flat_baseline=dict(
+                n_mpjpe_mm=round(1000 * n_mpjpe(flat, truth_a), 1),
+                pa_mpjpe_mm=round(1000 * pa_mpjpe(flat, truth_a), 1),
+            ),
+        )
     return result
 
 
-def summarize(records: Sequence[FrameRecord], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The report's summary: counts, latency percentiles (ms), ids, joints missing, accuracy."""
+def summarize(
+    records: Sequence[FrameRecord], extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Summarise the report: counts, latency, ids, missing joints, accuracy.
+
+    The report's summary: counts, latency percentiles (ms), ids, joints missing, accuracy.
+    """
     switches = id_switches(records)
     missing = np.zeros(NUM_JOINTS, dtype=int)
     for record in records:
@@ -189,11 +208,22 @@ def summarize(records: Sequence[FrameRecord], extra: dict[str, Any] | None = Non
 def per_frame_table(records: Sequence[FrameRecord]) -> list[dict[str, Any]]:
     """JSON-friendly per-frame rows (no arrays)."""
     switches = id_switches(records)
-    return [dict(index=r.index, topic=r.topic, bag_time_ns=r.bag_time_ns, stamp_ns=r.stamp_ns,
-                 latency_ms=round(r.latency_ms, 3), persons_2d=len(r.keypoints_2d),
-                 persons_3d=len(r.ids), ids=list(r.ids), id_switches=s, dropped=r.dropped,
-                 joints_missing=int((np.asarray(r.confidence_3d) <= 0).sum()) if len(r.ids) else 0)
-            for r, s in zip(records, switches)]
+    return [
+        dict(
+            index=r.index,
+            topic=r.topic,
+            bag_time_ns=r.bag_time_ns,
+            stamp_ns=r.stamp_ns,
+            latency_ms=round(r.latency_ms, 3),
+            persons_2d=len(r.keypoints_2d),
+            persons_3d=len(r.ids),
+            ids=list(r.ids),
+            id_switches=s,
+            dropped=r.dropped,
+            joints_missing=int((np.asarray(r.confidence_3d) <= 0).sum()) if len(r.ids) else 0,
+        )
+        for r, s in zip(records, switches)
+    ]
 
 
 # --------------------------------------------------------------------------- figures
@@ -207,8 +237,11 @@ def _colours(records: Sequence[FrameRecord]) -> dict[str, str]:
 
 
 def _segments(points: np.ndarray) -> tuple[list, list]:
-    """Bones of one ``(15, 2)`` pose as None-separated x, y lists (then the joints' own
-    points for the markers are drawn with the same trace)."""
+    """Return the bones of one pose as None-separated x, y lists.
+
+    Bones of one ``(15, 2)`` pose as None-separated x, y lists (then the joints' own points for the
+    markers are drawn with the same trace).
+    """
     xs, ys = [], []
     for a, b in BONES:
         xs += [points[a, 0], points[b, 0], None]
@@ -241,7 +274,7 @@ def _image_source(record: FrameRecord) -> str | None:
 
 
 def skeleton_animation(records: Sequence[FrameRecord], title: str = "pose_lifter replay"):
-    """The animated figure (3D, 2D overlay, front and top views) with a time slider."""
+    """Return the animated figure (3D, 2D overlay, front and top views) with a time slider."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -249,17 +282,30 @@ def skeleton_animation(records: Sequence[FrameRecord], title: str = "pose_lifter
     slots = max([len(r.ids) for r in records] + [len(r.keypoints_2d) for r in records] + [1])
     has_images = any(r.image_jpeg is not None for r in records)
     figure = make_subplots(
-        rows=2, cols=2, specs=[[{"type": "scene"}, {"type": "xy"}], [{"type": "xy"}, {"type": "xy"}]],
-        subplot_titles=("3D skeletons (camera frame, m)",
-                        "2D input" + (" over the image" if has_images else " keypoints") + " (px)",
-                        "front view of the 3D skeletons (x right, up)",
-                        "top view of the 3D skeletons (x right, depth)"),
-        horizontal_spacing=0.06, vertical_spacing=0.08)
+        rows=2,
+        cols=2,
+        specs=[[{"type": "scene"}, {"type": "xy"}], [{"type": "xy"}, {"type": "xy"}]],
+        subplot_titles=(
+            "3D skeletons (camera frame, m)",
+            "2D input" + (" over the image" if has_images else " keypoints") + " (px)",
+            "front view of the 3D skeletons (x right, up)",
+            "top view of the 3D skeletons (x right, depth)",
+        ),
+        horizontal_spacing=0.06,
+        vertical_spacing=0.08,
+    )
     t0 = records[0].stamp_ns if records else 0
-    allj = np.concatenate([np.asarray(r.joints_3d).reshape(-1, 3) for r in records]
-                          + [np.zeros((0, 3))])
-    all2 = np.concatenate([np.asarray(r.keypoints_2d)[np.asarray(r.confidence_2d) > 0]
-                           for r in records if len(r.keypoints_2d)] + [np.zeros((0, 2))])
+    allj = np.concatenate(
+        [np.asarray(r.joints_3d).reshape(-1, 3) for r in records] + [np.zeros((0, 3))]
+    )
+    all2 = np.concatenate(
+        [
+            np.asarray(r.keypoints_2d)[np.asarray(r.confidence_2d) > 0]
+            for r in records
+            if len(r.keypoints_2d)
+        ]
+        + [np.zeros((0, 2))]
+    )
     width = max([r.image_size[0] for r in records] + [0])
     height = max([r.image_size[1] for r in records] + [0])
 
@@ -267,22 +313,48 @@ def skeleton_animation(records: Sequence[FrameRecord], title: str = "pose_lifter
         traces = []
         if has_images:
             source = _image_source(record)
-            traces.append(go.Image(source=source or "", x0=0, y0=0, dx=record.image_pixel_size,
-                                   dy=record.image_pixel_size, hoverinfo="skip",
-                                   xaxis="x", yaxis="y"))
+            traces.append(
+                go.Image(
+                    source=source or "",
+                    x0=0,
+                    y0=0,
+                    dx=record.image_pixel_size,
+                    dy=record.image_pixel_size,
+                    hoverinfo="skip",
+                    xaxis="x",
+                    yaxis="y",
+                )
+            )
         ids = list(record.ids)
         joints = np.asarray(record.joints_3d, dtype=np.float64).reshape(-1, NUM_JOINTS, 3)
         for slot in range(slots):
             if slot < len(ids):
                 colour, j = colours[ids[slot]], joints[slot]
                 x, y, z = _segments3(np.stack([j[:, 0], j[:, 2], -j[:, 1]], axis=1))
-                traces.append(go.Scatter3d(x=x + list(j[:, 0]), y=y + list(j[:, 2]), z=z + list(-j[:, 1]),
-                                           mode="lines+markers", name=ids[slot], showlegend=False,
-                                           line=dict(color=colour, width=6),
-                                           marker=dict(size=3, color=colour), scene="scene"))
+                traces.append(
+                    go.Scatter3d(
+                        x=x + list(j[:, 0]),
+                        y=y + list(j[:, 2]),
+                        z=z + list(-j[:, 1]),
+                        mode="lines+markers",
+                        name=ids[slot],
+                        showlegend=False,
+                        line=dict(color=colour, width=6),
+                        marker=dict(size=3, color=colour),
+                        scene="scene",
+                    )
+                )
             else:
-                traces.append(go.Scatter3d(x=[None], y=[None], z=[None], mode="markers",
-                                           showlegend=False, scene="scene"))
+                traces.append(
+                    go.Scatter3d(
+                        x=[None],
+                        y=[None],
+                        z=[None],
+                        mode="markers",
+                        showlegend=False,
+                        scene="scene",
+                    )
+                )
         # 2D overlay: each input person, coloured by the id it was lifted to (grey: not lifted)
         owner = {src: ids[q] for q, src in enumerate(record.source_2d) if q < len(ids)}
         kp, conf = np.asarray(record.keypoints_2d), np.asarray(record.confidence_2d)
@@ -291,14 +363,26 @@ def skeleton_animation(records: Sequence[FrameRecord], title: str = "pose_lifter
                 pts = np.where((conf[slot] > 0)[:, None], kp[slot], np.nan)
                 colour = colours.get(owner.get(slot, ""), "#7f7f7f")
                 x, y = _segments(pts)
-                traces.append(go.Scatter(x=x + list(pts[:, 0]), y=y + list(pts[:, 1]),
-                                         mode="lines+markers", showlegend=False, connectgaps=False,
-                                         name=owner.get(slot, "not lifted"),
-                                         line=dict(color=colour, width=3),
-                                         marker=dict(size=5, color=colour), xaxis="x", yaxis="y"))
+                traces.append(
+                    go.Scatter(
+                        x=x + list(pts[:, 0]),
+                        y=y + list(pts[:, 1]),
+                        mode="lines+markers",
+                        showlegend=False,
+                        connectgaps=False,
+                        name=owner.get(slot, "not lifted"),
+                        line=dict(color=colour, width=3),
+                        marker=dict(size=5, color=colour),
+                        xaxis="x",
+                        yaxis="y",
+                    )
+                )
             else:
-                traces.append(go.Scatter(x=[None], y=[None], mode="markers", showlegend=False,
-                                         xaxis="x", yaxis="y"))
+                traces.append(
+                    go.Scatter(
+                        x=[None], y=[None], mode="markers", showlegend=False, xaxis="x", yaxis="y"
+                    )
+                )
         for axes, columns in ((("x2", "y2"), (0, None)), (("x3", "y3"), (0, 2))):
             for slot in range(slots):
                 if slot < len(ids):
@@ -307,22 +391,40 @@ def skeleton_animation(records: Sequence[FrameRecord], title: str = "pose_lifter
                     pts = np.stack([j[:, 0], second], axis=1)
                     colour = colours[ids[slot]]
                     x, y = _segments(pts)
-                    traces.append(go.Scatter(x=x + list(pts[:, 0]), y=y + list(pts[:, 1]),
-                                             mode="lines+markers", name=ids[slot], showlegend=False,
-                                             line=dict(color=colour, width=4),
-                                             marker=dict(size=5, color=colour),
-                                             xaxis=axes[0], yaxis=axes[1]))
+                    traces.append(
+                        go.Scatter(
+                            x=x + list(pts[:, 0]),
+                            y=y + list(pts[:, 1]),
+                            mode="lines+markers",
+                            name=ids[slot],
+                            showlegend=False,
+                            line=dict(color=colour, width=4),
+                            marker=dict(size=5, color=colour),
+                            xaxis=axes[0],
+                            yaxis=axes[1],
+                        )
+                    )
                 else:
-                    traces.append(go.Scatter(x=[None], y=[None], mode="markers", showlegend=False,
-                                             xaxis=axes[0], yaxis=axes[1]))
+                    traces.append(
+                        go.Scatter(
+                            x=[None],
+                            y=[None],
+                            mode="markers",
+                            showlegend=False,
+                            xaxis=axes[0],
+                            yaxis=axes[1],
+                        )
+                    )
         return traces
 
     def label(record: FrameRecord) -> str:
         return f"{record.index} ({(record.stamp_ns - t0) * 1e-9:.1f} s)"
 
     def frame_title(record: FrameRecord) -> str:
-        return (f"{title}: frame {record.index}, t = {(record.stamp_ns - t0) * 1e-9:.2f} s, "
-                f"{len(record.ids)} person(s), {record.latency_ms:.0f} ms")
+        return (
+            f"{title}: frame {record.index}, t = {(record.stamp_ns - t0) * 1e-9:.2f} s, "
+            f"{len(record.ids)} person(s), {record.latency_ms:.0f} ms"
+        )
 
     first = frame_traces(records[0]) if records else []
     for trace in first:
@@ -336,36 +438,91 @@ def skeleton_animation(records: Sequence[FrameRecord], title: str = "pose_lifter
         img_x, img_y = _range(all2[:, 0], minimum=100.0), _range(all2[:, 1], minimum=100.0)[::-1]
     figure.update_layout(
         title=dict(text=frame_title(records[0]) if records else title, x=0.01, font=dict(size=14)),
-        height=800, margin=dict(l=10, r=10, t=60, b=10), showlegend=False,
+        height=800,
+        margin=dict(l=10, r=10, t=60, b=10),
+        showlegend=False,
         plot_bgcolor="white",
-        scene=dict(xaxis=dict(title="x (right)", range=x_range),
-                   yaxis=dict(title="z (depth)", range=depth_range),
-                   zaxis=dict(title="up (-y)", range=up_range), aspectmode="cube"),
+        scene=dict(
+            xaxis=dict(title="x (right)", range=x_range),
+            yaxis=dict(title="z (depth)", range=depth_range),
+            zaxis=dict(title="up (-y)", range=up_range),
+            aspectmode="cube",
+        ),
         xaxis=dict(range=img_x, showgrid=False, constrain="domain"),
         yaxis=dict(range=img_y, showgrid=False, scaleanchor="x"),
         xaxis2=dict(range=x_range, title="x (m)", gridcolor="#eeeeee", zeroline=False),
-        yaxis2=dict(range=up_range, title="up (m)", scaleanchor="x2", gridcolor="#eeeeee",
-                    zeroline=False),
+        yaxis2=dict(
+            range=up_range, title="up (m)", scaleanchor="x2", gridcolor="#eeeeee", zeroline=False
+        ),
         xaxis3=dict(range=x_range, title="x (m)", gridcolor="#eeeeee", zeroline=False),
-        yaxis3=dict(range=depth_range, title="depth (m)", scaleanchor="x3", gridcolor="#eeeeee",
-                    zeroline=False))
+        yaxis3=dict(
+            range=depth_range,
+            title="depth (m)",
+            scaleanchor="x3",
+            gridcolor="#eeeeee",
+            zeroline=False,
+        ),
+    )
     if len(records) > 1:
-        figure.frames = [go.Frame(data=frame_traces(r), name=str(i),
-                                  layout=dict(title=dict(text=frame_title(r))))
-                         for i, r in enumerate(records)]
+        figure.frames = [
+            go.Frame(
+                data=frame_traces(r), name=str(i), layout=dict(title=dict(text=frame_title(r)))
+            )
+            for i, r in enumerate(records)
+        ]
         figure.update_layout(
-            updatemenus=[dict(type="buttons", showactive=False, x=0.0, y=-0.08, xanchor="left",
-                              yanchor="top", direction="left", pad=dict(t=0, r=10), buttons=[
-                dict(label="Play", method="animate",
-                     args=[None, dict(frame=dict(duration=100, redraw=True), fromcurrent=True)]),
-                dict(label="Pause", method="animate",
-                     args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))])])],
-            sliders=[dict(x=0.16, len=0.84, y=-0.06, yanchor="top", pad=dict(t=0),
-                          currentvalue=dict(prefix="frame ", xanchor="right"),
-                          steps=[dict(method="animate", label=label(r),
-                                      args=[[str(i)], dict(mode="immediate",
-                                                           frame=dict(duration=0, redraw=True))])
-                                 for i, r in enumerate(records)])])
+            updatemenus=[
+                dict(
+                    type="buttons",
+                    showactive=False,
+                    x=0.0,
+                    y=-0.08,
+                    xanchor="left",
+                    yanchor="top",
+                    direction="left",
+                    pad=dict(t=0, r=10),
+                    buttons=[
+                        dict(
+                            label="Play",
+                            method="animate",
+                            args=[
+                                None,
+                                dict(frame=dict(duration=100, redraw=True), fromcurrent=True),
+                            ],
+                        ),
+                        dict(
+                            label="Pause",
+                            method="animate",
+                            args=[
+                                [None],
+                                dict(mode="immediate", frame=dict(duration=0, redraw=False)),
+                            ],
+                        ),
+                    ],
+                )
+            ],
+            sliders=[
+                dict(
+                    x=0.16,
+                    len=0.84,
+                    y=-0.06,
+                    yanchor="top",
+                    pad=dict(t=0),
+                    currentvalue=dict(prefix="frame ", xanchor="right"),
+                    steps=[
+                        dict(
+                            method="animate",
+                            label=label(r),
+                            args=[
+                                [str(i)],
+                                dict(mode="immediate", frame=dict(duration=0, redraw=True)),
+                            ],
+                        )
+                        for i, r in enumerate(records)
+                    ],
+                )
+            ],
+        )
         figure.update_layout(margin=dict(b=110))
     return figure
 
@@ -377,24 +534,70 @@ def statistics_figure(records: Sequence[FrameRecord]):
 
     t0 = records[0].stamp_ns if records else 0
     t = [(r.stamp_ns - t0) * 1e-9 for r in records]
-    figure = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.06,
-                           subplot_titles=("processing latency per frame (ms)",
-                                           "persons per frame (2D in, 3D out)",
-                                           "id switches per frame", "joints missing per frame"))
-    figure.add_trace(go.Scatter(x=t, y=[r.latency_ms for r in records], mode="lines+markers",
-                                name="latency (ms)"), row=1, col=1)
-    figure.add_trace(go.Bar(x=t, y=[len(r.keypoints_2d) for r in records], name="2D persons in",
-                            marker_color="#aec7e8"), row=2, col=1)
-    figure.add_trace(go.Scatter(x=t, y=[len(r.ids) for r in records], mode="lines+markers",
-                                name="3D persons out", line=dict(color=PALETTE[0])), row=2, col=1)
-    figure.add_trace(go.Bar(x=t, y=id_switches(records), name="id switches",
-                            marker_color=PALETTE[1]), row=3, col=1)
-    figure.add_trace(go.Bar(x=t, y=[int((np.asarray(r.confidence_3d) <= 0).sum()) if len(r.ids) else 0
-                                    for r in records], name="joints missing",
-                            marker_color=PALETTE[3]), row=4, col=1)
+    figure = make_subplots(
+        rows=4,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.06,
+        subplot_titles=(
+            "processing latency per frame (ms)",
+            "persons per frame (2D in, 3D out)",
+            "id switches per frame",
+            "joints missing per frame",
+        ),
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=t, y=[r.latency_ms for r in records], mode="lines+markers", name="latency (ms)"
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Bar(
+            x=t,
+            y=[len(r.keypoints_2d) for r in records],
+            name="2D persons in",
+            marker_color="#aec7e8",
+        ),
+        row=2,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=t,
+            y=[len(r.ids) for r in records],
+            mode="lines+markers",
+            name="3D persons out",
+            line=dict(color=PALETTE[0]),
+        ),
+        row=2,
+        col=1,
+    )
+    figure.add_trace(
+        go.Bar(x=t, y=id_switches(records), name="id switches", marker_color=PALETTE[1]),
+        row=3,
+        col=1,
+    )
+    figure.add_trace(
+        go.Bar(
+            x=t,
+            y=[
+                int((np.asarray(r.confidence_3d) <= 0).sum()) if len(r.ids) else 0 for r in records
+            ],
+            name="joints missing",
+            marker_color=PALETTE[3],
+        ),
+        row=4,
+        col=1,
+    )
     figure.update_xaxes(title_text="stream time (s, header stamps)", row=4, col=1)
-    figure.update_layout(height=760, margin=dict(l=50, r=10, t=40, b=40), barmode="overlay",
-                         legend=dict(orientation="h", y=1.06))
+    figure.update_layout(
+        height=760,
+        margin=dict(l=50, r=10, t=40, b=40),
+        barmode="overlay",
+        legend=dict(orientation="h", y=1.06),
+    )
     return figure
 
 
@@ -408,19 +611,27 @@ def _summary_rows(summary: dict[str, Any], prefix: str = "") -> list[tuple[str, 
     return rows
 
 
-def render_html(records: Sequence[FrameRecord], summary: dict[str, Any], path: str | Path,
-                title: str = "pose_lifter replay") -> Path:
+def render_html(
+    records: Sequence[FrameRecord],
+    summary: dict[str, Any],
+    path: str | Path,
+    title: str = "pose_lifter replay",
+) -> Path:
     """Write the report page (plotly.js embedded once) and return its path."""
     if not records:
         raise ValueError("no frames to report")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     animation = skeleton_animation(records, title).to_html(
-        full_html=False, include_plotlyjs=True, auto_play=False, div_id="skeletons")
-    stats = statistics_figure(records).to_html(full_html=False, include_plotlyjs=False,
-                                               div_id="statistics")
-    table = "\n".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>"
-                      for k, v in _summary_rows(summary))
+        full_html=False, include_plotlyjs=True, auto_play=False, div_id="skeletons"
+    )
+    stats = statistics_figure(records).to_html(
+        full_html=False, include_plotlyjs=False, div_id="statistics"
+    )
+    table = "\n".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>"
+        for k, v in _summary_rows(summary)
+    )
     page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;margin:0 8px}} table{{border-collapse:collapse;font-size:13px}}
@@ -442,6 +653,8 @@ def write_json(summary: dict[str, Any], records: Sequence[FrameRecord], path: st
     """``{"summary": ..., "frames": [...]}`` as JSON."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(summary=summary, frames=per_frame_table(records)), indent=2),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(dict(summary=summary, frames=per_frame_table(records)), indent=2),
+        encoding="utf-8",
+    )
     return path

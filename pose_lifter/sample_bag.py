@@ -1,5 +1,7 @@
-"""Build bags to replay: the bundled camera sample (``pose-lifter record-sample``) and bags of
-2D keypoints with 3D ground truth from the CMU mocap test split (for tests and evaluation).
+"""Bags to replay: the bundled camera sample and CMU keypoints bags.
+
+Build bags to replay: the bundled camera sample (``pose-lifter record-sample``) and bags of 2D
+keypoints with 3D ground truth from the CMU mocap test split (for tests and evaluation).
 
 The bundled sample bag ``pose_lifter/sample_data/vtest_bag/`` (mcap) holds consecutive frames of
 OpenCV's ``vtest.avi`` (Debian package ``opencv-doc``; provenance and licence:
@@ -13,6 +15,7 @@ distortion-free pinhole with a 60 degree horizontal field of view
 (fx = fy = 320 / tan(30 deg) = 554.3 px at 640x480) and the principal point at the image centre
 ((W - 1) / 2, (H - 1) / 2). Metric positions in the demo are only as good as this guess.
 """
+
 from __future__ import annotations
 
 import math
@@ -37,36 +40,55 @@ ASSUMED_HFOV_DEG = 60.0
 
 
 def assumed_camera_info(width: int, height: int, header):
-    """The CameraInfo of the sample (see the module docstring: assumed 60 deg HFOV pinhole)."""
+    """Return the CameraInfo of the sample (an assumed 60 deg HFOV pinhole; see the module)."""
     from sensor_msgs.msg import CameraInfo
+
     focal = 0.5 * width / math.tan(math.radians(ASSUMED_HFOV_DEG / 2))
     cx, cy = (width - 1) / 2, (height - 1) / 2
-    return CameraInfo(header=header, width=width, height=height, distortion_model="plumb_bob",
-                      d=[0.0] * 5, k=[focal, 0.0, cx, 0.0, focal, cy, 0.0, 0.0, 1.0],
-                      r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
-                      p=[focal, 0.0, cx, 0.0, 0.0, focal, cy, 0.0, 0.0, 0.0, 1.0, 0.0])
+    return CameraInfo(
+        header=header,
+        width=width,
+        height=height,
+        distortion_model="plumb_bob",
+        d=[0.0] * 5,
+        k=[focal, 0.0, cx, 0.0, focal, cy, 0.0, 0.0, 1.0],
+        r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        p=[focal, 0.0, cx, 0.0, 0.0, focal, cy, 0.0, 0.0, 0.0, 1.0, 0.0],
+    )
 
 
 def _header(stamp_ns: int, frame_id: str = FRAME_ID):
     from builtin_interfaces.msg import Time
     from std_msgs.msg import Header
-    return Header(stamp=Time(sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000),
-                  frame_id=frame_id)
+
+    return Header(
+        stamp=Time(sec=stamp_ns // 1_000_000_000, nanosec=stamp_ns % 1_000_000_000),
+        frame_id=frame_id,
+    )
 
 
-def record_sample(output: str | Path, video: str | Path = VTEST_VIDEO, first_frame: int = 590,
-                  count: int = 30, size: tuple[int, int] = (640, 480), quality: int = 75,
-                  storage: str = "mcap") -> dict[str, Any]:
+def record_sample(
+    output: str | Path,
+    video: str | Path = VTEST_VIDEO,
+    first_frame: int = 590,
+    count: int = 30,
+    size: tuple[int, int] = (640, 480),
+    quality: int = 75,
+    storage: str = "mcap",
+) -> dict[str, Any]:
     """Write the sample bag from ``count`` consecutive frames of ``video`` from ``first_frame``.
 
     Returns a summary (path, frames, bytes). Raises BagError when the video is missing.
     """
     import cv2
     from sensor_msgs.msg import CompressedImage
+
     video = Path(video)
     if not video.exists():
-        raise BagError(f"{video} not found: install Debian's opencv-doc package "
-                       "(sudo apt-get install -y opencv-doc) or pass --video")
+        raise BagError(
+            f"{video} not found: install Debian's opencv-doc package "
+            "(sudo apt-get install -y opencv-doc) or pass --video"
+        )
     capture = cv2.VideoCapture(str(video))
     fps = capture.get(cv2.CAP_PROP_FPS) or 10.0
     capture.set(cv2.CAP_PROP_POS_FRAMES, first_frame)
@@ -83,8 +105,9 @@ def record_sample(output: str | Path, video: str | Path = VTEST_VIDEO, first_fra
         header = _header(stamp)
         image = CompressedImage(header=header, format="jpeg", data=jpeg.tobytes())
         # receive times a little after the stamps, as a recording would have them
-        messages.append((CAMERA_INFO_TOPIC, assumed_camera_info(size[0], size[1], header),
-                         stamp + 1_000_000))
+        messages.append(
+            (CAMERA_INFO_TOPIC, assumed_camera_info(size[0], size[1], header), stamp + 1_000_000)
+        )
         messages.append((IMAGE_TOPIC, image, stamp + 2_000_000))
     capture.release()
     path = write_bag(output, messages, storage)
@@ -92,12 +115,22 @@ def record_sample(output: str | Path, video: str | Path = VTEST_VIDEO, first_fra
     return dict(path=str(path), frames=count, first_frame=first_frame, fps=fps, bytes=total)
 
 
-def cmu_ground_truth_messages(npz: str | Path, sequence: str = "walking_1", camera: int = 0,
-                              count: int = 20, first: int = 0, second_person_offset: int | None = 10,
-                              rate_hz: float = 10.0, noise_px: float = 0.0, seed: int = 0,
-                              first_stamp_ns: int = FIRST_STAMP_NS):
-    """``(topic, message, receive_ns)`` triples of a 2D-keypoints bag with 3D ground truth from
-    the CMU mocap test split (``training/data/cmu_mocap_15j.npz``).
+def cmu_ground_truth_messages(
+    npz: str | Path,
+    sequence: str = "walking_1",
+    camera: int = 0,
+    count: int = 20,
+    first: int = 0,
+    second_person_offset: int | None = 10,
+    rate_hz: float = 10.0,
+    noise_px: float = 0.0,
+    seed: int = 0,
+    first_stamp_ns: int = FIRST_STAMP_NS,
+):
+    """Build a 2D-keypoints bag with 3D ground truth from the CMU test split.
+
+    ``(topic, message, receive_ns)`` triples of a 2D-keypoints bag with 3D ground truth from the
+    CMU mocap test split (``training/data/cmu_mocap_15j.npz``).
 
     Frame i holds sample ``first + i`` of ``sequence`` seen by ``camera`` (and, when
     ``second_person_offset`` is set, sample ``first + offset + i`` of the same sequence and
@@ -110,14 +143,19 @@ def cmu_ground_truth_messages(npz: str | Path, sequence: str = "walking_1", came
     from pose_lifter.conversions import skeleton2d_array
     from pose_lifter_msgs.msg import Keypoint3D, Skeleton3D, Skeleton3DArray
     from sensor_msgs.msg import CameraInfo
+
     with np.load(npz) as data:
-        rows = np.flatnonzero((data["test_sequence"] == sequence) & (data["test_camera"] == camera))
+        rows = np.flatnonzero(
+            (data["test_sequence"] == sequence) & (data["test_camera"] == camera)
+        )
         joints_3d, keypoints_2d = data["test_joints_3d"][rows], data["test_keypoints_2d"][rows]
         k_matrix = data["test_K"][rows[0]].astype(np.float64)
     persons = [first] + ([first + second_person_offset] if second_person_offset else [])
     if max(persons) + count > len(rows):
-        raise BagError(f"{sequence}/camera {camera} has {len(rows)} samples; asked for "
-                       f"{max(persons) + count}")
+        raise BagError(
+            f"{sequence}/camera {camera} has {len(rows)} samples; asked for "
+            f"{max(persons) + count}"
+        )
     rng = np.random.default_rng(seed)
     period = round(1e9 / rate_hz)
     messages = []
@@ -125,27 +163,61 @@ def cmu_ground_truth_messages(npz: str | Path, sequence: str = "walking_1", came
         stamp = first_stamp_ns + i * period
         header = _header(stamp)
         index = [p + i for p in persons]
-        kp = keypoints_2d[index].astype(np.float64) + noise_px * rng.standard_normal((len(index), 15, 2))
-        msg = skeleton2d_array(header, kp, np.ones((len(index), 15)), np.ones(len(index)),
-                               [f"gt{n}" for n in range(len(index))], (1280, 720), "cmu_mocap_15j")
-        truth = Skeleton3DArray(header=header, skeletons=[
-            Skeleton3D(id=f"gt{n}", score=1.0, scale_source=Skeleton3D.SCALE_DEPTH, keypoints=[
-                Keypoint3D(position=Point(x=float(x), y=float(y), z=float(z)), confidence=1.0)
-                for x, y, z in joints_3d[j].tolist()])
-            for n, j in enumerate(index)])
-        info = CameraInfo(header=header, width=1280, height=720, distortion_model="plumb_bob",
-                          d=[0.0] * 5, k=k_matrix.reshape(-1).tolist(),
-                          p=np.hstack([k_matrix, np.zeros((3, 1))]).reshape(-1).tolist())
-        messages += [("/camera_info", info, stamp + 500_000), (KEYPOINTS_TOPIC, msg, stamp + 1_000_000),
-                     (GROUND_TRUTH_TOPIC, truth, stamp + 1_500_000)]
+        kp = keypoints_2d[index].astype(np.float64) + noise_px * rng.standard_normal(
+            (len(index), 15, 2)
+        )
+        msg = skeleton2d_array(
+            header,
+            kp,
+            np.ones((len(index), 15)),
+            np.ones(len(index)),
+            [f"gt{n}" for n in range(len(index))],
+            (1280, 720),
+            "cmu_mocap_15j",
+        )
+        truth = Skeleton3DArray(
+            header=header,
+            skeletons=[
+                Skeleton3D(
+                    id=f"gt{n}",
+                    score=1.0,
+                    scale_source=Skeleton3D.SCALE_DEPTH,
+                    keypoints=[
+                        Keypoint3D(
+                            position=Point(x=float(x), y=float(y), z=float(z)), confidence=1.0
+                        )
+                        for x, y, z in joints_3d[j].tolist()
+                    ],
+                )
+                for n, j in enumerate(index)
+            ],
+        )
+        info = CameraInfo(
+            header=header,
+            width=1280,
+            height=720,
+            distortion_model="plumb_bob",
+            d=[0.0] * 5,
+            k=k_matrix.reshape(-1).tolist(),
+            p=np.hstack([k_matrix, np.zeros((3, 1))]).reshape(-1).tolist(),
+        )
+        messages += [
+            ("/camera_info", info, stamp + 500_000),
+            (KEYPOINTS_TOPIC, msg, stamp + 1_000_000),
+            (GROUND_TRUTH_TOPIC, truth, stamp + 1_500_000),
+        ]
     return messages, joints_3d[[p + i for i in range(count) for p in persons]].reshape(
-        count, len(persons), 15, 3)
+        count, len(persons), 15, 3
+    )
 
 
 def openpose_sample_stream(persons: int = 3):
-    """Endless ``Skeleton2DArray`` messages for load and soak runs: the bundled OpenPose sample's
-    frames (``persons`` copies of its two people, stacked 50 px apart), moved to a new place
-    every 200 messages so tracks and filters are created and forgotten; stamps advance 1/30 s."""
+    """Yield endless Skeleton2DArray messages for load and soak runs.
+
+    Endless ``Skeleton2DArray`` messages for load and soak runs: the bundled OpenPose sample's
+    frames (``persons`` copies of its two people, stacked 50 px apart), moved to a new place every
+    200 messages so tracks and filters are created and forgotten; stamps advance 1/30 s.
+    """
     from builtin_interfaces.msg import Time
     from std_msgs.msg import Header
 
@@ -156,11 +228,22 @@ def openpose_sample_stream(persons: int = 3):
     frames = read_openpose_directory(SAMPLE_DIRECTORY)
     index = 0
     while True:
-        kp = np.stack([frames[index % len(frames)].keypoints_2d[p % 2] for p in range(persons)]).astype(float)
+        kp = np.stack(
+            [frames[index % len(frames)].keypoints_2d[p % 2] for p in range(persons)]
+        ).astype(float)
         kp[:, :, 0] += 300.0 * (index // 200 % 7) * (kp[:, :, 2] > 0)
         kp[1:, :, 1] += 50.0 * np.arange(1, persons)[:, None] * (kp[1:, :, 2] > 0)
-        header = Header(stamp=Time(sec=1000 + index // 30, nanosec=(index % 30) * 33_000_000),
-                        frame_id=FRAME_ID)
-        yield skeleton2d_array(header, kp[..., :2], kp[..., 2], np.ones(persons), [""] * persons,
-                               (1280, 720), "openpose_body25")
+        header = Header(
+            stamp=Time(sec=1000 + index // 30, nanosec=(index % 30) * 33_000_000),
+            frame_id=FRAME_ID,
+        )
+        yield skeleton2d_array(
+            header,
+            kp[..., :2],
+            kp[..., 2],
+            np.ones(persons),
+            [""] * persons,
+            (1280, 720),
+            "openpose_body25",
+        )
         index += 1

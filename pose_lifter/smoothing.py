@@ -5,6 +5,7 @@ The filter is a first-order low-pass whose cutoff rises with speed:
 (less jitter) and fast motion lags little. Time comes from message stamps (seconds), never the
 wall clock, so a replayed bag gives the same output as the live node.
 """
+
 from __future__ import annotations
 
 import math
@@ -66,8 +67,9 @@ class SkeletonSmoother:
         self.settings = (float(min_cutoff_hz), float(beta), float(d_cutoff_hz))
         self._filters.clear()
 
-    def __call__(self, ids: list[str], joints: np.ndarray, t_s: float,
-                 active_ids: set[str]) -> np.ndarray:
+    def __call__(
+        self, ids: list[str], joints: np.ndarray, t_s: float, active_ids: set[str]
+    ) -> np.ndarray:
         """Filter ``joints`` ``(P, 15, 3)`` of tracks ``ids`` at stamp ``t_s`` (seconds).
 
         ``active_ids``: tracks still alive; filters of the others are discarded.

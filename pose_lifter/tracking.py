@@ -9,6 +9,7 @@ unmatched for more than ``max_missed`` consecutive messages is forgotten.
 Ids follow REP-155 style: short strings starting with a letter (``p1``, ``p2``, ...), never
 reused within one tracker.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,11 +26,20 @@ class _Track:
     missed: int = 0
 
 
-def cost_matrix(keypoints_a: np.ndarray, mask_a: np.ndarray, scale_a: np.ndarray,
-                keypoints_b: np.ndarray, mask_b: np.ndarray, scale_b: np.ndarray) -> np.ndarray:
-    """Scale-free distances ``(A, B)`` between poses ``(A, 15, 2)`` and ``(B, 15, 2)`` (masks
-    ``(A|B, 15)``, 2D scales ``(A|B,)``): mean distance of the joints present in both, divided
-    by the larger scale; inf where no joint is present in both."""
+def cost_matrix(
+    keypoints_a: np.ndarray,
+    mask_a: np.ndarray,
+    scale_a: np.ndarray,
+    keypoints_b: np.ndarray,
+    mask_b: np.ndarray,
+    scale_b: np.ndarray,
+) -> np.ndarray:
+    """Return scale-free distances between two sets of 2D poses.
+
+    Scale-free distances ``(A, B)`` between poses ``(A, 15, 2)`` and ``(B, 15, 2)`` (masks ``(A|B,
+    15)``, 2D scales ``(A|B,)``): mean distance of the joints present in both, divided by the
+    larger scale; inf where no joint is present in both.
+    """
     common = mask_a[:, None] & mask_b[None]
     distance = np.linalg.norm(keypoints_a[:, None] - keypoints_b[None], axis=-1)
     counts = common.sum(axis=-1)
@@ -65,7 +75,9 @@ class PersonTracker:
         """Forget all tracks (ids are still never reused)."""
         self._tracks.clear()
 
-    def update(self, keypoints_px: np.ndarray, mask: np.ndarray, scale_px: np.ndarray) -> list[str]:
+    def update(
+        self, keypoints_px: np.ndarray, mask: np.ndarray, scale_px: np.ndarray
+    ) -> list[str]:
         """Match one message's persons to the tracks and return their ids.
 
         Args:
@@ -78,10 +90,14 @@ class PersonTracker:
         count = len(keypoints_px)
         costs = np.full((len(self._tracks), count), np.inf)
         if self._tracks and count:
-            costs = cost_matrix(np.stack([t.keypoints_px for t in self._tracks]),
-                                np.stack([t.mask for t in self._tracks]),
-                                np.array([t.scale_px for t in self._tracks]),
-                                keypoints_px, mask, np.asarray(scale_px, dtype=np.float64))
+            costs = cost_matrix(
+                np.stack([t.keypoints_px for t in self._tracks]),
+                np.stack([t.mask for t in self._tracks]),
+                np.array([t.scale_px for t in self._tracks]),
+                keypoints_px,
+                mask,
+                np.asarray(scale_px, dtype=np.float64),
+            )
         ids: list[str | None] = [None] * count
         matched_tracks: set[int] = set()
         for flat in np.argsort(costs, axis=None, kind="stable"):
@@ -92,7 +108,9 @@ class PersonTracker:
                 continue
             matched_tracks.add(t)
             ids[p] = self._tracks[t].track_id
-            self._tracks[t] = _Track(ids[p], keypoints_px[p].copy(), mask[p].copy(), float(scale_px[p]))
+            self._tracks[t] = _Track(
+                ids[p], keypoints_px[p].copy(), mask[p].copy(), float(scale_px[p])
+            )
         survivors = []
         for t, track in enumerate(self._tracks):
             if t not in matched_tracks:
@@ -105,6 +123,7 @@ class PersonTracker:
             if ids[p] is None:
                 ids[p] = f"{self._prefix}{self._next}"
                 self._next += 1
-                self._tracks.append(_Track(ids[p], keypoints_px[p].copy(), mask[p].copy(),
-                                           float(scale_px[p])))
+                self._tracks.append(
+                    _Track(ids[p], keypoints_px[p].copy(), mask[p].copy(), float(scale_px[p]))
+                )
         return ids  # type: ignore[return-value]

@@ -3,6 +3,7 @@
 A weights file holds the generator's tensors plus string metadata: ``format`` (``pose_lifter``),
 ``config`` (JSON of :class:`~pose_lifter.model.LifterConfig`) and free-form provenance entries.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,13 @@ from pose_lifter.errors import ModelLoadError
 from pose_lifter.model import LifterConfig, LifterModel
 from pose_lifter.model_files import FORMAT_TAG, default_model_path
 
-def save_lifter(path: str | Path, model: LifterModel, metadata: dict[str, str] | None = None,
-                dtype: torch.dtype = torch.float32) -> Path:
+
+def save_lifter(
+    path: str | Path,
+    model: LifterModel,
+    metadata: dict[str, str] | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> Path:
     """Write ``model``'s weights and config to ``path`` (safetensors). Returns the path.
 
     ``dtype=torch.float16`` halves the file (used for the shipped baselines); loading always
@@ -27,13 +33,19 @@ def save_lifter(path: str | Path, model: LifterModel, metadata: dict[str, str] |
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {key: str(value) for key, value in (metadata or {}).items()}
     meta.update(format=FORMAT_TAG, config=json.dumps(model.config.to_dict()))
-    tensors = {name: tensor.detach().cpu().to(dtype).contiguous() for name, tensor in model.state_dict().items()}
+    tensors = {
+        name: tensor.detach().cpu().to(dtype).contiguous()
+        for name, tensor in model.state_dict().items()
+    }
     save_file(tensors, str(path), metadata=meta)
     return path
 
 
 def read_metadata(path: str | Path) -> dict[str, str]:
-    """The string metadata of a weights file (raises :class:`ModelLoadError` when unreadable)."""
+    """Read the string metadata of a weights file.
+
+    The string metadata of a weights file (raises :class:`ModelLoadError` when unreadable).
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelLoadError(f"model file {path} does not exist")
@@ -41,10 +53,14 @@ def read_metadata(path: str | Path) -> dict[str, str]:
         with safe_open(str(path), framework="pt") as handle:
             return dict(handle.metadata() or {})
     except (SafetensorError, OSError, ValueError) as error:
-        raise ModelLoadError(f"model file {path} is not a readable safetensors file: {error}") from error
+        raise ModelLoadError(
+            f"model file {path} is not a readable safetensors file: {error}"
+        ) from error
 
 
-def load_lifter(path: str | Path | None = None, device: str | torch.device = "cpu") -> tuple[LifterModel, dict[str, str]]:
+def load_lifter(
+    path: str | Path | None = None, device: str | torch.device = "cpu"
+) -> tuple[LifterModel, dict[str, str]]:
     """Load a lifter from a safetensors file (default: the shipped model), in eval mode.
 
     Raises:
@@ -72,6 +88,7 @@ def load_lifter(path: str | Path | None = None, device: str | torch.device = "cp
         wrong = sorted(n for n in set(expected) & set(found) if expected[n] != found[n])
         raise ModelLoadError(
             f"model file {path} does not match its config: missing {missing}, unexpected {extra}, "
-            f"wrong shape {[(n, found[n], expected[n]) for n in wrong]}")
+            f"wrong shape {[(n, found[n], expected[n]) for n in wrong]}"
+        )
     model.load_state_dict({name: tensor.float() for name, tensor in tensors.items()})
     return model.to(device).eval(), metadata

@@ -5,6 +5,7 @@ OpenPose's BODY_25 JSON layout (joints 15-24 and missing joints as 0, 0, 0). Two
 frame: a walking and a jumping subject, the second shifted 500 px right so they do not overlap.
 In frames 10-14 the walker's right ankle is marked missing to show missing-joint handling.
 """
+
 import json
 import sys
 from pathlib import Path
@@ -28,8 +29,13 @@ def person(keypoints_15, missing=()):
     body[:15, 2] = 0.9
     for joint in missing:
         body[joint] = 0
-    return {"person_id": [-1], "pose_keypoints_2d": [round(float(v), 2) for v in body.ravel()],
-            "face_keypoints_2d": [], "hand_left_keypoints_2d": [], "hand_right_keypoints_2d": []}
+    return {
+        "person_id": [-1],
+        "pose_keypoints_2d": [round(float(v), 2) for v in body.ravel()],
+        "face_keypoints_2d": [],
+        "hand_left_keypoints_2d": [],
+        "hand_right_keypoints_2d": [],
+    }
 
 
 def main() -> int:
@@ -44,8 +50,11 @@ def main() -> int:
         people = [person(walk_2d[frame], missing), person(jump_2d[frame] + (500.0, 0.0))]
         document = {"version": 1.3, "people": people}
         (OUT / f"cmu_sample_{frame:012d}_keypoints.json").write_text(json.dumps(document))
-    np.savez_compressed(OUT.parent / "openpose_json_ground_truth.npz",
-                        walker_joints_3d=walk_3d[:FRAMES], jumper_joints_3d=jump_3d[:FRAMES])
+    np.savez_compressed(
+        OUT.parent / "openpose_json_ground_truth.npz",
+        walker_joints_3d=walk_3d[:FRAMES],
+        jumper_joints_3d=jump_3d[:FRAMES],
+    )
     print(f"wrote {FRAMES} frames to {OUT}")
     return 0
 

@@ -16,6 +16,7 @@ Fixtures:
   ros             (function) a RosHarness: nodes + executor on rclpy_context, with
                   wait/spin helpers; everything it created is destroyed at teardown
 """
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,9 @@ import pytest
 # --- isolation: decided at import time, i.e. before anything can call rclpy.init() ----
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 os.environ.pop("ROS_LOCALHOST_ONLY", None)  # deprecated; conflicts with the above
-_DOMAIN_ID = int(os.environ.get("POSE_LIFTER_TEST_DOMAIN_ID") or random.SystemRandom().randint(1, 101))
+_DOMAIN_ID = int(
+    os.environ.get("POSE_LIFTER_TEST_DOMAIN_ID") or random.SystemRandom().randint(1, 101)
+)
 os.environ["ROS_DOMAIN_ID"] = str(_DOMAIN_ID)
 
 import rclpy  # noqa: E402
@@ -61,14 +64,17 @@ class RosHarness:
     def node(self, name: Optional[str] = None, **kwargs: Any) -> Node:
         """Create a node on the harness context and add it to the executor."""
         self._counter += 1
-        node = Node(name or f"test_node_{os.getpid()}_{self._counter}", context=self.context, **kwargs)
+        node = Node(
+            name or f"test_node_{os.getpid()}_{self._counter}", context=self.context, **kwargs
+        )
         self.executor.add_node(node)
         self._nodes.append(node)
         return node
 
     # -- spinning / waiting ----------------------------------------------------------
-    def spin_until(self, predicate: Callable[[], bool], timeout: float = DEFAULT_TIMEOUT,
-                   step: float = 0.02) -> bool:
+    def spin_until(
+        self, predicate: Callable[[], bool], timeout: float = DEFAULT_TIMEOUT, step: float = 0.02
+    ) -> bool:
         """Spin the executor until predicate() is true; return False on timeout."""
         deadline = time.monotonic() + timeout
         while True:
@@ -78,17 +84,26 @@ class RosHarness:
                 return False
             self.executor.spin_once(timeout_sec=step)
 
-    def wait_for_subscribers(self, publisher, count: int = 1, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def wait_for_subscribers(
+        self, publisher, count: int = 1, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         """Block (spinning) until `publisher` has matched >= count subscriptions."""
         ok = self.spin_until(lambda: publisher.get_subscription_count() >= count, timeout)
-        assert ok, (f"publisher on {publisher.topic_name!r} matched {publisher.get_subscription_count()} "
-                    f"subscriptions, wanted {count}, within {timeout:.1f} s (ROS_DOMAIN_ID={_DOMAIN_ID})")
+        assert ok, (
+            f"publisher on {publisher.topic_name!r} matched {publisher.get_subscription_count()} "
+            f"subscriptions, wanted {count}, within {timeout:.1f} s (ROS_DOMAIN_ID={_DOMAIN_ID})"
+        )
 
-    def wait_for_publishers(self, subscription, count: int = 1, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def wait_for_publishers(
+        self, subscription, count: int = 1, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         """Block (spinning) until `subscription` has matched >= count publishers."""
         ok = self.spin_until(lambda: subscription.get_publisher_count() >= count, timeout)
-        assert ok, (f"subscription on {subscription.topic_name!r} matched {subscription.get_publisher_count()} "
-                    f"publishers, wanted {count}, within {timeout:.1f} s (ROS_DOMAIN_ID={_DOMAIN_ID})")
+        assert ok, (
+            f"subscription on {subscription.topic_name!r} matched "
+            f"{subscription.get_publisher_count()} "
+            f"publishers, wanted {count}, within {timeout:.1f} s (ROS_DOMAIN_ID={_DOMAIN_ID})"
+        )
 
     def collector(self, msg_type, topic: str, node: Optional[Node] = None, qos=RELIABLE_QOS):
         """Subscribe to `topic`; returns (subscription, list that receives the messages)."""
@@ -103,8 +118,13 @@ class RosHarness:
         assert ok, f"received {len(received)} of {n} messages within {timeout:.1f} s"
         return received
 
-    def roundtrip(self, msg_type, messages: list, topic: Optional[str] = None,
-                  timeout: float = DEFAULT_TIMEOUT) -> list:
+    def roundtrip(
+        self,
+        msg_type,
+        messages: list,
+        topic: Optional[str] = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> list:
         """Publish `messages` from one node and receive them on another node over DDS.
 
         Waits for discovery in both directions before the first publish, so no message is

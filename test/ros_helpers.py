@@ -12,6 +12,7 @@ fixtures available to every test module.
   executor (same context as the test's own nodes), destroyed at teardown.
 - :func:`call_service`: a blocking service call spun on the harness executor.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,8 +30,9 @@ from pose_lifter.entry_points import installed_executable
 
 REPO = Path(__file__).resolve().parents[1]
 #: QoS the tests use on their own publishers and subscriptions.
-RELIABLE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=50,
-                          reliability=ReliabilityPolicy.RELIABLE)
+RELIABLE_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=50, reliability=ReliabilityPolicy.RELIABLE
+)
 SHARE = Path(get_package_share_directory("pose_lifter"))
 CONFIG = SHARE / "config" / "pose_lifter.yaml"
 
@@ -41,9 +43,13 @@ class RosProcess:
     def __init__(self, executable: str, ros_args: list[str]):
         self._log = tempfile.NamedTemporaryFile("w+", prefix=f"{executable}-", suffix=".log")
         self.command = [installed_executable(executable), "--ros-args", *ros_args]
-        self.process = subprocess.Popen(self.command, cwd=tempfile.gettempdir(),
-                                        env=dict(os.environ), stdout=self._log,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=tempfile.gettempdir(),
+            env=dict(os.environ),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
 
     def log(self) -> str:
         """Command line and everything it printed so far."""
@@ -88,14 +94,21 @@ def call_service(ros, node, srv_type, name: str, request, timeout: float = 10.0)
 
 @pytest.fixture
 def lifter_node(ros):
-    """Factory ``lifter_node(namespace, *ros_args)`` -> an in-process PoseLifterNode started
-    with ``--ros-args --params-file config/pose_lifter.yaml *ros_args`` in ``namespace``."""
+    """Make in-process PoseLifterNodes with the installed parameters file.
+
+    Factory ``lifter_node(namespace, *ros_args)`` -> an in-process PoseLifterNode started with
+    ``--ros-args --params-file config/pose_lifter.yaml *ros_args`` in ``namespace``.
+    """
     from pose_lifter.node import PoseLifterNode
+
     created = []
 
     def make(namespace: str, *ros_args: str):
-        node = PoseLifterNode(context=ros.context, namespace=namespace,
-                              cli_args=["--ros-args", "--params-file", str(CONFIG), *ros_args])
+        node = PoseLifterNode(
+            context=ros.context,
+            namespace=namespace,
+            cli_args=["--ros-args", "--params-file", str(CONFIG), *ros_args],
+        )
         ros.executor.add_node(node)
         created.append(node)
         return node

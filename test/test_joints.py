@@ -49,7 +49,9 @@ def test_body25_keeps_first_15():
     assert np.array_equal(joints.to_15_joints(body, "openpose_body25"), body[:, :15])
 
 
-@pytest.mark.parametrize("shape,fmt", [((17, 3), "blazepose33"), ((2, 18, 3), "coco17"), ((17, 4), "coco17")])
+@pytest.mark.parametrize(
+    "shape,fmt", [((17, 3), "blazepose33"), ((2, 18, 3), "coco17"), ((17, 4), "coco17")]
+)
 def test_mapping_rejects_wrong_shapes(shape, fmt):
     with pytest.raises(PoseInputError, match="must have shape"):
         joints.to_15_joints(np.zeros(shape), fmt)

@@ -1,4 +1,5 @@
 """RViz markers from numpy skeletons (message construction only, no ROS graph)."""
+
 from __future__ import annotations
 
 import math
@@ -25,10 +26,14 @@ def test_deleteall_then_three_markers_per_person():
     joints, array = _markers(["p1", "p2"])
     markers = array.markers
     assert markers[0].action == Marker.DELETEALL
-    per_person = [("joints", Marker.SPHERE_LIST), ("bones", Marker.LINE_LIST),
-                  ("ids", Marker.TEXT_VIEW_FACING)]
+    per_person = [
+        ("joints", Marker.SPHERE_LIST),
+        ("bones", Marker.LINE_LIST),
+        ("ids", Marker.TEXT_VIEW_FACING),
+    ]
     assert [(m.ns, m.type, m.id) for m in markers[1:]] == [
-        (ns, kind, person) for person in (0, 1) for ns, kind in per_person]
+        (ns, kind, person) for person in (0, 1) for ns, kind in per_person
+    ]
     spheres, lines, text = markers[1:4]
     assert len(spheres.points) == 15 and len(lines.points) == 2 * len(BONES)
     assert text.text == "p1"
@@ -61,6 +66,12 @@ def test_markers_are_finite():
     _, array = _markers(["a", "b", "c"])
     for marker in array.markers:
         values = [v for p in marker.points for v in (p.x, p.y, p.z)]
-        values += [marker.pose.position.x, marker.pose.position.y, marker.pose.position.z,
-                   marker.scale.x, marker.scale.y, marker.scale.z]
+        values += [
+            marker.pose.position.x,
+            marker.pose.position.y,
+            marker.pose.position.z,
+            marker.scale.x,
+            marker.scale.y,
+            marker.scale.z,
+        ]
         assert all(math.isfinite(v) for v in values)

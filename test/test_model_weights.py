@@ -23,8 +23,14 @@ def test_model_shapes_and_root_zeroing():
 
 
 def test_seed_style_model_ignores_mask_input():
-    model = LifterModel(LifterConfig(hidden_size=16, use_confidence_mask=False, predict_missing_2d=False,
-                                     zero_root_depth=False))
+    model = LifterModel(
+        LifterConfig(
+            hidden_size=16,
+            use_confidence_mask=False,
+            predict_missing_2d=False,
+            zero_root_depth=False,
+        )
+    )
     assert model.mlp.hidden[0].in_features == 30 and model.mlp.output.out_features == 15
 
 
@@ -54,11 +60,15 @@ def test_missing_truncated_and_wrong_files(tmp_path):
 def test_wrong_shapes_against_config(tmp_path):
     from safetensors.torch import save_file
     import json
+
     model = LifterModel(LifterConfig(hidden_size=8))
     tensors = {k: v for k, v in model.state_dict().items()}
     tensors["mlp.output.weight"] = torch.zeros(3, 8)
-    save_file(tensors, str(tmp_path / "w.safetensors"),
-              metadata={"format": "pose_lifter", "config": json.dumps(model.config.to_dict())})
+    save_file(
+        tensors,
+        str(tmp_path / "w.safetensors"),
+        metadata={"format": "pose_lifter", "config": json.dumps(model.config.to_dict())},
+    )
     with pytest.raises(ModelLoadError, match="wrong shape"):
         load_lifter(tmp_path / "w.safetensors")
 
@@ -86,6 +96,7 @@ def test_shipped_default_model_lifts_real_poses():
     assert np.all(np.isfinite(result.joints_3d))
     assert np.allclose(result.joints_3d[:, MIDHIP], 0)
     from pose_lifter.metrics import n_mpjpe
+
     flat = result.joints_3d.copy()
     flat[..., 2] = 0
     # the learned depth must beat the flat pose by a wide margin on real held-out poses

@@ -5,6 +5,7 @@ One node runs as a subprocess started exactly as launch/pose_lifter.launch.py st
 run in-process on the harness executor (faster). Each node has its own namespace so their
 relative topics do not meet.
 """
+
 from __future__ import annotations
 
 import copy
@@ -39,13 +40,19 @@ SUB_OVERRIDES = {"qos.input_depth": 50, "diagnostics_period_s": 0.2, "markers.li
 
 
 def sample_messages(frame_id="camera_optical_frame", first_sec=1000):
-    return [frame_to_msg(frame, Header(stamp=Time(sec=first_sec + i, nanosec=123), frame_id=frame_id),
-                         (1280, 720), "openpose_body25")
-            for i, frame in enumerate(read_openpose_directory(SAMPLE_DIRECTORY))]
+    return [
+        frame_to_msg(
+            frame,
+            Header(stamp=Time(sec=first_sec + i, nanosec=123), frame_id=frame_id),
+            (1280, 720),
+            "openpose_body25",
+        )
+        for i, frame in enumerate(read_openpose_directory(SAMPLE_DIRECTORY))
+    ]
 
 
 def _p(value):
-    """The ``-p name:=value`` text of a Python value."""
+    """Return the ``-p name:=value`` text of a Python value."""
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
@@ -67,15 +74,21 @@ class Io:
         self.keypoints = publish(Skeleton2DArray, f"{namespace}/keypoints_2d", RELIABLE_QOS)
         self.camera_info = publish(CameraInfo, f"{namespace}/camera_info", RELIABLE_QOS)
         self.skeleton_sub, self.skeletons = ros.collector(
-            Skeleton3DArray, f"{namespace}/skeletons_3d", self.node)
-        self.marker_sub, self.markers = ros.collector(MarkerArray, f"{namespace}/markers", self.node)
+            Skeleton3DArray, f"{namespace}/skeletons_3d", self.node
+        )
+        self.marker_sub, self.markers = ros.collector(
+            MarkerArray, f"{namespace}/markers", self.node
+        )
         self.diagnostics: list = []
         self.node.create_subscription(DiagnosticArray, "/diagnostics", self.diagnostics.append, 10)
 
     def connect(self, timeout=20.0):
-        """Wait until the node receives what we publish: discovery on our side is not enough
-        (the node's subscription may not have matched our publisher yet), so publish an empty
-        probe message until the node answers it, then forget the probe's outputs."""
+        """Wait until the node receives what we publish.
+
+        Wait until the node receives what we publish: discovery on our side is not enough (the
+        node's subscription may not have matched our publisher yet), so publish an empty probe
+        message until the node answers it, then forget the probe's outputs.
+        """
         self.ros.wait_for_subscribers(self.keypoints, 1, timeout)
         self.ros.wait_for_publishers(self.skeleton_sub, 1, timeout)
         self.ros.wait_for_publishers(self.marker_sub, 1, timeout)
@@ -112,16 +125,26 @@ def assert_markers_finite(array: MarkerArray):
 
 
 def test_subprocess_node_honours_yaml_and_overrides(ros, subprocess_node):
-    expected = {name: getattr(load_params_file(CONFIG), spec.name) for name, spec in FIELDS.items()}
+    expected = {
+        name: getattr(load_params_file(CONFIG), spec.name) for name, spec in FIELDS.items()
+    }
     expected.update(SUB_OVERRIDES)
-    response = call_service(ros, ros.node(), GetParameters, f"{SUB_NS}/pose_lifter/get_parameters",
-                            GetParameters.Request(names=list(expected)), timeout=30.0)
+    response = call_service(
+        ros,
+        ros.node(),
+        GetParameters,
+        f"{SUB_NS}/pose_lifter/get_parameters",
+        GetParameters.Request(names=list(expected)),
+        timeout=30.0,
+    )
     got = {}
     for name, value in zip(expected, response.values):
-        got[name] = {ParameterType.PARAMETER_BOOL: value.bool_value,
-                     ParameterType.PARAMETER_INTEGER: value.integer_value,
-                     ParameterType.PARAMETER_DOUBLE: value.double_value,
-                     ParameterType.PARAMETER_STRING: value.string_value}[value.type]
+        got[name] = {
+            ParameterType.PARAMETER_BOOL: value.bool_value,
+            ParameterType.PARAMETER_INTEGER: value.integer_value,
+            ParameterType.PARAMETER_DOUBLE: value.double_value,
+            ParameterType.PARAMETER_STRING: value.string_value,
+        }[value.type]
     assert got == expected, subprocess_node.log()
 
 
@@ -140,7 +163,9 @@ def test_subprocess_node_lifts_sample_stream(ros, subprocess_node):
         assert_markers_finite(markers)
     ids = {tuple(s.id for s in array.skeletons) for array in io.skeletons[:-1]}
     assert len(ids) == 1 and len(next(iter(ids))) == 2, ids  # stable over the sequence
-    assert all(s.scale_source == Skeleton3D.SCALE_NORMALIZED for a in io.skeletons for s in a.skeletons)
+    assert all(
+        s.scale_source == Skeleton3D.SCALE_NORMALIZED for a in io.skeletons for s in a.skeletons
+    )
     spheres = io.markers[0].markers[1]
     assert spheres.scale.x == load_params_file(CONFIG).markers_joint_diameter_m  # from the YAML
     assert spheres.lifetime.sec == 2  # from the -p override
@@ -148,8 +173,9 @@ def test_subprocess_node_lifts_sample_stream(ros, subprocess_node):
 
 
 def _set(ros, node_name, name, value, type_, field):
-    request = SetParameters.Request(parameters=[ParameterMsg(
-        name=name, value=ParameterValue(type=type_, **{field: value}))])
+    request = SetParameters.Request(
+        parameters=[ParameterMsg(name=name, value=ParameterValue(type=type_, **{field: value}))]
+    )
     response = call_service(ros, ros.node(), SetParameters, f"{node_name}/set_parameters", request)
     return response.results[0]
 
@@ -157,14 +183,21 @@ def _set(ros, node_name, name, value, type_, field):
 def test_invalid_runtime_parameter_change_rejected_with_reason(ros, subprocess_node):
     node = f"{SUB_NS}/pose_lifter"
     double, string = ParameterType.PARAMETER_DOUBLE, ParameterType.PARAMETER_STRING
-    for name, value, type_, field in (("subject_height_m", 9.0, double, "double_value"),
-                                      ("target_frame", "bad frame", string, "string_value"),
-                                      ("device", "cpu", string, "string_value")):
+    for name, value, type_, field in (
+        ("subject_height_m", 9.0, double, "double_value"),
+        ("target_frame", "bad frame", string, "string_value"),
+        ("device", "cpu", string, "string_value"),
+    ):
         result = _set(ros, node, name, value, type_, field)
         assert not result.successful and result.reason, (name, result)
     assert _set(ros, node, "subject_height_m", 1.65, double, "double_value").successful
-    response = call_service(ros, ros.node(), GetParameters, f"{node}/get_parameters",
-                            GetParameters.Request(names=["subject_height_m", "target_frame"]))
+    response = call_service(
+        ros,
+        ros.node(),
+        GetParameters,
+        f"{node}/get_parameters",
+        GetParameters.Request(names=["subject_height_m", "target_frame"]),
+    )
     assert (response.values[0].double_value, response.values[1].string_value) == (1.65, "")
 
 
@@ -180,7 +213,9 @@ def test_malformed_message_counted_on_diagnostics_and_stream_continues(ros, subp
     assert [a.header.stamp.sec for a in io.skeletons] == [2000, 2500, 2002, 2003]
     assert len(io.skeletons[1].skeletons) == 1  # the valid person of the bad message
     name = f"{SUB_NS}/pose_lifter: lifting"
-    counted = lambda: (io.status(name) or {}).get("dropped.nonfinite_keypoint", "0") != "0"  # noqa: E731
+    counted = (
+        lambda: (io.status(name) or {}).get("dropped.nonfinite_keypoint", "0") != "0"
+    )  # noqa: E731
     assert ros.spin_until(counted, 10.0), (io.diagnostics[-1:], subprocess_node.log())
 
 
@@ -193,32 +228,57 @@ def test_metric_placement_over_dds_within_10_percent(ros, lifter_node):
     lifter_node("/metric", "-p", f"subject_height_m:={height}")
     io = Io(ros, "/metric")
     io.connect()
-    info = CameraInfo(header=Header(frame_id="cmu_cam"), width=1280, height=720,
-                      k=cameras[counts.argmax()].astype(float).tolist())
+    info = CameraInfo(
+        header=Header(frame_id="cmu_cam"),
+        width=1280,
+        height=720,
+        k=cameras[counts.argmax()].astype(float).tolist(),
+    )
 
     def batch(sec, indices):
-        return skeleton2d_array(Header(stamp=Time(sec=sec), frame_id="cmu_cam"), keypoints[indices],
-                                np.ones((len(indices), 15)), np.ones(len(indices)), [""] * len(indices),
-                                (1280, 720), "cmu")
+        return skeleton2d_array(
+            Header(stamp=Time(sec=sec), frame_id="cmu_cam"),
+            keypoints[indices],
+            np.ones((len(indices), 15)),
+            np.ones(len(indices)),
+            [""] * len(indices),
+            (1280, 720),
+            "cmu",
+        )
 
     def calibrated():
         io.camera_info.publish(info)
         io.keypoints.publish(batch(1, rows[:1]))
         ros.spin_until(lambda: False, 0.05)
-        return any(s.scale_source == Skeleton3D.SCALE_ASSUMED_HEIGHT
-                   for a in io.skeletons for s in a.skeletons)
+        return any(
+            s.scale_source == Skeleton3D.SCALE_ASSUMED_HEIGHT
+            for a in io.skeletons
+            for s in a.skeletons
+        )
 
     assert ros.spin_until(calibrated, 15.0)
     io.skeletons.clear()
-    batches = [rows[i:i + 5] for i in range(0, len(rows), 5)]  # 5 persons per message, one pass each
+    batches = [
+        rows[i : i + 5] for i in range(0, len(rows), 5)
+    ]  # 5 persons per message, one pass each
     io.send([batch(100 + b, indices) for b, indices in enumerate(batches)])
-    ros.spin_until(lambda: sum(a.header.stamp.sec >= 100 for a in io.skeletons) >= len(batches), 15.0)
-    depth = np.array([s.keypoints[MIDHIP].position.z for a in io.skeletons if a.header.stamp.sec >= 100
-                      for s in a.skeletons])
+    ros.spin_until(
+        lambda: sum(a.header.stamp.sec >= 100 for a in io.skeletons) >= len(batches), 15.0
+    )
+    depth = np.array(
+        [
+            s.keypoints[MIDHIP].position.z
+            for a in io.skeletons
+            if a.header.stamp.sec >= 100
+            for s in a.skeletons
+        ]
+    )
     truth = joints[np.concatenate(batches), MIDHIP, 2]
     error = np.abs(depth - truth) / truth
-    print(f"\nDDS metric placement, {len(error)} CMU poses: median {np.median(error):.3f}, "
-          f"p90 {np.percentile(error, 90):.3f}")
+    print(
+        f"\nDDS metric placement, {len(error)} CMU poses: median {np.median(error):.3f}, "
+        f"p90 {np.percentile(error, 90):.3f}"
+    )
     assert np.median(error) < 0.10
     assert all(a.header.frame_id == "cmu_cam" for a in io.skeletons)
 
@@ -243,9 +303,12 @@ def test_cuda_without_gpu_falls_back_or_refuses(ros, lifter_node):
 
 def test_tf_features_need_tf2(ros, lifter_node):
     from pose_lifter import node as node_module
+
     node = lifter_node("/tf_check", "-p", "publish_tf:=true", "-p", "target_frame:=map")
-    expected = {"publish_tf": node_module.TFMessage is not None,
-                "target_frame": "map" if node_module.tf2_ros is not None else ""}
+    expected = {
+        "publish_tf": node_module.TFMessage is not None,
+        "target_frame": "map" if node_module.tf2_ros is not None else "",
+    }
     assert {name: node.get_parameter(name).value for name in expected} == expected
     if node_module.tf2_ros is None:
         (result,) = node.set_parameters([Parameter("target_frame", value="world")])

@@ -54,7 +54,9 @@ def test_missing_joint_never_poisons_the_scale():
     clean = normalize_2d(with_zero, confidence)
     assert np.allclose(with_garbage.keypoints, clean.keypoints)
     assert np.allclose(with_garbage.scale, clean.scale)
-    assert not with_garbage.mask[:, RANKLE].any() and np.all(with_garbage.keypoints[:, RANKLE] == 0)
+    assert not with_garbage.mask[:, RANKLE].any() and np.all(
+        with_garbage.keypoints[:, RANKLE] == 0
+    )
 
 
 def test_three_channel_input_and_threshold():

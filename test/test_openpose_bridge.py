@@ -1,4 +1,5 @@
 """openpose_bridge: playlist logic (pure) and the executable publishing over real DDS."""
+
 from __future__ import annotations
 
 import shutil
@@ -42,8 +43,20 @@ def test_playlist_refuses_empty_directory(tmp_path):
 def test_bridge_publishes_the_sample_once(ros):
     node = ros.node()
     _, received = ros.collector(Skeleton2DArray, "/bridge_test/keypoints_2d", node, RELIABLE_QOS)
-    args = ["-r", "__ns:=/bridge_test", "-p", "mode:=once", "-p", "rate_hz:=50.0",
-            "-p", "frame_id:=test_cam_optical", "-p", "image_width:=640", "-p", "image_height:=480"]
+    args = [
+        "-r",
+        "__ns:=/bridge_test",
+        "-p",
+        "mode:=once",
+        "-p",
+        "rate_hz:=50.0",
+        "-p",
+        "frame_id:=test_cam_optical",
+        "-p",
+        "image_width:=640",
+        "-p",
+        "image_height:=480",
+    ]
     with ros_process("openpose_bridge", args) as proc:
         assert ros.spin_until(lambda: len(received) >= len(FILES), 30.0), proc.log()
         assert proc.wait(10) == 0, proc.log()
@@ -52,6 +65,10 @@ def test_bridge_publishes_the_sample_once(ros):
     assert stamps == sorted(stamps) and stamps[0] > 0
     for msg in received:
         assert msg.header.frame_id == "test_cam_optical"
-        assert (msg.image_width, msg.image_height, msg.source_format) == (640, 480, "openpose_body25")
+        assert (msg.image_width, msg.image_height, msg.source_format) == (
+            640,
+            480,
+            "openpose_body25",
+        )
         assert len(msg.skeletons) == 2
         assert all(0.0 < s.score <= 1.0 for s in msg.skeletons)

@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 
 from pose_lifter.errors import OpenPoseJsonError
-from pose_lifter.openpose_json import list_openpose_json, read_openpose_directory, read_openpose_json
+from pose_lifter.openpose_json import (
+    list_openpose_json,
+    read_openpose_directory,
+    read_openpose_json,
+)
 
 
 def _person(offset=0.0, missing=()):
@@ -23,7 +27,9 @@ def _write(path, people):
 
 
 def test_multi_person_and_missing(tmp_path):
-    frame = read_openpose_json(_write(tmp_path / "a_keypoints.json", [_person(), _person(50, missing=(11,))]))
+    frame = read_openpose_json(
+        _write(tmp_path / "a_keypoints.json", [_person(), _person(50, missing=(11,))])
+    )
     assert frame.keypoints_2d.shape == (2, 15, 3)
     assert frame.keypoints_2d[1, 0, 0] == pytest.approx(150.0)
     assert np.all(frame.keypoints_2d[1, 11] == 0)
@@ -44,15 +50,23 @@ def test_directory_in_natural_frame_order(tmp_path):
     assert [f.keypoints_2d[0, 0, 0] for f in frames] == [101.0, 102.0, 110.0]
 
 
-@pytest.mark.parametrize("content,match", [
-    ("{not json", "not valid JSON"),
-    ('{"people": 3}', "people"),
-    ('[1, 2]', "people"),
-    ('{"people": [{"pose_keypoints_2d": [1, 2, 3]}]}', "expected 75"),
-    ('{"people": [{"face": []}]}', "pose_keypoints_2d"),
-    ('{"people": [{"pose_keypoints_2d": ' + json.dumps(["a"] * 75) + '}]}', "non-numeric"),
-    ('{"people": [{"pose_keypoints_2d": ' + json.dumps([1e400] * 75).replace("Infinity", "1e999") + '}]}', "non-finite"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"people": 3}', "people"),
+        ('[1, 2]', "people"),
+        ('{"people": [{"pose_keypoints_2d": [1, 2, 3]}]}', "expected 75"),
+        ('{"people": [{"face": []}]}', "pose_keypoints_2d"),
+        ('{"people": [{"pose_keypoints_2d": ' + json.dumps(["a"] * 75) + '}]}', "non-numeric"),
+        (
+            '{"people": [{"pose_keypoints_2d": '
+            + json.dumps([1e400] * 75).replace("Infinity", "1e999")
+            + '}]}',
+            "non-finite",
+        ),
+    ],
+)
 def test_malformed_files_raise_clear_errors(tmp_path, content, match):
     path = tmp_path / "bad.json"
     path.write_text(content)

@@ -6,6 +6,7 @@ read from rosdistro (github.com/ros/rosdistro, ``{humble,jazzy,kilted}/distribut
 rosdep keys that resolve on Ubuntu and Debian. Python packages without a key are listed in the
 requirements files for robots instead.
 """
+
 from __future__ import annotations
 
 import ast
@@ -15,21 +16,51 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 #: Released in Humble, Jazzy and Kilted (rosdistro distribution.yaml).
-ROS_PACKAGES = {"rclpy", "rcl_interfaces", "builtin_interfaces", "std_msgs", "geometry_msgs",
-                "sensor_msgs", "visualization_msgs", "diagnostic_msgs", "rosgraph_msgs",
-                "tf2_ros_py", "tf2_msgs", "ament_index_python", "launch", "launch_ros",
-                "ament_flake8", "ament_pep257", "lifecycle_msgs"}
+ROS_PACKAGES = {
+    "rclpy",
+    "rcl_interfaces",
+    "builtin_interfaces",
+    "std_msgs",
+    "geometry_msgs",
+    "sensor_msgs",
+    "visualization_msgs",
+    "diagnostic_msgs",
+    "rosgraph_msgs",
+    "tf2_ros_py",
+    "tf2_msgs",
+    "ament_index_python",
+    "launch",
+    "launch_ros",
+    "ament_flake8",
+    "ament_pep257",
+    "lifecycle_msgs",
+}
 #: Keys of rosdistro's rosdep/python.yaml (apt packages, or pip for the -pip keys).
-ROSDEP_KEYS = {"python3-numpy", "python3-yaml", "python3-opencv", "python3-onnxruntime-pip",
-               "python3-rosbags-pip", "python3-pytest", "python3-hypothesis"}
+ROSDEP_KEYS = {
+    "python3-numpy",
+    "python3-yaml",
+    "python3-opencv",
+    "python3-onnxruntime-pip",
+    "python3-rosbags-pip",
+    "python3-pytest",
+    "python3-hypothesis",
+}
 WORKSPACE_PACKAGES = {"pose_lifter_msgs"}
 #: Top-level import -> the package.xml key that provides it.
-IMPORT_KEYS = {"tf2_ros": "tf2_ros_py", "numpy": "python3-numpy", "yaml": "python3-yaml",
-               "cv2": "python3-opencv", "onnxruntime": "python3-onnxruntime-pip",
-               "rosbags": "python3-rosbags-pip"}
+IMPORT_KEYS = {
+    "tf2_ros": "tf2_ros_py",
+    "numpy": "python3-numpy",
+    "yaml": "python3-yaml",
+    "cv2": "python3-opencv",
+    "onnxruntime": "python3-onnxruntime-pip",
+    "rosbags": "python3-rosbags-pip",
+}
 #: Imports without a rosdep key -> the requirements file that installs them.
-REQUIREMENTS = {"plotly": "requirements/robot.txt", "torch": "requirements/robot-gpu.txt",
-                "safetensors": "requirements/robot-gpu.txt"}
+REQUIREMENTS = {
+    "plotly": "requirements/robot.txt",
+    "torch": "requirements/robot-gpu.txt",
+    "safetensors": "requirements/robot-gpu.txt",
+}
 #: Imported only when the user opts in, with an install hint in the error (detector backend).
 OPT_IN = {"mediapipe"}
 
@@ -50,7 +81,9 @@ def _imports(paths) -> set[str]:
     return names - set(sys.stdlib_module_names) - {"pose_lifter"}
 
 
-RUNTIME_FILES = sorted((REPO / "pose_lifter").rglob("*.py")) + sorted((REPO / "launch").glob("*.py"))
+RUNTIME_FILES = sorted((REPO / "pose_lifter").rglob("*.py")) + sorted(
+    (REPO / "launch").glob("*.py")
+)
 
 
 def test_every_runtime_import_is_declared():
@@ -80,8 +113,9 @@ def test_test_dependencies_are_declared():
     for name in sorted(_imports(tests) - local - OPT_IN):
         if name in REQUIREMENTS:
             continue
-        key = IMPORT_KEYS.get(name, {"pytest": "python3-pytest",
-                                     "hypothesis": "python3-hypothesis"}.get(name, name))
+        key = IMPORT_KEYS.get(
+            name, {"pytest": "python3-pytest", "hypothesis": "python3-hypothesis"}.get(name, name)
+        )
         assert key in declared, f"test import {name}: declare <test_depend>{key}</test_depend>"
 
 

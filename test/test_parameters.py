@@ -1,4 +1,5 @@
 """Parameters: declared once (Settings), all in config/pose_lifter.yaml, validated with reasons."""
+
 from __future__ import annotations
 
 import yaml

@@ -1,4 +1,5 @@
 """LiftingPipeline without a ROS graph: the exact code path of the node (and of bag replay)."""
+
 from __future__ import annotations
 
 import copy
@@ -29,9 +30,15 @@ def lifter():
 
 @pytest.fixture
 def messages():  # fresh per test: tests modify them
-    return [frame_to_msg(frame, Header(stamp=Time(sec=100 + i, nanosec=7), frame_id="cam"),
-                         (1280, 720), "openpose_body25")
-            for i, frame in enumerate(read_openpose_directory(SAMPLE_DIRECTORY))]
+    return [
+        frame_to_msg(
+            frame,
+            Header(stamp=Time(sec=100 + i, nanosec=7), frame_id="cam"),
+            (1280, 720),
+            "openpose_body25",
+        )
+        for i, frame in enumerate(read_openpose_directory(SAMPLE_DIRECTORY))
+    ]
 
 
 def make(lifter, **changes):
@@ -65,8 +72,12 @@ def test_malformed_persons_dropped_and_counted_valid_ones_kept(lifter, messages)
     out = pipeline.process(msg)
     assert [s.id for s in out.skeletons.skeletons] == ["p1"]
     dropped = pipeline.counters.dropped
-    assert (dropped["nonfinite_keypoint"], dropped["nonfinite_confidence"], dropped["huge_keypoint"],
-            dropped["too_few_joints"]) == (1, 1, 1, 1)
+    assert (
+        dropped["nonfinite_keypoint"],
+        dropped["nonfinite_confidence"],
+        dropped["huge_keypoint"],
+        dropped["too_few_joints"],
+    ) == (1, 1, 1, 1)
 
 
 def test_missing_joint_still_lifted_with_confidence_zero_and_finite(lifter, messages):
@@ -93,8 +104,12 @@ def test_empty_message_gives_empty_array_and_deleteall(lifter, messages):
 
 def test_wrong_shapes_and_bad_camera_info_are_counted(lifter):
     pipeline = make(lifter)
-    assert pipeline.process_arrays(np.zeros((1, 17, 2)), np.ones((1, 17)), np.ones(1), Header(),
-                                   (0, 0)) is None
+    assert (
+        pipeline.process_arrays(
+            np.zeros((1, 17, 2)), np.ones((1, 17)), np.ones(1), Header(), (0, 0)
+        )
+        is None
+    )
     assert not pipeline.set_camera_info(CameraInfo(k=[0.0] * 9))
     assert not pipeline.set_camera_info(CameraInfo(k=[math.nan] + K[1:]))
     assert pipeline.camera_matrix is None
@@ -107,13 +122,16 @@ def test_max_persons_keeps_the_best_scores(lifter, messages):
     msg = messages[0]
     msg.skeletons[0].score, msg.skeletons[1].score = 0.2, 0.9
     out = pipeline.process(msg)
-    assert len(out.skeletons.skeletons) == 1 and out.skeletons.skeletons[0].score == pytest.approx(0.9)
+    assert len(out.skeletons.skeletons) == 1 and out.skeletons.skeletons[0].score == pytest.approx(
+        0.9
+    )
     assert pipeline.counters.dropped["too_many_persons"] == 1
 
 
 def test_target_frame_through_lookup_and_tf_frames(lifter, messages):
-    shift = TransformStamped(transform=Transform(translation=Vector3(x=1.0, y=2.0, z=3.0),
-                                                 rotation=Quaternion(w=1.0)))
+    shift = TransformStamped(
+        transform=Transform(translation=Vector3(x=1.0, y=2.0, z=3.0), rotation=Quaternion(w=1.0))
+    )
     calls = []
 
     def lookup(target, source, stamp):
@@ -121,7 +139,9 @@ def test_target_frame_through_lookup_and_tf_frames(lifter, messages):
         return shift if target == "world" else None
 
     camera = make(lifter)
-    world = LiftingPipeline(Settings().replace(target_frame="world", publish_tf=True), lifter, lookup)
+    world = LiftingPipeline(
+        Settings().replace(target_frame="world", publish_tf=True), lifter, lookup
+    )
     a, b = camera.process(messages[0]), world.process(messages[0])
     assert b.skeletons.header.frame_id == "world"
     assert calls == [("world", "cam", messages[0].header.stamp)]
@@ -137,7 +157,14 @@ def test_target_frame_through_lookup_and_tf_frames(lifter, messages):
 
 
 def test_smoothing_changes_output_only_when_enabled(lifter, messages):
-    plain, smooth = make(lifter), make(lifter, smoothing_enabled=True, smoothing_min_cutoff_hz=0.05)
-    z = [[out.skeletons.skeletons[1].keypoints[0].position.z
-          for out in (p.process(msg) for msg in messages[:6])] for p in (plain, smooth)]
+    plain, smooth = make(lifter), make(
+        lifter, smoothing_enabled=True, smoothing_min_cutoff_hz=0.05
+    )
+    z = [
+        [
+            out.skeletons.skeletons[1].keypoints[0].position.z
+            for out in (p.process(msg) for msg in messages[:6])
+        ]
+        for p in (plain, smooth)
+    ]
     assert z[0][0] == z[1][0] and z[0][1:] != z[1][1:]

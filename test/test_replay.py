@@ -1,10 +1,14 @@
-"""Bag replay: real rosbag2 bags (sqlite3 and mcap, written with rosbags), replayed offline through
+"""Bag replay: real rosbag2 bags replayed offline and live.
+
+Bag replay: real rosbag2 bags (sqlite3 and mcap, written with rosbags), replayed offline through
 the node's processing code path and live against a running node (subprocess, real DDS).
 
 The ground-truth bag: 20 frames at 10 Hz of the CMU mocap test split (walking_1, camera 0, two
 persons = the same walker 1 s apart), 2D = the projected joints, the sample's K as CameraInfo,
-3D ground truth on /ground_truth/joints_3d (:func:`pose_lifter.sample_bag.cmu_ground_truth_messages`).
+3D ground truth on /ground_truth/joints_3d
+(:func:`pose_lifter.sample_bag.cmu_ground_truth_messages`).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,14 +23,24 @@ from pose_lifter.cli import main
 from pose_lifter.parameters import load_params_file
 from pose_lifter.pipeline import LiftingPipeline
 from pose_lifter.replay import replay_live, replay_offline, select_topics, BagError
-from pose_lifter.sample_bag import (CAMERA_INFO_TOPIC, GROUND_TRUTH_TOPIC, IMAGE_TOPIC,
-                                    KEYPOINTS_TOPIC, SAMPLE_BAG, VTEST_VIDEO,
-                                    cmu_ground_truth_messages, record_sample)
+from pose_lifter.sample_bag import (
+    CAMERA_INFO_TOPIC,
+    GROUND_TRUTH_TOPIC,
+    IMAGE_TOPIC,
+    KEYPOINTS_TOPIC,
+    SAMPLE_BAG,
+    VTEST_VIDEO,
+    cmu_ground_truth_messages,
+    record_sample,
+)
 
 CMU = REPO / "training" / "data" / "cmu_mocap_15j.npz"
 FRAMES = 20
-OUT_SKELETONS, OUT_MARKERS, OUT_KEYPOINTS = ("/pose_lifter/skeletons_3d", "/pose_lifter/markers",
-                                             "/pose_lifter/keypoints_2d")
+OUT_SKELETONS, OUT_MARKERS, OUT_KEYPOINTS = (
+    "/pose_lifter/skeletons_3d",
+    "/pose_lifter/markers",
+    "/pose_lifter/keypoints_2d",
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +51,12 @@ def gt_data():
 
 @pytest.fixture(scope="module")
 def gt_bags(tmp_path_factory, gt_data):
-    """The ground-truth bag in both storages."""
+    """Return the ground-truth bag in both storages."""
     root = tmp_path_factory.mktemp("bags")
-    return {storage: write_bag(root / f"cmu_{storage}", gt_data[0], storage)
-            for storage in ("sqlite3", "mcap")}
+    return {
+        storage: write_bag(root / f"cmu_{storage}", gt_data[0], storage)
+        for storage in ("sqlite3", "mcap")
+    }
 
 
 def read_all(path):
@@ -53,7 +69,15 @@ def read_all(path):
 def installed_hash(msgtype: str) -> str:
     """RIHS01 of a pose_lifter_msgs type as rosidl generated it for this build."""
     name = msgtype.split("/")[-1]
-    path = REPO / "install" / "pose_lifter_msgs" / "share" / "pose_lifter_msgs" / "msg" / f"{name}.json"
+    path = (
+        REPO
+        / "install"
+        / "pose_lifter_msgs"
+        / "share"
+        / "pose_lifter_msgs"
+        / "msg"
+        / f"{name}.json"
+    )
     return json.loads(path.read_text())["type_hashes"][0]["hash_string"]
 
 
@@ -64,12 +88,19 @@ def test_offline_replay_writes_outputs_and_ground_truth_metrics(tmp_path, gt_bag
     assert BagReader(result.out_bag).storage == storage  # default: the input's storage
     topics, messages = read_all(result.out_bag)
     counts = {name: info.count for name, info in topics.items()}
-    assert counts == {KEYPOINTS_TOPIC: FRAMES, "/camera_info": FRAMES, GROUND_TRUTH_TOPIC: FRAMES,
-                      OUT_SKELETONS: FRAMES, OUT_MARKERS: FRAMES}
+    assert counts == {
+        KEYPOINTS_TOPIC: FRAMES,
+        "/camera_info": FRAMES,
+        GROUND_TRUTH_TOPIC: FRAMES,
+        OUT_SKELETONS: FRAMES,
+        OUT_MARKERS: FRAMES,
+    }
     # custom types are registered with their full definition and rosidl's type hash
     for name in (OUT_SKELETONS, KEYPOINTS_TOPIC):
         info = topics[name]
-        assert "pose_lifter_msgs/Skeleton" in info.msgdef and "MSG: pose_lifter_msgs/" in info.msgdef
+        assert (
+            "pose_lifter_msgs/Skeleton" in info.msgdef and "MSG: pose_lifter_msgs/" in info.msgdef
+        )
         assert info.digest == installed_hash(info.msgtype)
     assert topics[OUT_MARKERS].msgtype == "visualization_msgs/msg/MarkerArray"
     inputs = [msg for topic, _, msg in messages if topic == KEYPOINTS_TOPIC]
@@ -82,7 +113,9 @@ def test_offline_replay_writes_outputs_and_ground_truth_metrics(tmp_path, gt_bag
         assert time_ns > source_time  # written at receive time + processing time
     for topic, _, msg in messages:
         if topic == OUT_MARKERS:
-            assert msg.markers[0].action == 3 and len(msg.markers) == 1 + 3 * 2  # DELETEALL + 3/person
+            assert (
+                msg.markers[0].action == 3 and len(msg.markers) == 1 + 3 * 2
+            )  # DELETEALL + 3/person
 
     # exactly the node's code path: a LiftingPipeline fed the same messages gives the same poses
     pipeline = LiftingPipeline(load_params_file(CONFIG))
@@ -110,25 +143,39 @@ def test_offline_replay_writes_outputs_and_ground_truth_metrics(tmp_path, gt_bag
 
 def test_side_npz_ground_truth_matches_topic(tmp_path, gt_data, gt_bags):
     messages, truth = gt_data
-    bag = write_bag(tmp_path / "no_gt", [m for m in messages if m[0] != GROUND_TRUTH_TOPIC], "mcap")
+    bag = write_bag(
+        tmp_path / "no_gt", [m for m in messages if m[0] != GROUND_TRUTH_TOPIC], "mcap"
+    )
     np.savez(tmp_path / "gt.npz", joints_3d=truth)
     by_index = replay_offline(bag, ground_truth=tmp_path / "gt.npz").summary["ground_truth"]
     with_topic = replay_offline(gt_bags["mcap"]).summary["ground_truth"]
     assert by_index == with_topic and by_index["matched"] == 2 * FRAMES
     # aligned by stamp: only the frames whose stamps are given are evaluated
-    stamps = [m[1].header.stamp.sec * 10**9 + m[1].header.stamp.nanosec
-              for m in messages if m[0] == KEYPOINTS_TOPIC]
-    np.savez(tmp_path / "gt5.npz", joints_3d=truth[:5, 0], stamps_ns=np.array(stamps[:5], np.int64))
+    stamps = [
+        m[1].header.stamp.sec * 10**9 + m[1].header.stamp.nanosec
+        for m in messages
+        if m[0] == KEYPOINTS_TOPIC
+    ]
+    np.savez(
+        tmp_path / "gt5.npz", joints_3d=truth[:5, 0], stamps_ns=np.array(stamps[:5], np.int64)
+    )
     partial = replay_offline(bag, ground_truth=tmp_path / "gt5.npz").summary["ground_truth"]
-    assert partial["frames"] == 5 and partial["matched"] == 5 and math.isfinite(partial["n_mpjpe_mm"])
+    assert (
+        partial["frames"] == 5 and partial["matched"] == 5 and math.isfinite(partial["n_mpjpe_mm"])
+    )
     np.savez(tmp_path / "short.npz", joints_3d=truth[:3])
     with pytest.raises(BagError, match="3 ground-truth rows for 20"):
         replay_offline(bag, ground_truth=tmp_path / "short.npz")
 
 
 def test_image_bag_offline_runs_detector_and_lifter(tmp_path):
-    result = replay_offline(SAMPLE_BAG, out_bag=tmp_path / "out", storage="sqlite3", max_frames=4,
-                            report_dir=tmp_path / "report")
+    result = replay_offline(
+        SAMPLE_BAG,
+        out_bag=tmp_path / "out",
+        storage="sqlite3",
+        max_frames=4,
+        report_dir=tmp_path / "report",
+    )
     topics, messages = read_all(result.out_bag)
     counts = {name: info.count for name, info in topics.items()}
     assert counts[IMAGE_TOPIC] == 4 and counts[OUT_KEYPOINTS] == 4 and counts[OUT_SKELETONS] == 4
@@ -159,26 +206,48 @@ def test_sample_bag_is_small_documented_and_reproducible(tmp_path):
 
 
 def test_topic_selection_and_errors(tmp_path, gt_bags, capsys):
-    types = {"/a": "sensor_msgs/msg/CompressedImage", "/b": "pose_lifter_msgs/msg/Skeleton2DArray",
-             "/ci": "sensor_msgs/msg/CameraInfo", "/gt/joints_3d": "pose_lifter_msgs/msg/Skeleton3DArray"}
+    types = {
+        "/a": "sensor_msgs/msg/CompressedImage",
+        "/b": "pose_lifter_msgs/msg/Skeleton2DArray",
+        "/ci": "sensor_msgs/msg/CameraInfo",
+        "/gt/joints_3d": "pose_lifter_msgs/msg/Skeleton3DArray",
+    }
     with pytest.raises(BagError, match="several input topics"):
         select_topics(types)
     selection = select_topics(types, ["/b"])
     assert (selection.inputs, selection.camera_info, selection.ground_truth) == (
-        ["/b"], ["/ci"], ["/gt/joints_3d"])
+        ["/b"],
+        ["/ci"],
+        ["/gt/joints_3d"],
+    )
     with pytest.raises(BagError, match="not in the bag"):
         select_topics(types, ["/nope"])
     assert main(["replay", str(tmp_path / "missing")]) == 2
     assert "not a rosbag2 directory" in capsys.readouterr().err
     (tmp_path / "out").mkdir()
-    assert main(["replay", str(gt_bags["mcap"]), "--out", str(tmp_path / "out"), "--overwrite"]) == 2
+    assert (
+        main(["replay", str(gt_bags["mcap"]), "--out", str(tmp_path / "out"), "--overwrite"]) == 2
+    )
     assert "not a rosbag2 directory; not overwriting" in capsys.readouterr().err
 
 
 def test_cli_replay_and_view_bag(tmp_path, gt_bags, capsys):
     out = tmp_path / "out"
-    assert main(["replay", str(gt_bags["sqlite3"]), "--out", str(out), "--storage", "mcap",
-                 "--report", str(tmp_path / "report")]) == 0
+    assert (
+        main(
+            [
+                "replay",
+                str(gt_bags["sqlite3"]),
+                "--out",
+                str(out),
+                "--storage",
+                "mcap",
+                "--report",
+                str(tmp_path / "report"),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "replayed 20 frames of /keypoints_2d" in printed and "N-MPJPE" in printed
     assert f"output bag: {out.resolve()}" in printed and "report.html" in printed
@@ -187,13 +256,25 @@ def test_cli_replay_and_view_bag(tmp_path, gt_bags, capsys):
     html = (tmp_path / "view.html").read_text().replace("\\u002f", "/")
     assert "/pose_lifter/skeletons_3d t=" in html and "scatter3d" in html
     # a bag without 3D skeletons is lifted offline for viewing
-    assert main(["view", str(gt_bags["mcap"]), "--output", str(tmp_path / "v2.html"),
-                 "--max-frames", "3"]) == 0
+    assert (
+        main(
+            [
+                "view",
+                str(gt_bags["mcap"]),
+                "--output",
+                str(tmp_path / "v2.html"),
+                "--max-frames",
+                "3",
+            ]
+        )
+        == 0
+    )
 
 
 def test_rosbags_typestore_round_trip():
     """rclpy <-> rosbags objects through CDR (the conversion the replay relies on)."""
     from pose_lifter.bag_io import from_rosbags, to_rosbags
+
     messages, _ = cmu_ground_truth_messages(CMU, count=1)
     for _, msg, _ in messages:
         obj = to_rosbags(msg)
@@ -207,16 +288,27 @@ LIVE_NS = "/replay_live"
 
 @pytest.fixture(scope="module")
 def live_node(ros_domain_id):
-    args = ["--params-file", str(CONFIG), "-r", f"__ns:={LIVE_NS}", "-p", "qos.input_depth:=50",
-            "-p", "diagnostics_period_s:=0.2", "-p", "use_sim_time:=true"]
+    args = [
+        "--params-file",
+        str(CONFIG),
+        "-r",
+        f"__ns:={LIVE_NS}",
+        "-p",
+        "qos.input_depth:=50",
+        "-p",
+        "diagnostics_period_s:=0.2",
+        "-p",
+        "use_sim_time:=true",
+    ]
     with ros_process("pose_lifter_node", args) as proc:
         yield proc
 
 
 def test_live_replay_against_running_node(tmp_path, gt_bags, gt_data, live_node):
     bag = gt_bags["mcap"]
-    result = replay_live(bag, rate=4.0, node_ns=LIVE_NS, wait_s=60.0, drain_s=10.0,
-                         report_dir=tmp_path)
+    result = replay_live(
+        bag, rate=4.0, node_ns=LIVE_NS, wait_s=60.0, drain_s=10.0, report_dir=tmp_path
+    )
     s = result.summary
     assert s["published"] == FRAMES, live_node.log()
     assert s["received"] == FRAMES and s["dropped"] == 0, (s, live_node.log())
@@ -235,8 +327,24 @@ def test_live_replay_against_running_node(tmp_path, gt_bags, gt_data, live_node)
 
 
 def test_live_replay_cli_as_fast_as_possible(tmp_path, gt_bags, live_node, capsys):
-    assert main(["replay", str(gt_bags["sqlite3"]), "--live", "--rate", "0", "--node-ns", LIVE_NS,
-                 "--wait", "60", "--report", str(tmp_path)]) == 0, live_node.log()
+    assert (
+        main(
+            [
+                "replay",
+                str(gt_bags["sqlite3"]),
+                "--live",
+                "--rate",
+                "0",
+                "--node-ns",
+                LIVE_NS,
+                "--wait",
+                "60",
+                "--report",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    ), live_node.log()
     printed = capsys.readouterr().out
     assert "published 20 input messages at rate max" in printed and "p95" in printed, printed
     summary = json.loads((tmp_path / "live_report.json").read_text())["summary"]
@@ -250,12 +358,28 @@ def test_live_replay_without_node_fails_clearly(gt_bags):
 
 
 def test_live_replay_of_images_against_image_node(tmp_path):
-    args = ["--params-file", str(CONFIG), "-r", "__ns:=/replay_images",
-            "-p", "input_mode:=image", "-p", "image.transport:=compressed",
-            "-p", "qos.input_reliability:=reliable"]
+    args = [
+        "--params-file",
+        str(CONFIG),
+        "-r",
+        "__ns:=/replay_images",
+        "-p",
+        "input_mode:=image",
+        "-p",
+        "image.transport:=compressed",
+        "-p",
+        "qos.input_reliability:=reliable",
+    ]
     with ros_process("pose_lifter_node", args) as node:
-        result = replay_live(SAMPLE_BAG, rate=1.0, node_ns="/replay_images", wait_s=60.0,
-                             drain_s=10.0, max_frames=6, clock=False)
+        result = replay_live(
+            SAMPLE_BAG,
+            rate=1.0,
+            node_ns="/replay_images",
+            wait_s=60.0,
+            drain_s=10.0,
+            max_frames=6,
+            clock=False,
+        )
         s = result.summary
         assert s["published"] == 6, node.log()
         assert s["published_topics"][IMAGE_TOPIC] == "/replay_images/image/compressed"

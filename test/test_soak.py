@@ -1,8 +1,11 @@
-"""Short soak runs (``make test``): thousands of messages through the lifting code path and
-the node; memory stays flat and every message is answered (no backlog).
+"""Short soak runs: thousands of messages through the pipeline and the node.
+
+Short soak runs (``make test``): thousands of messages through the lifting code path and the node;
+memory stays flat and every message is answered (no backlog).
 
 The 100,000-message variant with printed numbers is ``bench/bench_soak.py``.
 """
+
 from __future__ import annotations
 
 import time
@@ -41,8 +44,10 @@ def test_pipeline_soak_3000_messages_flat_memory():
         answered += out is not None and len(out.skeletons.skeletons) == 3
     elapsed, end_rss = time.perf_counter() - start, rss_kb()
     growth = (end_rss - start_rss) / start_rss
-    print(f"\npipeline soak: 3000 msgs x 3 persons in {elapsed:.1f} s ({3000 / elapsed:.0f} msg/s), "
-          f"RSS {start_rss / 1024:.0f} -> {end_rss / 1024:.0f} MiB ({100 * growth:+.2f} %)")
+    print(
+        f"\npipeline soak: 3000 msgs x 3 persons in {elapsed:.1f} s ({3000 / elapsed:.0f} msg/s), "
+        f"RSS {start_rss / 1024:.0f} -> {end_rss / 1024:.0f} MiB ({100 * growth:+.2f} %)"
+    )
     assert answered == 3000
     assert growth < MAX_RSS_GROWTH
     bound = settings.max_persons * (settings.tracking_max_missed + 1)
@@ -53,11 +58,21 @@ def test_pipeline_soak_3000_messages_flat_memory():
 
 def test_node_soak_over_dds_every_message_answered(ros, ros_domain_id):
     namespace, total, window = "/soak", 1000, 20
-    args = ["--params-file", str(CONFIG), "-r", f"__ns:={namespace}",
-            "-p", "qos.input_reliability:=reliable", "-p", "qos.input_depth:=1000",
-            "-p", "qos.output_depth:=1000"]
-    qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000,
-                     reliability=ReliabilityPolicy.RELIABLE)
+    args = [
+        "--params-file",
+        str(CONFIG),
+        "-r",
+        f"__ns:={namespace}",
+        "-p",
+        "qos.input_reliability:=reliable",
+        "-p",
+        "qos.input_depth:=1000",
+        "-p",
+        "qos.output_depth:=1000",
+    ]
+    qos = QoSProfile(
+        history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=ReliabilityPolicy.RELIABLE
+    )
     with ros_process("pose_lifter_node", args) as proc:
         node = ros.node()
         publisher = node.create_publisher(Skeleton2DArray, f"{namespace}/keypoints_2d", qos)
@@ -69,12 +84,16 @@ def test_node_soak_over_dds_every_message_answered(ros, ros_domain_id):
             outputs.append(key)
             received.add(key)
 
-        sub = node.create_subscription(Skeleton3DArray, f"{namespace}/skeletons_3d", on_output, qos)
+        sub = node.create_subscription(
+            Skeleton3DArray, f"{namespace}/skeletons_3d", on_output, qos
+        )
         ros.wait_for_subscribers(publisher, 1, 30.0)
         ros.wait_for_publishers(sub, 1, 30.0)
         messages = openpose_sample_stream()
         warm = Skeleton2DArray(header=Header(frame_id="camera_optical_frame"))
-        assert ros.spin_until(lambda: outputs or publisher.publish(warm), 30.0, step=0.1), proc.log()
+        assert ros.spin_until(
+            lambda: outputs or publisher.publish(warm), 30.0, step=0.1
+        ), proc.log()
         sent: list = []
 
         def run(count):
@@ -99,9 +118,11 @@ def test_node_soak_over_dds_every_message_answered(ros, ros_domain_id):
         growth = (end_rss - start_rss) / start_rss
         answered = [s for s in outputs if s in set(sent)]
         assert len(sent) == 200 + total
-        print(f"\nnode soak over DDS: {len(sent)} msgs, {len(answered)} answered, "
-              f"{total / elapsed:.0f} msg/s, node RSS {start_rss / 1024:.0f} -> "
-              f"{end_rss / 1024:.0f} MiB ({100 * growth:+.2f} %)")
+        print(
+            f"\nnode soak over DDS: {len(sent)} msgs, {len(answered)} answered, "
+            f"{total / elapsed:.0f} msg/s, node RSS {start_rss / 1024:.0f} -> "
+            f"{end_rss / 1024:.0f} MiB ({100 * growth:+.2f} %)"
+        )
         assert proc.process.poll() is None, proc.log()
         assert answered == sent, "every message answered, in order (no backlog, no loss)"
         assert growth < MAX_RSS_GROWTH, proc.log()[-2000:]

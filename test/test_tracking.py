@@ -1,4 +1,5 @@
 """Person tracking and One-Euro smoothing (pure numpy, no ROS graph)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,7 +15,9 @@ def _frames():
     for frame in read_openpose_directory(SAMPLE_DIRECTORY):
         kp = frame.keypoints_2d.astype(np.float64)
         mask = kp[..., 2] > 0
-        scale = np.array([np.linalg.norm(k[m, :2] - k[8, :2], axis=1).mean() for k, m in zip(kp, mask)])
+        scale = np.array(
+            [np.linalg.norm(k[m, :2] - k[8, :2], axis=1).mean() for k, m in zip(kp, mask)]
+        )
         yield kp[..., :2], mask, scale
 
 
@@ -55,7 +58,9 @@ def test_cost_matrix_is_scale_free_and_needs_common_joints():
     kp = np.zeros((1, 15, 2))
     first, second = (np.arange(15) < 7)[None], (np.arange(15) >= 7)[None]
     assert cost_matrix(kp, first, np.ones(1), kp, second, np.ones(1))[0, 0] == np.inf
-    moved = cost_matrix(kp, first | second, np.array([2.0]), kp + [3.0, 4.0], first | second, np.array([5.0]))
+    moved = cost_matrix(
+        kp, first | second, np.array([2.0]), kp + [3.0, 4.0], first | second, np.array([5.0])
+    )
     assert moved[0, 0] == 1.0  # 5 px on average / the larger scale 5 px
 
 

@@ -10,14 +10,27 @@ y down) in the 15-joint order of :mod:`pose_lifter.joints`.
 - :mod:`~pose_lifter.detection.blazepose`: optional single-person MediaPipe BlazePose.
 - :mod:`~pose_lifter.detection.drawing`: skeleton overlay for a debug image.
 """
+
 from pose_lifter.detection.base import BACKENDS, Detections, Detector, create_detector
 from pose_lifter.detection.drawing import draw_skeletons
 from pose_lifter.detection.errors import DetectorError, ImageDecodeError
-from pose_lifter.detection.images import (SUPPORTED_ENCODINGS, decode_compressed, image_to_rgb,
-                                          rgb_to_image_fields)
+from pose_lifter.detection.images import (
+    SUPPORTED_ENCODINGS,
+    decode_compressed,
+    image_to_rgb,
+    rgb_to_image_fields,
+)
 
 __all__ = [
-    "BACKENDS", "Detections", "Detector", "DetectorError", "ImageDecodeError",
-    "SUPPORTED_ENCODINGS", "create_detector", "decode_compressed", "draw_skeletons",
-    "image_to_rgb", "rgb_to_image_fields",
+    "BACKENDS",
+    "Detections",
+    "Detector",
+    "DetectorError",
+    "ImageDecodeError",
+    "SUPPORTED_ENCODINGS",
+    "create_detector",
+    "decode_compressed",
+    "draw_skeletons",
+    "image_to_rgb",
+    "rgb_to_image_fields",
 ]

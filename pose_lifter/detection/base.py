@@ -3,6 +3,7 @@
 Image frame everywhere: pixels of the input image, x right, y down, (0, 0) the centre of the
 top-left pixel. Joint order: :data:`pose_lifter.joints.JOINT_NAMES`.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -35,13 +36,18 @@ class Detections:
 
     def __post_init__(self):
         p = self.scores.shape[0] if self.scores.ndim == 1 else -1
-        if (self.keypoints_2d.shape != (p, NUM_JOINTS, 2) or self.confidence.shape != (p, NUM_JOINTS)
-                or any(a.dtype != np.float32
-                       for a in (self.keypoints_2d, self.confidence, self.scores))):
+        if (
+            self.keypoints_2d.shape != (p, NUM_JOINTS, 2)
+            or self.confidence.shape != (p, NUM_JOINTS)
+            or any(
+                a.dtype != np.float32 for a in (self.keypoints_2d, self.confidence, self.scores)
+            )
+        ):
             raise DetectorError(
                 f"Detections need float32 keypoints_2d (P, {NUM_JOINTS}, 2), confidence "
                 f"(P, {NUM_JOINTS}) and scores (P,), got {self.keypoints_2d.shape}, "
-                f"{self.confidence.shape}, {self.scores.shape}")
+                f"{self.confidence.shape}, {self.scores.shape}"
+            )
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
@@ -49,22 +55,30 @@ class Detections:
     @classmethod
     def empty(cls) -> "Detections":
         """No person."""
-        return cls(np.zeros((0, NUM_JOINTS, 2), np.float32), np.zeros((0, NUM_JOINTS), np.float32),
-                   np.zeros((0,), np.float32))
+        return cls(
+            np.zeros((0, NUM_JOINTS, 2), np.float32),
+            np.zeros((0, NUM_JOINTS), np.float32),
+            np.zeros((0,), np.float32),
+        )
 
 
 @runtime_checkable
 class Detector(Protocol):
     """Anything with ``detect(rgb) -> Detections``; ``rgb`` is ``(H, W, 3)`` uint8 RGB."""
 
-    def detect(self, rgb: np.ndarray) -> Detections:
-        ...
+    def detect(self, rgb: np.ndarray) -> Detections: ...
 
 
 def check_rgb(rgb: np.ndarray) -> np.ndarray:
     """Return ``rgb`` if it is a non-empty ``(H, W, 3)`` uint8 array, else raise DetectorError."""
-    if (not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3
-            or rgb.shape[2] != 3 or rgb.shape[0] == 0 or rgb.shape[1] == 0):
+    if (
+        not isinstance(rgb, np.ndarray)
+        or rgb.dtype != np.uint8
+        or rgb.ndim != 3
+        or rgb.shape[2] != 3
+        or rgb.shape[0] == 0
+        or rgb.shape[1] == 0
+    ):
         desc = f"shape {rgb.shape} dtype {rgb.dtype}" if isinstance(rgb, np.ndarray) else type(rgb)
         raise DetectorError(f"detector input must be an RGB (H, W, 3) uint8 array, got {desc}")
     return rgb

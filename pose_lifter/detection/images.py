@@ -5,6 +5,7 @@ The raw-image functions take and return the fields of ``sensor_msgs/Image`` (``h
 ``width``, ``encoding``, ``step`` = bytes per row, ``data``, ``is_bigendian``); the compressed
 one takes the fields of ``sensor_msgs/CompressedImage`` (``format``, ``data``).
 """
+
 from __future__ import annotations
 
 import cv2
@@ -16,35 +17,50 @@ from pose_lifter.detection.errors import ImageDecodeError
 CHANNELS: dict[str, int] = {"rgb8": 3, "bgr8": 3, "mono8": 1, "rgba8": 4, "bgra8": 4}
 SUPPORTED_ENCODINGS: tuple[str, ...] = tuple(CHANNELS)
 
-_TO_RGB = {"bgr8": cv2.COLOR_BGR2RGB, "mono8": cv2.COLOR_GRAY2RGB,
-           "rgba8": cv2.COLOR_RGBA2RGB, "bgra8": cv2.COLOR_BGRA2RGB}
-_FROM_RGB = {"bgr8": cv2.COLOR_RGB2BGR, "mono8": cv2.COLOR_RGB2GRAY,
-             "rgba8": cv2.COLOR_RGB2RGBA, "bgra8": cv2.COLOR_RGB2BGRA}
+_TO_RGB = {
+    "bgr8": cv2.COLOR_BGR2RGB,
+    "mono8": cv2.COLOR_GRAY2RGB,
+    "rgba8": cv2.COLOR_RGBA2RGB,
+    "bgra8": cv2.COLOR_BGRA2RGB,
+}
+_FROM_RGB = {
+    "bgr8": cv2.COLOR_RGB2BGR,
+    "mono8": cv2.COLOR_RGB2GRAY,
+    "rgba8": cv2.COLOR_RGB2RGBA,
+    "bgra8": cv2.COLOR_RGB2BGRA,
+}
 _JPEG_END = b"\xff\xd9"
 
 
 def _check_encoding(encoding: str) -> int:
     if encoding not in CHANNELS:
         raise ImageDecodeError(
-            f"unsupported image encoding {encoding!r}; supported: {', '.join(SUPPORTED_ENCODINGS)}")
+            f"unsupported image encoding {encoding!r}; supported: {', '.join(SUPPORTED_ENCODINGS)}"
+        )
     return CHANNELS[encoding]
 
 
 def _as_bytes(data) -> np.ndarray:
-    """View ``data`` (bytes, bytearray, memoryview, array.array('B'), uint8 ndarray or a list
-    of ints) as a flat uint8 array, without copying where possible."""
+    """View ``data`` as a flat uint8 array, without copying where possible.
+
+    View ``data`` (bytes, bytearray, memoryview, array.array('B'), uint8 ndarray or a list of ints)
+    as a flat uint8 array, without copying where possible.
+    """
     try:
         view = memoryview(data)
     except TypeError:
         return np.asarray(data, dtype=np.uint8).reshape(-1)
     if view.itemsize != 1:
-        raise ImageDecodeError(f"image data must be a byte buffer, got items of {view.itemsize} "
-                               f"bytes ({type(data).__name__}, format {view.format!r})")
+        raise ImageDecodeError(
+            f"image data must be a byte buffer, got items of {view.itemsize} "
+            f"bytes ({type(data).__name__}, format {view.format!r})"
+        )
     return np.frombuffer(data, dtype=np.uint8)
 
 
-def image_to_rgb(height: int, width: int, encoding: str, step: int, data,
-                 is_bigendian: bool = False) -> np.ndarray:
+def image_to_rgb(
+    height: int, width: int, encoding: str, step: int, data, is_bigendian: bool = False
+) -> np.ndarray:
     """Convert ``sensor_msgs/Image`` fields to an RGB ``(height, width, 3)`` uint8 array.
 
     Args:
@@ -71,13 +87,15 @@ def image_to_rgb(height: int, width: int, encoding: str, step: int, data,
     if step < row_bytes:
         raise ImageDecodeError(
             f"step {step} is smaller than width*channels = {width}*{channels} = {row_bytes} "
-            f"for {encoding}")
+            f"for {encoding}"
+        )
     buffer = _as_bytes(data)
     if buffer.size < step * height:
         raise ImageDecodeError(
             f"image data has {buffer.size} bytes, need step*height = {step}*{height} = "
-            f"{step * height} (truncated message?)")
-    pixels = buffer[:step * height].reshape(height, step)[:, :row_bytes]
+            f"{step * height} (truncated message?)"
+        )
+    pixels = buffer[: step * height].reshape(height, step)[:, :row_bytes]
     pixels = pixels.reshape(height, width, channels)
     if encoding == "rgb8":
         return pixels.copy()  # C-contiguous, detached from the message buffer
@@ -105,9 +123,11 @@ def declared_size(data: bytes) -> tuple[int, int] | None:
             return None
         marker = data[index + 1]
         if marker in _JPEG_SOF_MARKERS:
-            return (int.from_bytes(data[index + 7:index + 9], "big"),
-                    int.from_bytes(data[index + 5:index + 7], "big"))
-        index += 2 + int.from_bytes(data[index + 2:index + 4], "big")
+            return (
+                int.from_bytes(data[index + 7 : index + 9], "big"),
+                int.from_bytes(data[index + 5 : index + 7], "big"),
+            )
+        index += 2 + int.from_bytes(data[index + 2 : index + 4], "big")
     return None
 
 
@@ -119,7 +139,8 @@ def _check_declared_size(buffer: np.ndarray) -> None:
     if pixels > MAX_DECODED_PIXELS or pixels > MAX_PIXELS_PER_BYTE * buffer.size:
         raise ImageDecodeError(
             f"compressed image declares {size[0]}x{size[1]} pixels in {buffer.size} bytes; "
-            f"refused (limits: {MAX_DECODED_PIXELS} pixels, {MAX_PIXELS_PER_BYTE} pixels per byte)")
+            f"refused (limits: {MAX_DECODED_PIXELS} pixels, {MAX_PIXELS_PER_BYTE} pixels per byte)"
+        )
 
 
 def decode_compressed(format: str, data) -> np.ndarray:  # noqa: A002 (the message field name)
@@ -137,14 +158,16 @@ def decode_compressed(format: str, data) -> np.ndarray:  # noqa: A002 (the messa
     fmt = format.lower()
     if "compresseddepth" in fmt or not any(name in fmt for name in ("jpeg", "jpg", "png")):
         raise ImageDecodeError(
-            f"unsupported compressed image format {format!r}; supported: jpeg, png")
+            f"unsupported compressed image format {format!r}; supported: jpeg, png"
+        )
     buffer = _as_bytes(data)
     if buffer.size == 0:
         raise ImageDecodeError("compressed image data is empty")
     # libjpeg decodes a truncated JPEG to a partly grey image with only a warning: refuse it.
     if buffer[:2].tobytes() == b"\xff\xd8" and _JPEG_END not in buffer[-16:].tobytes():
-        raise ImageDecodeError(f"JPEG data ({buffer.size} bytes) has no end-of-image marker "
-                               "(truncated)")
+        raise ImageDecodeError(
+            f"JPEG data ({buffer.size} bytes) has no end-of-image marker " "(truncated)"
+        )
     _check_declared_size(buffer)
     try:
         bgr = cv2.imdecode(buffer, cv2.IMREAD_COLOR)
@@ -152,12 +175,14 @@ def decode_compressed(format: str, data) -> np.ndarray:  # noqa: A002 (the messa
         raise ImageDecodeError(f"cannot decode {format!r} image: {exc}") from exc
     if bgr is None:
         raise ImageDecodeError(
-            f"cannot decode {buffer.size} bytes as a {format!r} image (corrupt or wrong format)")
+            f"cannot decode {buffer.size} bytes as a {format!r} image (corrupt or wrong format)"
+        )
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def rgb_to_image_fields(rgb: np.ndarray, encoding: str = "rgb8"
-                        ) -> tuple[int, int, str, int, bytes]:
+def rgb_to_image_fields(
+    rgb: np.ndarray, encoding: str = "rgb8"
+) -> tuple[int, int, str, int, bytes]:
     """Encode an RGB ``(H, W, 3)`` uint8 array as ``sensor_msgs/Image`` fields.
 
     Returns:
@@ -172,7 +197,10 @@ def rgb_to_image_fields(rgb: np.ndarray, encoding: str = "rgb8"
     rgb = np.asarray(rgb)
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3 or 0 in rgb.shape:
         raise ImageDecodeError(
-            f"expected an RGB (H, W, 3) uint8 array, got shape {rgb.shape} dtype {rgb.dtype}")
+            f"expected an RGB (H, W, 3) uint8 array, got shape {rgb.shape} dtype {rgb.dtype}"
+        )
     height, width = rgb.shape[:2]
-    out = rgb if encoding == "rgb8" else cv2.cvtColor(np.ascontiguousarray(rgb), _FROM_RGB[encoding])
+    out = (
+        rgb if encoding == "rgb8" else cv2.cvtColor(np.ascontiguousarray(rgb), _FROM_RGB[encoding])
+    )
     return height, width, encoding, width * channels, np.ascontiguousarray(out).tobytes()

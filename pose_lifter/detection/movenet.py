@@ -4,6 +4,7 @@ Model I/O (facts in models/NOTICE.md): input ``int32 [1, H, W, 3]`` RGB with H a
 of 32; output ``[1, 6, 56]``: per candidate 17 x (y, x, score) normalised to the padded input,
 then a box (ymin, xmin, ymax, xmax) and the person score at index 55.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,7 +26,7 @@ _NUM_COCO = 17
 
 
 class MoveNetDetector:
-    """Multi-person 2D keypoints from an RGB image (see :class:`~pose_lifter.detection.base.Detector`).
+    """Multi-person 2D keypoints from an RGB image (a :class:`~.base.Detector`).
 
     Args:
         input_size: long side of the network input in pixels, a multiple of 32 in [128, 512]
@@ -45,29 +46,41 @@ class MoveNetDetector:
             is missing or not this model.
     """
 
-    def __init__(self, input_size: int = 256, person_threshold: float = 0.2,
-                 joint_threshold: float = 0.2, max_persons: int = MAX_PERSONS,
-                 num_threads: int = 1, providers: Sequence[str] = ("CPUExecutionProvider",),
-                 model_path: str | Path | None = None):
+    def __init__(
+        self,
+        input_size: int = 256,
+        person_threshold: float = 0.2,
+        joint_threshold: float = 0.2,
+        max_persons: int = MAX_PERSONS,
+        num_threads: int = 1,
+        providers: Sequence[str] = ("CPUExecutionProvider",),
+        model_path: str | Path | None = None,
+    ):
         import onnxruntime as ort
 
         if int(input_size) != input_size or input_size % _STRIDE or not 128 <= input_size <= 512:
-            raise DetectorError(f"input_size must be a multiple of {_STRIDE} in [128, 512], "
-                                f"got {input_size}")
-        for name, value in (("person_threshold", person_threshold),
-                            ("joint_threshold", joint_threshold)):
+            raise DetectorError(
+                f"input_size must be a multiple of {_STRIDE} in [128, 512], " f"got {input_size}"
+            )
+        for name, value in (
+            ("person_threshold", person_threshold),
+            ("joint_threshold", joint_threshold),
+        ):
             if not 0.0 <= float(value) <= 1.0:
                 raise DetectorError(f"{name} must be in [0, 1], got {value}")
         if int(max_persons) != max_persons or not 1 <= max_persons <= MAX_PERSONS:
-            raise DetectorError(f"max_persons must be an integer in [1, {MAX_PERSONS}], "
-                                f"got {max_persons}")
+            raise DetectorError(
+                f"max_persons must be an integer in [1, {MAX_PERSONS}], " f"got {max_persons}"
+            )
         if int(num_threads) != num_threads or num_threads < 1:
             raise DetectorError(f"num_threads must be an integer >= 1, got {num_threads}")
         providers = [providers] if isinstance(providers, str) else list(providers)
         unknown = [p for p in providers if p not in ort.get_all_providers()]
         if unknown:
-            raise DetectorError(f"unknown onnxruntime execution provider(s) {unknown}; "
-                                f"available here: {ort.get_available_providers()}")
+            raise DetectorError(
+                f"unknown onnxruntime execution provider(s) {unknown}; "
+                f"available here: {ort.get_available_providers()}"
+            )
         available = set(ort.get_available_providers())
         chosen = [p for p in providers if p in available and p != "CPUExecutionProvider"]
         chosen.append("CPUExecutionProvider")
@@ -84,10 +97,17 @@ class MoveNetDetector:
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
             raise DetectorError(f"cannot load MoveNet model {model_path}: {exc}") from exc
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
-        if (len(inputs) != 1 or inputs[0].type != "tensor(int32)" or len(inputs[0].shape) != 4
-                or len(outputs) != 1 or outputs[0].shape[-1] != 3 * _NUM_COCO + 5):
-            raise DetectorError(f"{model_path} is not a MoveNet MultiPose model "
-                                f"(inputs {inputs}, outputs {outputs})")
+        if (
+            len(inputs) != 1
+            or inputs[0].type != "tensor(int32)"
+            or len(inputs[0].shape) != 4
+            or len(outputs) != 1
+            or outputs[0].shape[-1] != 3 * _NUM_COCO + 5
+        ):
+            raise DetectorError(
+                f"{model_path} is not a MoveNet MultiPose model "
+                f"(inputs {inputs}, outputs {outputs})"
+            )
         self._input_name = inputs[0].name
         self.input_size = int(input_size)
         self.person_threshold = float(person_threshold)
@@ -96,7 +116,7 @@ class MoveNetDetector:
 
     @property
     def providers(self) -> list[str]:
-        """The execution providers the session actually uses, in priority order."""
+        """Return the execution providers the session actually uses, in priority order."""
         return self._session.get_providers()
 
     def preprocess(self, rgb: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
@@ -123,10 +143,10 @@ class MoveNetDetector:
         raw = self._session.run(None, {self._input_name: tensor})[0][0]  # (6, 56)
         scores = raw[:, 3 * _NUM_COCO + 4]
         keep = np.flatnonzero(scores >= self.person_threshold)
-        keep = keep[np.argsort(-scores[keep], kind="stable")][:self.max_persons]
+        keep = keep[np.argsort(-scores[keep], kind="stable")][: self.max_persons]
         if keep.size == 0:
             return Detections.empty()
-        yxs = raw[keep, :3 * _NUM_COCO].reshape(-1, _NUM_COCO, 3)
+        yxs = raw[keep, : 3 * _NUM_COCO].reshape(-1, _NUM_COCO, 3)
         # Normalised coordinates are taken as edge-based (0 = top/left edge of the padded input);
         # the -0.5 moves them to the pixel-centre convention of the rest of the package.
         coco = np.stack([yxs[..., 1] * sx - 0.5, yxs[..., 0] * sy - 0.5, yxs[..., 2]], axis=-1)

@@ -3,6 +3,7 @@
 A checkpoint holds the generator, discriminator, both optimisers' states, the RNG state, the
 epoch counter and the best proxy score so far.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,12 +18,15 @@ def _flatten_optimizer(prefix: str, optimizer: torch.optim.Optimizer, tensors: d
     state = optimizer.state_dict()
     for param_index, param_state in state["state"].items():
         for key, value in param_state.items():
-            tensors[f"{prefix}.{param_index}.{key}"] = torch.as_tensor(value).detach().cpu().clone()
+            tensors[f"{prefix}.{param_index}.{key}"] = (
+                torch.as_tensor(value).detach().cpu().clone()
+            )
     return state["param_groups"]
 
 
-def _restore_optimizer(prefix: str, optimizer: torch.optim.Optimizer, tensors: dict,
-                       param_groups: list) -> None:
+def _restore_optimizer(
+    prefix: str, optimizer: torch.optim.Optimizer, tensors: dict, param_groups: list
+) -> None:
     state: dict[int, dict] = {}
     for name, value in tensors.items():
         if name.startswith(prefix + "."):
@@ -31,11 +35,23 @@ def _restore_optimizer(prefix: str, optimizer: torch.optim.Optimizer, tensors: d
     optimizer.load_state_dict({"state": state, "param_groups": param_groups})
 
 
-def save_checkpoint(path: str | Path, modules: dict[str, torch.nn.Module], opt_g, opt_d, scheduler_g,
-                    scheduler_d, epoch: int, global_step: int, best_proxy: float,
-                    extra: dict | None = None) -> None:
-    """Write everything needed to resume after ``epoch`` completed epochs. ``modules`` maps a
-    name (``generator``, ``discriminator``, ``ema``) to a module whose state is saved."""
+def save_checkpoint(
+    path: str | Path,
+    modules: dict[str, torch.nn.Module],
+    opt_g,
+    opt_d,
+    scheduler_g,
+    scheduler_d,
+    epoch: int,
+    global_step: int,
+    best_proxy: float,
+    extra: dict | None = None,
+) -> None:
+    """Write everything needed to resume after ``epoch`` completed epochs.
+
+    ``modules`` maps a name (``generator``, ``discriminator``, ``ema``) to a module whose state is
+    saved.
+    """
     tensors: dict[str, torch.Tensor] = {}
     for prefix, module in modules.items():
         for name, tensor in module.state_dict().items():
@@ -44,26 +60,39 @@ def save_checkpoint(path: str | Path, modules: dict[str, torch.nn.Module], opt_g
     groups_d = _flatten_optimizer("opt_d", opt_d, tensors)
     tensors["rng.torch"] = torch.get_rng_state()
     meta = {
-        "epoch": epoch, "global_step": global_step, "best_proxy": best_proxy,
-        "param_groups_g": groups_g, "param_groups_d": groups_d,
-        "scheduler_g": scheduler_g.state_dict(), "scheduler_d": scheduler_d.state_dict(),
+        "epoch": epoch,
+        "global_step": global_step,
+        "best_proxy": best_proxy,
+        "param_groups_g": groups_g,
+        "param_groups_d": groups_d,
+        "scheduler_g": scheduler_g.state_dict(),
+        "scheduler_d": scheduler_d.state_dict(),
         **(extra or {}),
     }
     tmp = Path(path).with_suffix(".tmp")
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp),
-              metadata={"checkpoint": json.dumps(meta)})
+    save_file(
+        {k: v.contiguous() for k, v in tensors.items()},
+        str(tmp),
+        metadata={"checkpoint": json.dumps(meta)},
+    )
     tmp.replace(path)
 
 
-def load_checkpoint(path: str | Path, modules: dict[str, torch.nn.Module], opt_g, opt_d, scheduler_g,
-                    scheduler_d) -> dict:
+def load_checkpoint(
+    path: str | Path, modules: dict[str, torch.nn.Module], opt_g, opt_d, scheduler_g, scheduler_d
+) -> dict:
     """Restore a checkpoint in place; returns its metadata (epoch, global_step, best_proxy)."""
     with safe_open(str(path), framework="pt") as handle:
         meta = json.loads(handle.metadata()["checkpoint"])
     tensors = load_file(str(path))
     for prefix, module in modules.items():
-        module.load_state_dict({name[len(prefix) + 1:]: value for name, value in tensors.items()
-                                if name.startswith(prefix + ".")})
+        module.load_state_dict(
+            {
+                name[len(prefix) + 1 :]: value
+                for name, value in tensors.items()
+                if name.startswith(prefix + ".")
+            }
+        )
     _restore_optimizer("opt_g", opt_g, tensors, meta["param_groups_g"])
     _restore_optimizer("opt_d", opt_d, tensors, meta["param_groups_d"])
     scheduler_g.load_state_dict(meta["scheduler_g"])

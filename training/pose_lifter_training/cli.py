@@ -7,6 +7,7 @@ Examples::
     pose-lifter-train evaluate --data training/data/cmu_mocap_15j.npz --split test --json out.json
     pose-lifter-train export --model runs/default/best.safetensors   # -> best.onnx beside it
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,6 +22,7 @@ from pose_lifter.errors import PoseLifterError
 def _train(args) -> int:
     from pose_lifter_training.config import load_config
     from pose_lifter_training.train import run_training
+
     config = load_config(args.config, args.set)
     if args.seed is not None:
         config.seed = args.seed
@@ -36,8 +38,14 @@ def _train(args) -> int:
 
 def _evaluate(args) -> int:
     from pose_lifter_training.data import load_source
-    from pose_lifter_training.evaluate import (evaluate, format_table, model_lifter, model_path,
-                                               zero_depth_lifter)
+    from pose_lifter_training.evaluate import (
+        evaluate,
+        format_table,
+        model_lifter,
+        model_path,
+        zero_depth_lifter,
+    )
+
     data = load_source(args.data, args.split, args.limit)
     lifters = {}
     if not args.no_baselines:
@@ -48,8 +56,12 @@ def _evaluate(args) -> int:
     lifters[args.model] = model_lifter(model_path(args.model), args.device)
     results = evaluate(lifters, data, seed=args.seed)
     subject = args.model
-    report = {**{k: v for k, v in results[subject].items()}, "baselines": {k: v for k, v in results.items() if k != subject},
-              "data": str(args.data), "split": args.split}
+    report = {
+        **{k: v for k, v in results[subject].items()},
+        "baselines": {k: v for k, v in results.items() if k != subject},
+        "data": str(args.data),
+        "split": args.split,
+    }
     print(format_table(results))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -61,28 +73,41 @@ def _evaluate(args) -> int:
 def _export(args) -> int:
     from pose_lifter_training.export import export_onnx
     from pose_lifter_training.evaluate import model_path
+
     path = export_onnx(model_path(args.model), args.output, args.opset)
     print(f"wrote {path}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pose-lifter-train", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="pose-lifter-train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train a lifter from a YAML config")
-    train.add_argument("--config", default="default", help="config name (training/configs) or YAML path")
+    train.add_argument(
+        "--config", default="default", help="config name (training/configs) or YAML path"
+    )
     train.add_argument("--run-dir", help="output folder (default runs/<config name>)")
     train.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
     train.add_argument("--epochs", type=int, help="override train.epochs")
     train.add_argument("--seed", type=int, help="override the config's seed")
     train.add_argument("--resume", action="store_true", help="continue from run-dir's checkpoint")
-    train.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                       help="override any config value (repeatable)")
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override any config value (repeatable)",
+    )
     train.add_argument("--output", help="also copy the selected weights here")
     train.set_defaults(func=_train)
     ev = sub.add_parser("evaluate", help="3D accuracy on data with ground truth, with baselines")
-    ev.add_argument("--data", required=True, help="npz with keypoints_2d (N,15,2) px and joints_3d (N,15,3) m")
+    ev.add_argument(
+        "--data", required=True, help="npz with keypoints_2d (N,15,2) px and joints_3d (N,15,3) m"
+    )
     ev.add_argument("--split", default=None, help="key prefix, e.g. test")
     ev.add_argument("--model", default="default", help="default | seed | supervised | PATH")
     ev.add_argument("--json", help="write the metrics here")
@@ -93,8 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=_evaluate)
     ex = sub.add_parser("export", help="export a lifter to ONNX")
     ex.add_argument("--model", default="default", help="default | seed | supervised | PATH")
-    ex.add_argument("--output", default=None,
-                    help="ONNX file to write (default: next to the weights, .onnx)")
+    ex.add_argument(
+        "--output", default=None, help="ONNX file to write (default: next to the weights, .onnx)"
+    )
     ex.add_argument("--opset", type=int, default=17)
     ex.set_defaults(func=_export)
     return parser

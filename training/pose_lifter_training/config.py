@@ -3,6 +3,7 @@
 Shipped configs live in ``training/configs/`` (``seed``, ``default``, ``supervised``); a config
 name resolves there, anything else is a path. Unknown keys are errors (typos never pass silently).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,8 +17,11 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
 @dataclass
 class DataSource:
-    """One training input: an npz (``keypoints_2d`` [+ ``joints_3d``], optional ``<split>_``
-    prefix) or an OpenPose ``--write_json`` directory. ``limit`` keeps the first N poses."""
+    """One training input: an npz or an OpenPose --write_json directory.
+
+    One training input: an npz (``keypoints_2d`` [+ ``joints_3d``], optional ``<split>_`` prefix)
+    or an OpenPose ``--write_json`` directory. ``limit`` keeps the first N poses.
+    """
 
     path: str
     split: str | None = None
@@ -99,7 +103,9 @@ class TrainConfig:
     name: str = "default"
     seed: int = 0
     train_data: list[DataSource] = field(default_factory=list)
-    monitor_data: DataSource | None = None  # optional 3D data logged per epoch, never used to select
+    monitor_data: DataSource | None = (
+        None  # optional 3D data logged per epoch, never used to select
+    )
     model: ModelSection = field(default_factory=ModelSection)
     discriminator: DiscriminatorSection = field(default_factory=DiscriminatorSection)
     optim: OptimSection = field(default_factory=OptimSection)
@@ -124,7 +130,9 @@ def _build(cls, values, where: str):
     for name, value in values.items():
         sub = _SECTIONS.get((cls, name))
         if sub is DataSource and isinstance(value, list):
-            kwargs[name] = [_build(DataSource, v, f"{where}.{name}[{i}]") for i, v in enumerate(value)]
+            kwargs[name] = [
+                _build(DataSource, v, f"{where}.{name}[{i}]") for i, v in enumerate(value)
+            ]
         elif sub is not None and value is not None:
             kwargs[name] = _build(sub, value, f"{where}.{name}")
         else:
@@ -133,10 +141,14 @@ def _build(cls, values, where: str):
 
 
 _SECTIONS = {
-    (TrainConfig, "train_data"): DataSource, (TrainConfig, "monitor_data"): DataSource,
-    (TrainConfig, "model"): ModelSection, (TrainConfig, "discriminator"): DiscriminatorSection,
-    (TrainConfig, "optim"): OptimSection, (TrainConfig, "losses"): LossSection,
-    (TrainConfig, "augment"): AugmentSection, (TrainConfig, "train"): TrainSection,
+    (TrainConfig, "train_data"): DataSource,
+    (TrainConfig, "monitor_data"): DataSource,
+    (TrainConfig, "model"): ModelSection,
+    (TrainConfig, "discriminator"): DiscriminatorSection,
+    (TrainConfig, "optim"): OptimSection,
+    (TrainConfig, "losses"): LossSection,
+    (TrainConfig, "augment"): AugmentSection,
+    (TrainConfig, "train"): TrainSection,
 }
 
 
@@ -148,8 +160,11 @@ def resolve_config_path(name_or_path: str) -> Path:
 
 
 def load_config(name_or_path: str, overrides: list[str] | None = None) -> TrainConfig:
-    """Read a config by name (``training/configs/<name>.yaml``) or path, then apply
-    ``section.key=value`` overrides (values parsed as YAML)."""
+    """Read a config by name or path and apply overrides.
+
+    Read a config by name (``training/configs/<name>.yaml``) or path, then apply
+    ``section.key=value`` overrides (values parsed as YAML).
+    """
     path = resolve_config_path(name_or_path)
     if not path.is_file():
         raise FileNotFoundError(f"config {name_or_path!r} not found (looked at {path})")

@@ -3,6 +3,7 @@
 Every loader returns a :class:`PoseData` with 2D keypoints in pixels, a per-joint confidence,
 and, when the source has it, 3D joints in metres in the camera frame (x right, y down, z forward).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,8 +18,11 @@ from pose_lifter.openpose_json import read_openpose_directory
 
 @dataclass
 class PoseData:
-    """N poses. ``keypoints_2d`` (N,15,2) px; ``confidence`` (N,15); ``joints_3d`` (N,15,3) m or
-    None; ``action`` (N,) str or None."""
+    """N poses.
+
+    ``keypoints_2d`` (N,15,2) px; ``confidence`` (N,15); ``joints_3d`` (N,15,3) m or None;
+    ``action`` (N,) str or None.
+    """
 
     keypoints_2d: np.ndarray
     confidence: np.ndarray
@@ -29,9 +33,12 @@ class PoseData:
         return len(self.keypoints_2d)
 
     def subset(self, index) -> "PoseData":
-        return PoseData(self.keypoints_2d[index], self.confidence[index],
-                        None if self.joints_3d is None else self.joints_3d[index],
-                        None if self.action is None else self.action[index])
+        return PoseData(
+            self.keypoints_2d[index],
+            self.confidence[index],
+            None if self.joints_3d is None else self.joints_3d[index],
+            None if self.action is None else self.action[index],
+        )
 
 
 def _key(files, name: str, split: str | None) -> str | None:
@@ -43,17 +50,26 @@ def _key(files, name: str, split: str | None) -> str | None:
 
 
 def load_npz(path: str | Path, split: str | None = None, limit: int | None = None) -> PoseData:
-    """Read ``keypoints_2d`` (N,15,2|3) [+ ``joints_3d`` (N,15,3), ``confidence``, ``action``],
-    keys optionally prefixed ``<split>_``."""
+    """Read 2D keypoints (and optional 3D) from an npz file.
+
+    Read ``keypoints_2d`` (N,15,2|3) [+ ``joints_3d`` (N,15,3), ``confidence``, ``action``], keys
+    optionally prefixed ``<split>_``.
+    """
     path = Path(path)
     with np.load(path, allow_pickle=False) as archive:
         files = set(archive.files)
         key_2d = _key(files, "keypoints_2d", split)
         if key_2d is None:
             raise PoseInputError(
-                f"{path}: no 'keypoints_2d' array" + (f" (nor '{split}_keypoints_2d')" if split else ""))
+                f"{path}: no 'keypoints_2d' array"
+                + (f" (nor '{split}_keypoints_2d')" if split else "")
+            )
         keypoints = np.asarray(archive[key_2d][:limit], dtype=np.float32)
-        if keypoints.ndim != 3 or keypoints.shape[1] != NUM_JOINTS or keypoints.shape[2] not in (2, 3):
+        if (
+            keypoints.ndim != 3
+            or keypoints.shape[1] != NUM_JOINTS
+            or keypoints.shape[2] not in (2, 3)
+        ):
             raise PoseInputError(f"{path}:{key_2d} must be (N, 15, 2|3), got {keypoints.shape}")
         key_conf = _key(files, "confidence", split)
         if keypoints.shape[2] == 3:
@@ -68,12 +84,18 @@ def load_npz(path: str | Path, split: str | None = None, limit: int | None = Non
         if key_3d is not None:
             joints_3d = np.asarray(archive[key_3d][:limit], dtype=np.float32)
             if joints_3d.shape != keypoints.shape[:2] + (3,):
-                raise PoseInputError(f"{path}:{key_3d} must be {keypoints.shape[:2] + (3,)}, "
-                                     f"got {joints_3d.shape}")
+                raise PoseInputError(
+                    f"{path}:{key_3d} must be {keypoints.shape[:2] + (3,)}, "
+                    f"got {joints_3d.shape}"
+                )
         key_action = _key(files, "action", split)
-        action = None if key_action is None else np.asarray(archive[key_action][:limit]).astype(str)
+        action = (
+            None if key_action is None else np.asarray(archive[key_action][:limit]).astype(str)
+        )
     if confidence.shape != keypoints.shape[:2]:
-        raise PoseInputError(f"{path}: confidence must be {keypoints.shape[:2]}, got {confidence.shape}")
+        raise PoseInputError(
+            f"{path}: confidence must be {keypoints.shape[:2]}, got {confidence.shape}"
+        )
     return PoseData(keypoints, confidence, joints_3d, action)
 
 
@@ -88,7 +110,7 @@ def load_openpose(directory: str | Path, limit: int | None = None) -> PoseData:
 
 
 def load_source(path: str | Path, split: str | None = None, limit: int | None = None) -> PoseData:
-    """An npz file or an OpenPose JSON directory."""
+    """Return an npz file or an OpenPose JSON directory."""
     path = Path(path)
     if path.is_dir():
         return load_openpose(path, limit)
@@ -107,4 +129,5 @@ def concatenate(parts: list[PoseData]) -> PoseData:
         np.concatenate([p.keypoints_2d for p in parts]),
         np.concatenate([p.confidence for p in parts]),
         np.concatenate(joints) if all(j is not None for j in joints) else None,
-        np.concatenate(actions) if all(a is not None for a in actions) else None)
+        np.concatenate(actions) if all(a is not None for a in actions) else None,
+    )

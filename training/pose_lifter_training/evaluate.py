@@ -4,6 +4,7 @@ Metrics (mm, see :mod:`pose_lifter.metrics`): N-MPJPE, PA-MPJPE, PCK3D@150 mm af
 alignment, depth-flip rate; overall, per action, and with 1, 2, 3 random joints removed
 (confidence 0; the lifter must still output all 15 joints, scored against all 15).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,7 +40,7 @@ def zero_depth_lifter(keypoints: np.ndarray, confidence: np.ndarray) -> np.ndarr
     """Baseline: the normalised 2D pose with z = 0 (missing joints at the root)."""
     normalized = normalize_2d(keypoints, confidence)
     flat = np.concatenate([normalized.keypoints, np.zeros_like(normalized.keypoints[..., :1])], -1)
-    return flat - flat[:, MIDHIP:MIDHIP + 1]
+    return flat - flat[:, MIDHIP : MIDHIP + 1]
 
 
 def drop_random_joints(confidence: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -61,31 +62,43 @@ def score(predicted: np.ndarray, target_m: np.ndarray, actions: np.ndarray | Non
     flips = metrics.depth_flipped(predicted, target_mm)
 
     def block(index) -> dict:
-        return {"n_mpjpe_mm": float(errors_n[index].mean()), "pa_mpjpe_mm": float(errors_pa[index].mean()),
-                "pck150": float((errors_n[index] < PCK_THRESHOLD_MM).mean()),
-                "flip_rate": float(flips[index].mean()), "n": int(np.asarray(index).sum())}
+        return {
+            "n_mpjpe_mm": float(errors_n[index].mean()),
+            "pa_mpjpe_mm": float(errors_pa[index].mean()),
+            "pck150": float((errors_n[index] < PCK_THRESHOLD_MM).mean()),
+            "flip_rate": float(flips[index].mean()),
+            "n": int(np.asarray(index).sum()),
+        }
 
     everything = np.ones(len(predicted), bool)
     result = block(everything)
     if actions is not None:
         per_action = {str(a): block(actions == a) for a in np.unique(actions)}
         result["per_action"] = per_action
-        result["action_mean"] = {k: float(np.mean([v[k] for v in per_action.values()]))
-                                 for k in ("n_mpjpe_mm", "pa_mpjpe_mm", "pck150", "flip_rate")}
+        result["action_mean"] = {
+            k: float(np.mean([v[k] for v in per_action.values()]))
+            for k in ("n_mpjpe_mm", "pa_mpjpe_mm", "pck150", "flip_rate")
+        }
     return result
 
 
 @torch.inference_mode()
-def evaluate(lifters: dict[str, LiftFn], data: PoseData, dropped_counts=(1, 2, 3),
-             seed: int = 0) -> dict:
-    """Score every lifter on ``data`` (needs ``joints_3d``) with all joints and with joints
-    removed; every lifter sees the same removed joints."""
+def evaluate(
+    lifters: dict[str, LiftFn], data: PoseData, dropped_counts=(1, 2, 3), seed: int = 0
+) -> dict:
+    """Score every lifter with all joints and with joints removed.
+
+    Score every lifter on ``data`` (needs ``joints_3d``) with all joints and with joints removed;
+    every lifter sees the same removed joints.
+    """
     if data.joints_3d is None:
         raise ValueError("evaluation data has no joints_3d")
     results: dict[str, dict] = {}
     conditions = [0, *dropped_counts]
-    confidences = {k: drop_random_joints(data.confidence, k, np.random.default_rng(seed + k))
-                   for k in conditions}
+    confidences = {
+        k: drop_random_joints(data.confidence, k, np.random.default_rng(seed + k))
+        for k in conditions
+    }
     for name, lift in lifters.items():
         entry = score(lift(data.keypoints_2d, confidences[0]), data.joints_3d, data.action)
         for k in dropped_counts:
@@ -97,11 +110,16 @@ def evaluate(lifters: dict[str, LiftFn], data: PoseData, dropped_counts=(1, 2, 3
 
 def format_table(results: dict) -> str:
     """Markdown table: one row per lifter, all joints and 2 missing."""
-    lines = ["| lifter | N-MPJPE mm | PA-MPJPE mm | PCK@150 | flip rate | N-MPJPE, 2 missing | PA-MPJPE, 2 missing |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| lifter | N-MPJPE mm | PA-MPJPE mm | PCK@150 | flip rate | N-MPJPE, 2 missing "
+        "| PA-MPJPE, 2 missing |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, r in results.items():
         two = r.get("missing_2", {})
-        lines.append(f"| {name} | {r['n_mpjpe_mm']:.1f} | {r['pa_mpjpe_mm']:.1f} | {r['pck150']:.3f} | "
-                     f"{r['flip_rate']:.3f} | {two.get('n_mpjpe_mm', float('nan')):.1f} | "
-                     f"{two.get('pa_mpjpe_mm', float('nan')):.1f} |")
+        lines.append(
+            f"| {name} | {r['n_mpjpe_mm']:.1f} | {r['pa_mpjpe_mm']:.1f} | {r['pck150']:.3f} | "
+            f"{r['flip_rate']:.3f} | {two.get('n_mpjpe_mm', float('nan')):.1f} | "
+            f"{two.get('pa_mpjpe_mm', float('nan')):.1f} |"
+        )
     return "\n".join(lines)

@@ -5,6 +5,7 @@ The graph is :class:`pose_lifter.model.LifterModel` traced by ``torch.onnx.expor
 dynamic batch; see :mod:`pose_lifter.onnx_backend`). Its metadata carries the weights' own
 metadata plus ``source_sha256`` of the safetensors file, which the runtime checks.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,23 +23,32 @@ from pose_lifter.weights import load_lifter
 DEFAULT_OPSET = 17
 
 
-def export_onnx_bytes(model: LifterModel, metadata: dict[str, str] | None = None,
-                      opset: int = DEFAULT_OPSET) -> bytes:
+def export_onnx_bytes(
+    model: LifterModel, metadata: dict[str, str] | None = None, opset: int = DEFAULT_OPSET
+) -> bytes:
     """Serialise ``model`` (on the CPU, eval mode) to an ONNX graph with string ``metadata``."""
     model = model.to("cpu").eval()
     example = (torch.zeros(2, NUM_JOINTS, 2), torch.ones(2, NUM_JOINTS))
     buffer = io.BytesIO()
-    torch.onnx.export(model, example, buffer, input_names=list(INPUT_NAMES),
-                      output_names=[OUTPUT_NAME], opset_version=opset, dynamo=False,
-                      dynamic_axes={name: {0: "batch"} for name in (*INPUT_NAMES, OUTPUT_NAME)})
+    torch.onnx.export(
+        model,
+        example,
+        buffer,
+        input_names=list(INPUT_NAMES),
+        output_names=[OUTPUT_NAME],
+        opset_version=opset,
+        dynamo=False,
+        dynamic_axes={name: {0: "batch"} for name in (*INPUT_NAMES, OUTPUT_NAME)},
+    )
     graph = onnx.load_from_string(buffer.getvalue())
     for key, value in sorted((metadata or {}).items()):
         graph.metadata_props.add(key=key, value=str(value))
     return graph.SerializeToString()
 
 
-def export_onnx(weights: str | Path, output: str | Path | None = None,
-                opset: int = DEFAULT_OPSET) -> Path:
+def export_onnx(
+    weights: str | Path, output: str | Path | None = None, opset: int = DEFAULT_OPSET
+) -> Path:
     """Write the ONNX file of the lifter in ``weights`` (default: next to it, ``.onnx``)."""
     model, metadata = load_lifter(weights, "cpu")
     metadata = {**metadata, SOURCE_SHA256_KEY: file_sha256(weights)}

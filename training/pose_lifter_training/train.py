@@ -1,10 +1,13 @@
-"""The training loop: the seed's GAN (Kudo et al. 2018), its improvements, and the supervised
-upper bound, on one CPU/GPU or data-parallel under ``torchrun`` (PyTorch DDP).
+"""The training loop: the seed's GAN (Kudo et al.
+
+2018), its improvements, and the supervised upper bound, on one CPU/GPU or data-parallel under
+``torchrun`` (PyTorch DDP).
 
 Every loss is logged to ``<run_dir>/log.jsonl``; a resumable checkpoint is written every epoch;
 the generator of the epoch with the best 2D-only proxy score is exported as
 ``<run_dir>/best.safetensors`` (never selected by 3D test error).
 """
+
 from __future__ import annotations
 
 import json
@@ -64,21 +67,28 @@ def prepare_inputs(data: PoseData) -> tuple[torch.Tensor, torch.Tensor, np.ndarr
     """Normalise 2D poses; returns (keypoints (N,15,2), mask (N,15) float, kept index)."""
     normalized = normalize_2d_np(data.keypoints_2d, data.confidence)
     keep = normalized.mask.sum(axis=1) >= NUM_JOINTS // 2
-    return (torch.from_numpy(normalized.keypoints[keep]),
-            torch.from_numpy(normalized.mask[keep].astype(np.float32)), np.flatnonzero(keep))
+    return (
+        torch.from_numpy(normalized.keypoints[keep]),
+        torch.from_numpy(normalized.mask[keep].astype(np.float32)),
+        np.flatnonzero(keep),
+    )
 
 
 def depth_targets(data: PoseData, index: np.ndarray) -> torch.Tensor:
-    """Supervised targets ``(N, 15)``: root-relative GT depth in units of the GT pose's own mean
-    xy joint distance from the root (Kudo et al.'s normalisation of 3D ground truth)."""
+    """Return supervised depth targets ``(N, 15)``.
+
+    Supervised targets ``(N, 15)``: root-relative GT depth in units of the GT pose's own mean xy
+    joint distance from the root (Kudo et al.'s normalisation of 3D ground truth).
+    """
     joints = data.joints_3d[index].astype(np.float64)
-    centred = joints - joints[:, MIDHIP:MIDHIP + 1]
+    centred = joints - joints[:, MIDHIP : MIDHIP + 1]
     radius = np.linalg.norm(centred[..., :2], axis=2).sum(axis=1) / (NUM_JOINTS - 1)
     return torch.from_numpy((centred[..., 2] / radius[:, None]).astype(np.float32))
 
 
-def sample_dropped_joints(batch: int, max_dropped: int, probability: float,
-                          generator: torch.Generator, device) -> torch.Tensor:
+def sample_dropped_joints(
+    batch: int, max_dropped: int, probability: float, generator: torch.Generator, device
+) -> torch.Tensor:
     """``(B, 15)`` bool: with ``probability`` a pose loses 1..max_dropped random joints."""
     dropped = torch.zeros(batch, NUM_JOINTS, dtype=torch.bool)
     if max_dropped <= 0 or probability <= 0:
@@ -91,10 +101,14 @@ def sample_dropped_joints(batch: int, max_dropped: int, probability: float,
     return dropped.to(device)
 
 
-def lift_in_full_frame(generator: nn.Module, keypoints: torch.Tensor, mask: torch.Tensor,
-                       kept: torch.Tensor) -> torch.Tensor:
-    """Lift poses with only the ``kept`` joints visible, re-normalised as at run time, and
-    express the result in the frame of the full pose (``keypoints``'s normalisation)."""
+def lift_in_full_frame(
+    generator: nn.Module, keypoints: torch.Tensor, mask: torch.Tensor, kept: torch.Tensor
+) -> torch.Tensor:
+    """Lift poses with only the ``kept`` joints visible.
+
+    Lift poses with only the ``kept`` joints visible, re-normalised as at run time, and express the
+    result in the frame of the full pose (``keypoints``'s normalisation).
+    """
     kept = kept.to(keypoints.dtype) * mask
     masked, root, scale = geometry.normalize_2d(keypoints, kept)
     lifted = generator(masked, kept)
@@ -106,8 +120,13 @@ def lift_in_full_frame(generator: nn.Module, keypoints: torch.Tensor, mask: torc
 class Trainer:
     """Builds models, optimisers and data from a :class:`TrainConfig` and runs epochs."""
 
-    def __init__(self, config: TrainConfig, run_dir: str | Path, device: str = "auto",
-                 config_path: Path | None = None):
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: str | Path,
+        device: str = "auto",
+        config_path: Path | None = None,
+    ):
         self.config = config
         self.run_dir = Path(run_dir)
         self.device = torch.device(resolve_device(device))
@@ -120,21 +139,26 @@ class Trainer:
         self._load_data(base)
         m, d = config.model, config.discriminator
         self.generator = LifterModel(LifterConfig(**vars(m))).to(self.device)
-        self.discriminator = Discriminator(d.hidden_size, d.num_hidden_layers, d.residual,
-                                           d.leaky_slope, d.use_kcs).to(self.device)
+        self.discriminator = Discriminator(
+            d.hidden_size, d.num_hidden_layers, d.residual, d.leaky_slope, d.use_kcs
+        ).to(self.device)
         self.g_train, self.d_train = self.generator, self.discriminator
         self.ema = None
         if config.train.ema_decay > 0:
             self.ema = torch.optim.swa_utils.AveragedModel(
-                self.generator, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.train.ema_decay))
+                self.generator,
+                multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.train.ema_decay),
+            )
         if self.dist.world_size > 1:
             self.g_train = DistributedDataParallel(self.generator)
             self.d_train = DistributedDataParallel(self.discriminator)
         o = config.optim
-        self.opt_g = torch.optim.Adam(self.generator.parameters(), o.lr, (o.beta1, o.beta2),
-                                      weight_decay=o.weight_decay)
-        self.opt_d = torch.optim.Adam(self.discriminator.parameters(), o.lr, (o.beta1, o.beta2),
-                                      weight_decay=o.weight_decay)
+        self.opt_g = torch.optim.Adam(
+            self.generator.parameters(), o.lr, (o.beta1, o.beta2), weight_decay=o.weight_decay
+        )
+        self.opt_d = torch.optim.Adam(
+            self.discriminator.parameters(), o.lr, (o.beta1, o.beta2), weight_decay=o.weight_decay
+        )
         self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.opt_g, o.lr_decay_per_epoch)
         self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.opt_d, o.lr_decay_per_epoch)
         self.epoch = 0
@@ -164,8 +188,11 @@ class Trainer:
         self.train_target = None if targets is None else targets[train]
         self.monitor = None
         if c.monitor_data is not None:
-            self.monitor = load_source(self._resolve(base, c.monitor_data.path),
-                                       c.monitor_data.split, c.monitor_data.limit)
+            self.monitor = load_source(
+                self._resolve(base, c.monitor_data.path),
+                c.monitor_data.split,
+                c.monitor_data.limit,
+            )
 
     @staticmethod
     def _resolve(base: Path, path: str) -> Path:
@@ -175,10 +202,14 @@ class Trainer:
     # ----------------------------------------------------------------------------- steps
     def _angles(self, batch: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         a = self.config.augment
-        azimuth = (torch.rand(batch, generator=self.augment_rng) * 2 - 1) * math.radians(a.azimuth_range_deg)
+        azimuth = (torch.rand(batch, generator=self.augment_rng) * 2 - 1) * math.radians(
+            a.azimuth_range_deg
+        )
         elevation = None
         if a.elevation_range_deg > 0:
-            elevation = (torch.rand(batch, generator=self.augment_rng) * 2 - 1) * math.radians(a.elevation_range_deg)
+            elevation = (torch.rand(batch, generator=self.augment_rng) * 2 - 1) * math.radians(
+                a.elevation_range_deg
+            )
             elevation = elevation.to(self.device)
         return azimuth.to(self.device), elevation
 
@@ -195,8 +226,9 @@ class Trainer:
 
     def _drop(self, batch: int) -> torch.Tensor:
         a = self.config.augment
-        return sample_dropped_joints(batch, a.max_dropped_joints, a.drop_probability,
-                                     self.augment_rng, self.device)
+        return sample_dropped_joints(
+            batch, a.max_dropped_joints, a.drop_probability, self.augment_rng, self.device
+        )
 
     def _gan_step(self, x: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
         c, w = self.config, self.config.losses
@@ -214,10 +246,11 @@ class Trainer:
         # Discriminator: every generator_steps-th iteration, capped by its accuracy (Kudo).
         if self.global_step % max(c.train.generator_steps, 1) == 0:
             logits = self.d_train(torch.cat([x * mask.unsqueeze(-1), fake_2d.detach()]))
-            real_logits, fake_logits = logits[:len(x)], logits[len(x):]
+            real_logits, fake_logits = logits[: len(x)], logits[len(x) :]
             real_label = 1.0 - c.train.label_smoothing
-            loss_d = (bce(real_logits, torch.full_like(real_logits, real_label))
-                      + bce(fake_logits, torch.zeros_like(fake_logits)))
+            loss_d = bce(real_logits, torch.full_like(real_logits, real_label)) + bce(
+                fake_logits, torch.zeros_like(fake_logits)
+            )
             accuracy = 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean())
             if self.dist.world_size > 1:
                 dist.all_reduce(accuracy)
@@ -255,8 +288,10 @@ class Trainer:
                 partial = lift_in_full_frame(self.g_train, x, mask, ~dropped)
                 teacher = pose_3d.detach()
                 loss_md = (partial[..., 2] - teacher[..., 2]).abs().mean()
-                weight = (dropped.float() * mask)
-                loss_m2 = ((partial[..., :2] - x).norm(dim=-1) * weight).sum() / weight.sum().clamp(min=1)
+                weight = dropped.float() * mask
+                loss_m2 = (
+                    (partial[..., :2] - x).norm(dim=-1) * weight
+                ).sum() / weight.sum().clamp(min=1)
                 loss_g = loss_g + w.missing_distill * loss_md + w.missing_2d * loss_m2
                 logs.update(loss_missing_distill=loss_md.item(), loss_missing_2d=loss_m2.item())
         self.opt_g.zero_grad(set_to_none=True)
@@ -265,17 +300,21 @@ class Trainer:
         logs["loss_g"] = loss_g.item()
         return logs
 
-    def _supervised_step(self, x: torch.Tensor, mask: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+    def _supervised_step(
+        self, x: torch.Tensor, mask: torch.Tensor, target: torch.Tensor
+    ) -> dict[str, float]:
         w = self.config.losses
         dropped = self._drop(len(x))
         predicted = lift_in_full_frame(self.g_train, x, mask, ~dropped)
-        depth = target - target[:, MIDHIP:MIDHIP + 1]
+        depth = target - target[:, MIDHIP : MIDHIP + 1]
         loss = ((predicted[..., 2] - depth) ** 2).mean()
         total = w.supervised_depth * loss
         logs = {"loss_supervised_depth": loss.item()}
         if w.missing_2d and dropped.any():
             weight = dropped.float() * mask
-            loss_m2 = ((predicted[..., :2] - x).norm(dim=-1) * weight).sum() / weight.sum().clamp(min=1)
+            loss_m2 = ((predicted[..., :2] - x).norm(dim=-1) * weight).sum() / weight.sum().clamp(
+                min=1
+            )
             total = total + w.missing_2d * loss_m2
             logs["loss_missing_2d"] = loss_m2.item()
         self.opt_g.zero_grad(set_to_none=True)
@@ -292,7 +331,7 @@ class Trainer:
 
     @property
     def evaluated_generator(self) -> LifterModel:
-        """The generator that is scored and exported: its moving average when enabled."""
+        """Return the generator that is scored and exported (its moving average when enabled)."""
         return self.generator if self.ema is None else self.ema.module
 
     @torch.no_grad()
@@ -317,7 +356,9 @@ class Trainer:
         reference = self._proxy_reference().to(self.device)
         realism, consistency = [], []
         for degrees in PROXY_AZIMUTHS_DEG:
-            rotation = geometry.rotation_matrices(torch.full((len(x),), math.radians(degrees), device=self.device))
+            rotation = geometry.rotation_matrices(
+                torch.full((len(x),), math.radians(degrees), device=self.device)
+            )
             fake_2d, _, scale = geometry.normalize_2d(geometry.rotate(pose_3d, rotation)[..., :2])
             for chunk in fake_2d.flatten(1).split(1024):
                 realism.append(torch.cdist(chunk, reference).min(dim=1).values)
@@ -328,16 +369,21 @@ class Trainer:
         generator.train()
         realism_score = torch.cat(realism).mean().item()
         consistency_score = float(np.mean(consistency))
-        return {"proxy": realism_score, "proxy_consistency_2d": consistency_score,
-                "proxy_bone_symmetry": geometry.bone_symmetry_loss(pose_3d).item(),
-                "heuristic_violation_rate": violations}
+        return {
+            "proxy": realism_score,
+            "proxy_consistency_2d": consistency_score,
+            "proxy_bone_symmetry": geometry.bone_symmetry_loss(pose_3d).item(),
+            "heuristic_violation_rate": violations,
+        }
 
     def _proxy_reference(self) -> torch.Tensor:
         """Up to 10,000 complete real training 2D poses, flattened ``(M, 30)``."""
         if self._reference is None:
             complete = self.train_mask.bool().all(dim=1)
             poses = self.train_x[complete]
-            order = torch.randperm(len(poses), generator=torch.Generator().manual_seed(self.config.seed))
+            order = torch.randperm(
+                len(poses), generator=torch.Generator().manual_seed(self.config.seed)
+            )
             self._reference = poses[order[:10_000]].flatten(1)
         return self._reference
 
@@ -362,16 +408,29 @@ class Trainer:
         self._log_file.flush()
 
     def train(self, epochs: int | None = None, resume: bool = False) -> Path:
-        """Run until ``epochs`` epochs are done (config value by default); returns the path of
-        the selected generator weights (``best.safetensors``)."""
+        """Train until ``epochs`` epochs are done; return the selected weights.
+
+        Run until ``epochs`` epochs are done (config value by default); returns the path of the
+        selected generator weights (``best.safetensors``).
+        """
         c = self.config
         epochs = c.train.epochs if epochs is None else epochs
         self.run_dir.mkdir(parents=True, exist_ok=True)
         checkpoint_path = self.run_dir / "checkpoint.safetensors"
         if resume and checkpoint_path.exists():
-            meta = load_checkpoint(checkpoint_path, self._checkpointed_modules(), self.opt_g,
-                                   self.opt_d, self.sched_g, self.sched_d)
-            self.epoch, self.global_step, self.best_proxy = meta["epoch"], meta["global_step"], meta["best_proxy"]
+            meta = load_checkpoint(
+                checkpoint_path,
+                self._checkpointed_modules(),
+                self.opt_g,
+                self.opt_d,
+                self.sched_g,
+                self.sched_d,
+            )
+            self.epoch, self.global_step, self.best_proxy = (
+                meta["epoch"],
+                meta["global_step"],
+                meta["best_proxy"],
+            )
             LOGGER.info("resumed from %s at epoch %d", checkpoint_path, self.epoch)
         if self.dist.is_main:
             save_config(c, self.run_dir / "config.yaml")
@@ -379,16 +438,27 @@ class Trainer:
         started = time.monotonic()
         while self.epoch < epochs:
             epoch_started = time.monotonic()
-            order = torch.randperm(len(self.train_x), generator=torch.Generator().manual_seed(c.seed + self.epoch))
-            order = order[self.dist.rank::self.dist.world_size]
+            order = torch.randperm(
+                len(self.train_x), generator=torch.Generator().manual_seed(c.seed + self.epoch)
+            )
+            order = order[self.dist.rank :: self.dist.world_size]
             steps = len(order) // batch
-            progress = tqdm(range(steps), desc=f"{c.name} epoch {self.epoch + 1}/{epochs}",
-                            disable=not (self.dist.is_main and sys.stderr.isatty()), leave=False, mininterval=2.0)
+            progress = tqdm(
+                range(steps),
+                desc=f"{c.name} epoch {self.epoch + 1}/{epochs}",
+                disable=not (self.dist.is_main and sys.stderr.isatty()),
+                leave=False,
+                mininterval=2.0,
+            )
             sums: dict[str, float] = {}
             for step in progress:
-                index = order[step * batch:(step + 1) * batch]
-                x, mask = self.train_x[index].to(self.device), self.train_mask[index].to(self.device)
-                target = None if self.train_target is None else self.train_target[index].to(self.device)
+                index = order[step * batch : (step + 1) * batch]
+                x, mask = self.train_x[index].to(self.device), self.train_mask[index].to(
+                    self.device
+                )
+                target = (
+                    None if self.train_target is None else self.train_target[index].to(self.device)
+                )
                 x, mask, target = self._augment(x, mask, target)
                 if c.train.mode == "supervised":
                     logs = self._supervised_step(x, mask, target)
@@ -401,28 +471,46 @@ class Trainer:
                     sums[key] = sums.get(key, 0.0) + value
                 if self.global_step % c.train.log_every_steps == 0:
                     self._log({"step": self.global_step, "epoch": self.epoch + 1, **logs})
-                    progress.set_postfix({k: f"{v:.3f}" for k, v in logs.items() if k.startswith("loss_")})
+                    progress.set_postfix(
+                        {k: f"{v:.3f}" for k, v in logs.items() if k.startswith("loss_")}
+                    )
             self.sched_g.step()
             if c.train.mode == "gan":
                 self.sched_d.step()
             self.epoch += 1
-            summary = {"epoch": self.epoch, "epoch_seconds": time.monotonic() - epoch_started,
-                       **{f"mean_{k}": v / max(steps, 1) for k, v in sums.items()}}
+            summary = {
+                "epoch": self.epoch,
+                "epoch_seconds": time.monotonic() - epoch_started,
+                **{f"mean_{k}": v / max(steps, 1) for k, v in sums.items()},
+            }
             if self.dist.is_main:
                 summary.update(self.proxy_score())
                 summary.update(self.monitor_3d())
-                score = summary["proxy"] if c.train.select_checkpoint_by == "proxy" else -self.epoch
+                score = (
+                    summary["proxy"] if c.train.select_checkpoint_by == "proxy" else -self.epoch
+                )
                 summary["selected"] = score < self.best_proxy
                 if score < self.best_proxy:
                     self.best_proxy = score
                     self._export(self.run_dir / "best.safetensors", selected_epoch=self.epoch)
                 self._export(self.run_dir / "last.safetensors", selected_epoch=self.epoch)
-                save_checkpoint(checkpoint_path, self._checkpointed_modules(), self.opt_g,
-                                self.opt_d, self.sched_g, self.sched_d, self.epoch,
-                                self.global_step, self.best_proxy)
+                save_checkpoint(
+                    checkpoint_path,
+                    self._checkpointed_modules(),
+                    self.opt_g,
+                    self.opt_d,
+                    self.sched_g,
+                    self.sched_d,
+                    self.epoch,
+                    self.global_step,
+                    self.best_proxy,
+                )
                 self._log(summary)
-                LOGGER.info("epoch %d: %s", self.epoch, {k: round(v, 4) if isinstance(v, float) else v
-                                                         for k, v in summary.items()})
+                LOGGER.info(
+                    "epoch %d: %s",
+                    self.epoch,
+                    {k: round(v, 4) if isinstance(v, float) else v for k, v in summary.items()},
+                )
             if self.dist.world_size > 1:
                 dist.barrier()
         if self.dist.is_main:
@@ -430,15 +518,25 @@ class Trainer:
         return self.run_dir / "best.safetensors"
 
     def _export(self, path: Path, selected_epoch: int) -> None:
-        save_lifter(path, self.evaluated_generator, {
-            "config_name": self.config.name, "selected_epoch": str(selected_epoch),
-            "train_config": json.dumps(self.config.to_dict()),
-        })
+        save_lifter(
+            path,
+            self.evaluated_generator,
+            {
+                "config_name": self.config.name,
+                "selected_epoch": str(selected_epoch),
+                "train_config": json.dumps(self.config.to_dict()),
+            },
+        )
 
 
-def run_training(config: TrainConfig, run_dir: str | Path, device: str = "auto",
-                 epochs: int | None = None, resume: bool = False,
-                 config_path: str | None = None) -> Path:
+def run_training(
+    config: TrainConfig,
+    run_dir: str | Path,
+    device: str = "auto",
+    epochs: int | None = None,
+    resume: bool = False,
+    config_path: str | None = None,
+) -> Path:
     """Train per ``config`` into ``run_dir``; returns the selected weights' path."""
     path = resolve_config_path(config_path) if config_path else None
     trainer = Trainer(config, run_dir, device, path)

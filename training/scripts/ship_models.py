@@ -8,6 +8,7 @@ Copies ``<run>/best.safetensors`` to ``pose_lifter/models/{default,seed,supervis
 beside it (the CPU runtime's), evaluates all of them on the CMU test
 split, and writes ``pose_lifter/models/MODEL_CARD.md`` and ``pose_lifter/models/results.json``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,15 +32,24 @@ def training_summary(run: Path) -> dict:
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     epochs = [r for r in log if "epoch_seconds" in r]
     selected = [r["epoch"] for r in epochs if r.get("selected")]
-    return {"epochs": len(epochs), "train_seconds": sum(r["epoch_seconds"] for r in epochs),
-            "selected_epoch": selected[-1] if selected else None}
+    return {
+        "epochs": len(epochs),
+        "train_seconds": sum(r["epoch_seconds"] for r in epochs),
+        "selected_epoch": selected[-1] if selected else None,
+    }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     for name in ("default", "seed", "supervised"):
-        parser.add_argument(f"--{name}", type=Path, required=True, help=f"run folder of the {name} config")
-    parser.add_argument("--weights", default="best.safetensors", help="file inside each run folder")
+        parser.add_argument(
+            f"--{name}", type=Path, required=True, help=f"run folder of the {name} config"
+        )
+    parser.add_argument(
+        "--weights", default="best.safetensors", help="file inside each run folder"
+    )
     args = parser.parse_args()
     models_dir = default_model_path().parent
     summaries = {}
@@ -52,26 +62,38 @@ def main() -> int:
         summaries[name] = training_summary(run)
     data = load_source(CMU, "test")
     lifters = {"zero_depth": zero_depth_lifter}
-    lifters.update({name: model_lifter(models_dir / f"{name}.safetensors") for name in ("seed", "default", "supervised")})
+    lifters.update(
+        {
+            name: model_lifter(models_dir / f"{name}.safetensors")
+            for name in ("seed", "default", "supervised")
+        }
+    )
     results = evaluate(lifters, data)
     table = format_table(results)
-    (models_dir / "results.json").write_text(json.dumps({"results": results, "training": summaries}, indent=2))
+    (models_dir / "results.json").write_text(
+        json.dumps({"results": results, "training": summaries}, indent=2)
+    )
     sha = hashlib.sha256((models_dir / "default.safetensors").read_bytes()).hexdigest()
     _, metadata = load_lifter(models_dir / "default.safetensors")
     config = json.loads(metadata["train_config"])
     default = results["default"]
     selected = summaries["default"]["selected_epoch"]
-    selection = (f"epoch {selected} selected by the 2D-only proxy" if config["train"]["select_checkpoint_by"] == "proxy"
-                 else f"the last epoch's generator moving average kept (epoch {selected})")
+    selection = (
+        f"epoch {selected} selected by the 2D-only proxy"
+        if config["train"]["select_checkpoint_by"] == "proxy"
+        else f"the last epoch's generator moving average kept (epoch {selected})"
+    )
     missing_penalty = 100 * (default["missing_2"]["n_mpjpe_mm"] / default["n_mpjpe_mm"] - 1)
+    missing = {k: default[f"missing_{k}"]["n_mpjpe_mm"] for k in (1, 2, 3)}
     card = f"""# Model card: pose_lifter `default` lifter
 
 - **File**: `default.safetensors` (safetensors, float32), sha256 `{sha}`.
 - **Task**: 15 normalised 2D joints (+ present mask) -> root-relative 3D pose (weak perspective,
   camera optical axes), see `pose_lifter/model.py`.
 - **Architecture**: `{metadata['config']}`.
-- **Training**: unsupervised (adversarial on 2D, no 3D labels), config `training/configs/default.yaml`
-  (full config embedded in the file's metadata), {summaries['default']['epochs']} epochs,
+- **Training**: unsupervised (adversarial on 2D, no 3D labels), config
+  `training/configs/default.yaml` (full config embedded in the file's metadata),
+  {summaries['default']['epochs']} epochs,
   {summaries['default']['train_seconds'] / 60:.1f} min on this machine's 2 CPU cores
   (1 torch thread per run, other jobs sharing the machine); {selection} (never selected by 3D
   error).
@@ -87,7 +109,7 @@ def main() -> int:
 {table}
 
 With 1 / 2 / 3 random joints removed the default model scores N-MPJPE
-{default['missing_1']['n_mpjpe_mm']:.1f} / {default['missing_2']['n_mpjpe_mm']:.1f} / {default['missing_3']['n_mpjpe_mm']:.1f} mm
+{missing[1]:.1f} / {missing[2]:.1f} / {missing[3]:.1f} mm
 (all 15 joints scored, the removed ones predicted): {missing_penalty:.1f}% above the
 all-joints error with 2 joints missing.
 

@@ -1,4 +1,5 @@
 """Paths of the bundled data the training tests use."""
+
 from pathlib import Path
 
 TRAINING_DIR = Path(__file__).resolve().parents[1]

@@ -14,9 +14,18 @@ from pose_lifter_training.train import sample_dropped_joints
 
 from data_paths import CMU, TRAINING_DIR
 
-SHORT = ["--set", "model.hidden_size=64", "--set", "discriminator.hidden_size=64",
-         "--set", "train.batch_size=128", "--set", "train.log_every_steps=5",
-         "--set", "train_data=[{path: %s, split: train, limit: 3000}]" % CMU]
+SHORT = [
+    "--set",
+    "model.hidden_size=64",
+    "--set",
+    "discriminator.hidden_size=64",
+    "--set",
+    "train.batch_size=128",
+    "--set",
+    "train.log_every_steps=5",
+    "--set",
+    "train_data=[{path: %s, split: train, limit: 3000}]" % CMU,
+]
 
 
 def test_configs_parse_and_reject_typos(tmp_path):
@@ -40,20 +49,54 @@ def test_dropped_joint_sampler_counts():
 @pytest.mark.parametrize("config", ["default", "seed", "supervised"])
 def test_short_training_run_logs_checkpoints_and_resumes(tmp_path, config):
     run = tmp_path / config
-    assert main(["train", "--config", config, "--run-dir", str(run), "--epochs", "1", "--device", "cpu",
-                 *SHORT]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                config,
+                "--run-dir",
+                str(run),
+                "--epochs",
+                "1",
+                "--device",
+                "cpu",
+                *SHORT,
+            ]
+        )
+        == 0
+    )
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     epochs = [r for r in log if "epoch_seconds" in r]
     assert len(epochs) == 1 and np.isfinite(epochs[0]["proxy"])
     losses = {k for r in log for k in r if k.startswith("loss_") or k.startswith("mean_loss")}
-    expected = {"default": "mean_loss_consistency_3d", "seed": "mean_loss_heuristic",
-                "supervised": "mean_loss_supervised_depth"}[config]
+    expected = {
+        "default": "mean_loss_consistency_3d",
+        "seed": "mean_loss_heuristic",
+        "supervised": "mean_loss_supervised_depth",
+    }[config]
     assert expected in losses
     model, meta = load_lifter(run / "best.safetensors")
     assert meta["config_name"] == config
     # resume to epoch 2 continues from the checkpoint instead of starting over
-    assert main(["train", "--config", config, "--run-dir", str(run), "--epochs", "2", "--device", "cpu",
-                 "--resume", *SHORT]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                config,
+                "--run-dir",
+                str(run),
+                "--epochs",
+                "2",
+                "--device",
+                "cpu",
+                "--resume",
+                *SHORT,
+            ]
+        )
+        == 0
+    )
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in log if "epoch_seconds" in r] == [1, 2]
 
@@ -61,15 +104,56 @@ def test_short_training_run_logs_checkpoints_and_resumes(tmp_path, config):
 def test_supervised_training_learns_depth(tmp_path, small_npz):
     """A real (short) run must beat the flat pose on held-out data."""
     run = tmp_path / "sup"
-    assert main(["train", "--config", "supervised", "--run-dir", str(run), "--epochs", "3", "--device", "cpu",
-                 "--set", "train_data=[{path: %s, split: train, limit: 6000}]" % CMU,
-                 "--set", "model.hidden_size=128", "--set", "train.batch_size=128"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                "supervised",
+                "--run-dir",
+                str(run),
+                "--epochs",
+                "3",
+                "--device",
+                "cpu",
+                "--set",
+                "train_data=[{path: %s, split: train, limit: 6000}]" % CMU,
+                "--set",
+                "model.hidden_size=128",
+                "--set",
+                "train.batch_size=128",
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "eval.json"
-    assert main(["evaluate", "--data", str(small_npz), "--model", str(run / "last.safetensors"),
-                 "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--data",
+                str(small_npz),
+                "--model",
+                str(run / "last.safetensors"),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = json.loads(out.read_text())
-    for key in ("n_mpjpe_mm", "pa_mpjpe_mm", "pck150", "flip_rate", "n", "missing_1", "missing_2",
-                "missing_3", "per_action", "baselines"):
+    for key in (
+        "n_mpjpe_mm",
+        "pa_mpjpe_mm",
+        "pck150",
+        "flip_rate",
+        "n",
+        "missing_1",
+        "missing_2",
+        "missing_3",
+        "per_action",
+        "baselines",
+    ):
         assert key in report
     assert report["n"] == 600
     assert "zero_depth" in report["baselines"]
@@ -79,7 +163,22 @@ def test_supervised_training_learns_depth(tmp_path, small_npz):
 
 def test_evaluate_shipped_model_with_split_prefix(tmp_path):
     out = tmp_path / "e.json"
-    assert main(["evaluate", "--data", str(CMU), "--split", "test", "--limit", "300", "--json", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--data",
+                str(CMU),
+                "--split",
+                "test",
+                "--limit",
+                "300",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     report = json.loads(out.read_text())
     assert report["n"] == 300 and set(report["baselines"]) >= {"zero_depth"}
     assert report["n_mpjpe_mm"] < report["baselines"]["zero_depth"]["n_mpjpe_mm"]
@@ -102,10 +201,29 @@ def test_ddp_two_cpu_processes(tmp_path):
     """The same training code under torchrun with 2 gloo processes."""
     run = tmp_path / "ddp"
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-           "-m", "pose_lifter_training.cli", "train", "--config", "default", "--run-dir", str(run),
-           "--epochs", "1", "--device", "cpu", *SHORT]
-    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=TRAINING_DIR)
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "pose_lifter_training.cli",
+        "train",
+        "--config",
+        "default",
+        "--run-dir",
+        str(run),
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        *SHORT,
+    ]
+    result = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=300, cwd=TRAINING_DIR
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     epoch = [r for r in log if "epoch_seconds" in r][0]
