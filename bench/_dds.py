@@ -21,10 +21,10 @@ import numpy as np  # noqa: E402
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
-from pose_lifter.conversions import skeleton2d_array  # noqa: E402
 from pose_lifter.entry_points import installed_executable  # noqa: E402
 from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY  # noqa: E402
 from pose_lifter.openpose_json import read_openpose_directory  # noqa: E402
+from pose_lifter.sample_bag import openpose_sample_msg  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config" / "pose_lifter.yaml"
@@ -53,18 +53,7 @@ def person_frames(persons: int) -> list[np.ndarray]:
 
 def skeleton_messages(persons: int, frame_id: str = "camera_optical_frame") -> list:
     """One prebuilt Skeleton2DArray per sample frame (set ``header.stamp`` before publishing)."""
-    return [
-        skeleton2d_array(
-            Header(frame_id=frame_id),
-            kp[..., :2],
-            kp[..., 2],
-            np.ones(persons),
-            [""] * persons,
-            (1280, 720),
-            "openpose_body25",
-        )
-        for kp in person_frames(persons)
-    ]
+    return [openpose_sample_msg(Header(frame_id=frame_id), kp) for kp in person_frames(persons)]
 
 
 def start_node(

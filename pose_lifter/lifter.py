@@ -163,13 +163,13 @@ class PoseLifter:
 
         if num_threads:
             torch.set_num_threads(num_threads)
+        self._torch = torch
         return load_lifter(weights_path_for(self.model_path), self.device)
 
     def _forward(self, keypoints: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self._onnx is not None:
             return self._onnx(keypoints, mask)
-        import torch
-
+        torch = self._torch
         with torch.inference_mode():
             return (
                 self._torch_model(

@@ -79,6 +79,20 @@ def unavailable_feature(name: str, value) -> str | None:
     return None
 
 
+def keep_last_qos(depth: int, reliability: str) -> QoSProfile:
+    """Return a volatile keep-last QoS of ``depth`` (``reliability``: reliable|best_effort)."""
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=depth,
+        reliability=(
+            ReliabilityPolicy.BEST_EFFORT
+            if reliability == "best_effort"
+            else ReliabilityPolicy.RELIABLE
+        ),
+        durability=DurabilityPolicy.VOLATILE,
+    )
+
+
 class PoseLifterNode(Node):
     """Lift 2D skeletons or images to 3D skeletons, markers, TF and diagnostics.
 
@@ -126,33 +140,9 @@ class PoseLifterNode(Node):
         if settings.input_mode == "image":
             self._stage = self._load_detector(settings)
 
-        reliability = (
-            ReliabilityPolicy.BEST_EFFORT
-            if settings.qos_input_reliability == "best_effort"
-            else ReliabilityPolicy.RELIABLE
-        )
-        input_qos = QoSProfile(
-            history=HistoryPolicy.KEEP_LAST,
-            depth=settings.qos_input_depth,
-            reliability=reliability,
-            durability=DurabilityPolicy.VOLATILE,
-        )
-        image_reliability = (
-            ReliabilityPolicy.BEST_EFFORT
-            if settings.qos_image_reliability == "best_effort"
-            else ReliabilityPolicy.RELIABLE
-        )
-        image_qos = QoSProfile(
-            history=HistoryPolicy.KEEP_LAST,
-            depth=settings.qos_input_depth,
-            reliability=image_reliability,
-            durability=DurabilityPolicy.VOLATILE,
-        )
-        output_qos = QoSProfile(
-            history=HistoryPolicy.KEEP_LAST,
-            depth=settings.qos_output_depth,
-            reliability=ReliabilityPolicy.RELIABLE,
-        )
+        input_qos = keep_last_qos(settings.qos_input_depth, settings.qos_input_reliability)
+        image_qos = keep_last_qos(settings.qos_input_depth, settings.qos_image_reliability)
+        output_qos = keep_last_qos(settings.qos_output_depth, "reliable")
         self._skeletons_pub = self.create_publisher(Skeleton3DArray, "skeletons_3d", output_qos)
         self._markers_pub = self.create_publisher(MarkerArray, "markers", output_qos)
         self._tf_pub = self.create_publisher(TFMessage, "/tf", 100) if TFMessage else None

@@ -211,6 +211,19 @@ def cmu_ground_truth_messages(
     )
 
 
+def openpose_sample_msg(header, keypoints: np.ndarray):
+    """Build the Skeleton2DArray of ``(P, 15, 3)`` OpenPose-sample keypoints (x, y, confidence).
+
+    The sample's image size (1280x720) and format (``openpose_body25``), every person scored 1
+    with an empty id.
+    """
+    from pose_lifter.conversions import skeleton2d_array
+
+    persons = len(keypoints)
+    return skeleton2d_array(header, keypoints[..., :2], keypoints[..., 2], np.ones(persons),
+                            [""] * persons, (1280, 720), "openpose_body25")
+
+
 def openpose_sample_stream(persons: int = 3):
     """Yield endless Skeleton2DArray messages for load and soak runs.
 
@@ -221,7 +234,6 @@ def openpose_sample_stream(persons: int = 3):
     from builtin_interfaces.msg import Time
     from std_msgs.msg import Header
 
-    from pose_lifter.conversions import skeleton2d_array
     from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY
     from pose_lifter.openpose_json import read_openpose_directory
 
@@ -237,13 +249,5 @@ def openpose_sample_stream(persons: int = 3):
             stamp=Time(sec=1000 + index // 30, nanosec=(index % 30) * 33_000_000),
             frame_id=FRAME_ID,
         )
-        yield skeleton2d_array(
-            header,
-            kp[..., :2],
-            kp[..., 2],
-            np.ones(persons),
-            [""] * persons,
-            (1280, 720),
-            "openpose_body25",
-        )
+        yield openpose_sample_msg(header, kp)
         index += 1

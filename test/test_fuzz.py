@@ -4,8 +4,8 @@ Fuzz suite (hypothesis): no malformed input crashes the lifting code path, every
 counted, and valid inputs in the same stream are still processed.
 
 Covered: Skeleton2DArray (message objects and mutated CDR bytes) through LiftingPipeline,
-CameraInfo, OpenPose JSON files, raw and compressed images (and the node's image stage when
-pose_lifter.image_input exists), rosbag2 bags (pose_lifter.bag_io / replay), and a stream of
+CameraInfo, OpenPose JSON files, raw and compressed images (and the node's image stage),
+rosbag2 bags (pose_lifter.bag_io / replay), and a stream of
 garbage + valid messages through the real node over DDS, checked against an in-process
 reference pipeline.
 
@@ -49,6 +49,7 @@ from pose_lifter.diagnostics import DROP_REASONS
 from pose_lifter.errors import OpenPoseJsonError, PoseLifterError
 from pose_lifter.joints import NUM_JOINTS
 from pose_lifter.lifter import PoseLifter
+from pose_lifter import bag_io, image_input, replay
 from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY, frame_to_msg
 from pose_lifter.openpose_json import (
     list_openpose_json,
@@ -676,8 +677,7 @@ def test_forged_jpeg_size_refused():
 
 @pytest.fixture(scope="module")
 def image_stage():
-    module = pytest.importorskip("pose_lifter.image_input")
-    return module, module.ImageDetectionStage(Settings())
+    return image_input, image_input.ImageDetectionStage(Settings())
 
 
 @st.composite
@@ -725,7 +725,6 @@ def test_image_stage_only_image_decode_errors(image_stage, msg):
 # --------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def bags(tmp_path_factory):
-    bag_io = pytest.importorskip("pose_lifter.bag_io")
     root = tmp_path_factory.mktemp("bags")
     msgs = [
         frame_to_msg(f, Header(stamp=Time(sec=10 + i), frame_id="cam"), (1280, 720), "openpose")
@@ -832,7 +831,6 @@ def test_corrupt_bag_reader_raises_bag_error(bags, pipeline, corruption):
 @fuzz(_scaled(0.1, 12))
 @given(bag_corruption())
 def test_corrupt_bag_replay_raises_bag_error(bags, corruption):
-    replay = pytest.importorskip("pose_lifter.replay")
     bag_io, paths = bags
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bag"

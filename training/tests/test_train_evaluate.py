@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import onnxruntime as ort
 import pytest
 import torch
 
@@ -28,6 +29,11 @@ SHORT = [
 ]
 
 
+def train(*args: str) -> int:
+    """Run ``pose-lifter-train train *args`` in-process; return its exit status."""
+    return main(["train", *args])
+
+
 def test_configs_parse_and_reject_typos(tmp_path):
     for name in ("seed", "default", "supervised"):
         config = load_config(name)
@@ -50,19 +56,8 @@ def test_dropped_joint_sampler_counts():
 def test_short_training_run_logs_checkpoints_and_resumes(tmp_path, config):
     run = tmp_path / config
     assert (
-        main(
-            [
-                "train",
-                "--config",
-                config,
-                "--run-dir",
-                str(run),
-                "--epochs",
-                "1",
-                "--device",
-                "cpu",
-                *SHORT,
-            ]
+        train(
+            "--config", config, "--run-dir", str(run), "--epochs", "1", "--device", "cpu", *SHORT
         )
         == 0
     )
@@ -80,20 +75,17 @@ def test_short_training_run_logs_checkpoints_and_resumes(tmp_path, config):
     assert meta["config_name"] == config
     # resume to epoch 2 continues from the checkpoint instead of starting over
     assert (
-        main(
-            [
-                "train",
-                "--config",
-                config,
-                "--run-dir",
-                str(run),
-                "--epochs",
-                "2",
-                "--device",
-                "cpu",
-                "--resume",
-                *SHORT,
-            ]
+        train(
+            "--config",
+            config,
+            "--run-dir",
+            str(run),
+            "--epochs",
+            "2",
+            "--device",
+            "cpu",
+            "--resume",
+            *SHORT
         )
         == 0
     )
@@ -105,24 +97,21 @@ def test_supervised_training_learns_depth(tmp_path, small_npz):
     """A real (short) run must beat the flat pose on held-out data."""
     run = tmp_path / "sup"
     assert (
-        main(
-            [
-                "train",
-                "--config",
-                "supervised",
-                "--run-dir",
-                str(run),
-                "--epochs",
-                "3",
-                "--device",
-                "cpu",
-                "--set",
-                "train_data=[{path: %s, split: train, limit: 6000}]" % CMU,
-                "--set",
-                "model.hidden_size=128",
-                "--set",
-                "train.batch_size=128",
-            ]
+        train(
+            "--config",
+            "supervised",
+            "--run-dir",
+            str(run),
+            "--epochs",
+            "3",
+            "--device",
+            "cpu",
+            "--set",
+            "train_data=[{path: %s, split: train, limit: 6000}]" % CMU,
+            "--set",
+            "model.hidden_size=128",
+            "--set",
+            "train.batch_size=128",
         )
         == 0
     )
@@ -185,7 +174,6 @@ def test_evaluate_shipped_model_with_split_prefix(tmp_path):
 
 
 def test_export_onnx_matches_torch(tmp_path):
-    ort = pytest.importorskip("onnxruntime")
     out = tmp_path / "lifter.onnx"
     assert main(["export", "--model", "default", "--output", str(out)]) == 0
     model, _ = load_lifter(None)
