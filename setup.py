@@ -30,9 +30,9 @@ setup(
             'models/*.onnx',
             'models/*.json',
             'models/*.md',
-            'detection/models/*.onnx',
-            'detection/models/*.md',
-            'detection/models/LICENSE-*',
+            'runtime/detection/models/*.onnx',
+            'runtime/detection/models/*.md',
+            'runtime/detection/models/LICENSE-*',
             *files_under('sample_data'),
         ]
     },
@@ -53,7 +53,7 @@ setup(
         'console_scripts': [
             'pose_lifter_node = pose_lifter.entry_points:pose_lifter_node',
             'openpose_bridge = pose_lifter.entry_points:openpose_bridge',
-            'pose-lifter = pose_lifter.cli:main',
+            'pose-lifter = pose_lifter.tools.cli:main',
         ]
     },
 )

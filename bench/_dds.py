@@ -22,9 +22,9 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from pose_lifter.entry_points import installed_executable  # noqa: E402
-from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY  # noqa: E402
-from pose_lifter.openpose_json import read_openpose_directory  # noqa: E402
-from pose_lifter.sample_bag import openpose_sample_msg  # noqa: E402
+from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY  # noqa: E402
+from pose_lifter.runtime.openpose_json import read_openpose_directory  # noqa: E402
+from pose_lifter.tools.sample_bag import openpose_sample_msg  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config" / "pose_lifter.yaml"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pose_lifter.detection import create_detector, decode_compressed
+from pose_lifter.runtime.detection import create_detector, decode_compressed
 
 DEFAULT_IMAGE = (
     Path(__file__).resolve().parents[1]

@@ -39,11 +39,11 @@ from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 from visualization_msgs.msg import MarkerArray  # noqa: E402
 
-from pose_lifter.conversions import image_msg_from_rgb  # noqa: E402
+from pose_lifter.ros.conversions import image_msg_from_rgb  # noqa: E402
 from pose_lifter.entry_points import installed_executable  # noqa: E402
-from pose_lifter.image_input import ImageDetectionStage  # noqa: E402
-from pose_lifter.parameters import Settings  # noqa: E402
-from pose_lifter.pipeline import LiftingPipeline  # noqa: E402
+from pose_lifter.ros.image_input import ImageDetectionStage  # noqa: E402
+from pose_lifter.ros.parameters import Settings  # noqa: E402
+from pose_lifter.ros.pipeline import LiftingPipeline  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 IMAGE = REPO / "pose_lifter" / "sample_data" / "images" / "vtest_frame600.jpg"

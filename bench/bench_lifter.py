@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pose_lifter.joints import NUM_JOINTS
-from pose_lifter.lifter import PoseLifter
-from pose_lifter.weights import default_model_path, load_lifter
+from pose_lifter.runtime.joints import NUM_JOINTS
+from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter.runtime.weights import default_model_path, load_lifter
 
 BATCHES = (1, 8, 64, 1024)
 

@@ -24,7 +24,7 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from _dds import person_frames, start_node, stop, wait_for_graph
-from pose_lifter.conversions import skeleton2d_array
+from pose_lifter.ros.conversions import skeleton2d_array
 from pose_lifter_msgs.msg import Skeleton2DArray
 
 NAMESPACE = "/latency_bench"

@@ -24,10 +24,10 @@ import numpy as np
 import rclpy
 from visualization_msgs.msg import MarkerArray
 
-from pose_lifter.lifter import PoseLifter
-from pose_lifter.parameters import load_params_file
-from pose_lifter.sample_bag import openpose_sample_stream
-from pose_lifter.pipeline import LiftingPipeline
+from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter.ros.parameters import load_params_file
+from pose_lifter.tools.sample_bag import openpose_sample_stream
+from pose_lifter.ros.pipeline import LiftingPipeline
 from pose_lifter_msgs.msg import Skeleton2DArray
 
 NAMESPACE = "/soak_bench"

@@ -16,7 +16,7 @@ import time
 
 import torch
 
-from pose_lifter.weights import default_model_path
+from pose_lifter.runtime.weights import default_model_path
 from pose_lifter_training.config import load_config, resolve_config_path
 from pose_lifter_training.train import Trainer
 

@@ -42,13 +42,13 @@ def _run(program: str, module: str) -> int:
 
 
 def pose_lifter_node() -> int:
-    """``pose_lifter_node``: the lifting node (:mod:`pose_lifter.node`)."""
-    return _run("pose_lifter_node", "pose_lifter.node")
+    """``pose_lifter_node``: the lifting node (:mod:`pose_lifter.ros.node`)."""
+    return _run("pose_lifter_node", "pose_lifter.ros.node")
 
 
 def openpose_bridge() -> int:
-    """``openpose_bridge``: OpenPose JSON to keypoints_2d (:mod:`pose_lifter.openpose_bridge`)."""
-    return _run("openpose_bridge", "pose_lifter.openpose_bridge")
+    """``openpose_bridge``: OpenPose JSON to keypoints_2d (:mod:`.ros.openpose_bridge`)."""
+    return _run("openpose_bridge", "pose_lifter.ros.openpose_bridge")
 
 
 def installed_executable(name: str) -> str:

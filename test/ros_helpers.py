@@ -99,7 +99,7 @@ def lifter_node(ros):
     Factory ``lifter_node(namespace, *ros_args)`` -> an in-process PoseLifterNode started with
     ``--ros-args --params-file config/pose_lifter.yaml *ros_args`` in ``namespace``.
     """
-    from pose_lifter.node import PoseLifterNode
+    from pose_lifter.ros.node import PoseLifterNode
 
     created = []
 

@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
 
-from pose_lifter.camera import (
+from pose_lifter.runtime.camera import (
     back_project,
     project,
     rotate_about_vertical,
     rotation_about_vertical,
 )
-from pose_lifter.errors import CameraError, PoseInputError
+from pose_lifter.runtime.errors import CameraError, PoseInputError
 
 K = np.array([[800.0, 0, 320], [0, 810.0, 240], [0, 0, 1]])
 

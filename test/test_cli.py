@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 
-from pose_lifter.cli import SAMPLE_DIR, main
+from pose_lifter.tools.cli import SAMPLE_DIR, main
 
 
 def test_demo_lifts_the_bundled_sample_and_writes_html(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""Tests of pose_lifter.detection (no ROS): image conversions, MoveNet on real photos, drawing.
+"""Tests of pose_lifter.runtime.detection (no ROS): image conversions, MoveNet, drawing.
 
 Ground truth below was labelled by hand (a person looking at zoomed crops with a pixel grid) on
 the committed images in pose_lifter/sample_data/images/, in pixels (x right, y down); it was not
@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_lifter.detection import (
+from pose_lifter.runtime.detection import (
     DetectorError,
     ImageDecodeError,
     SUPPORTED_ENCODINGS,
@@ -26,10 +26,10 @@ from pose_lifter.detection import (
     image_to_rgb,
     rgb_to_image_fields,
 )
-from pose_lifter.errors import PoseLifterError
-from pose_lifter.detection.images import CHANNELS
-from pose_lifter.detection.movenet import DEFAULT_MODEL_PATH, MODEL_SHA256, MoveNetDetector
-from pose_lifter.joints import JOINT_NAMES, LANKLE, LKNEE, NECK, NOSE, RANKLE
+from pose_lifter.runtime.errors import PoseLifterError
+from pose_lifter.runtime.detection.images import CHANNELS
+from pose_lifter.runtime.detection.movenet import DEFAULT_MODEL_PATH, MODEL_SHA256, MoveNetDetector
+from pose_lifter.runtime.joints import JOINT_NAMES, LANKLE, LKNEE, NECK, NOSE, RANKLE
 
 IMAGES = Path(__file__).resolve().parents[1] / "pose_lifter" / "sample_data" / "images"
 TOLERANCE = 0.08  # of the person's height

@@ -5,7 +5,7 @@ counted, and valid inputs in the same stream are still processed.
 
 Covered: Skeleton2DArray (message objects and mutated CDR bytes) through LiftingPipeline,
 CameraInfo, OpenPose JSON files, raw and compressed images (and the node's image stage),
-rosbag2 bags (pose_lifter.bag_io / replay), and a stream of
+rosbag2 bags (pose_lifter.tools.bag_io / replay), and a stream of
 garbage + valid messages through the real node over DDS, checked against an in-process
 reference pipeline.
 
@@ -43,21 +43,22 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker
 
-from pose_lifter.detection.errors import ImageDecodeError
-from pose_lifter.detection.images import CHANNELS, decode_compressed, image_to_rgb
-from pose_lifter.diagnostics import DROP_REASONS
-from pose_lifter.errors import OpenPoseJsonError, PoseLifterError
-from pose_lifter.joints import NUM_JOINTS
-from pose_lifter.lifter import PoseLifter
-from pose_lifter import bag_io, image_input, replay
-from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY, frame_to_msg
-from pose_lifter.openpose_json import (
+from pose_lifter.runtime.detection.errors import ImageDecodeError
+from pose_lifter.runtime.detection.images import CHANNELS, decode_compressed, image_to_rgb
+from pose_lifter.ros.diagnostics import DROP_REASONS
+from pose_lifter.runtime.errors import OpenPoseJsonError, PoseLifterError
+from pose_lifter.runtime.joints import NUM_JOINTS
+from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter.ros import image_input
+from pose_lifter.tools import bag_io, replay
+from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY, frame_to_msg
+from pose_lifter.runtime.openpose_json import (
     list_openpose_json,
     read_openpose_directory,
     read_openpose_json,
 )
-from pose_lifter.parameters import Settings, load_params_file
-from pose_lifter.pipeline import LiftingPipeline
+from pose_lifter.ros.parameters import Settings, load_params_file
+from pose_lifter.ros.pipeline import LiftingPipeline
 from pose_lifter_msgs.msg import Keypoint2D, Skeleton2D, Skeleton2DArray, Skeleton3DArray
 
 EXAMPLES = int(os.environ.get("POSE_LIFTER_FUZZ_EXAMPLES", "150"))

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from std_msgs.msg import Header
 
-from pose_lifter.bag_io import BAG_VERSION, BagWriter
+from pose_lifter.tools.bag_io import BAG_VERSION, BagWriter
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = (

@@ -23,9 +23,9 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from pose_lifter.conversions import image_msg_from_rgb
-from pose_lifter.detection import SUPPORTED_ENCODINGS, DetectorError
-from pose_lifter.joints import NUM_JOINTS
+from pose_lifter.ros.conversions import image_msg_from_rgb
+from pose_lifter.runtime.detection import SUPPORTED_ENCODINGS, DetectorError
+from pose_lifter.runtime.joints import NUM_JOINTS
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3DArray
 from ros_helpers import REPO, RELIABLE_QOS, call_service
 

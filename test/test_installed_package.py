@@ -21,7 +21,7 @@ import yaml
 from rcl_interfaces.srv import GetParameters
 
 from pose_lifter.entry_points import installed_executable
-from pose_lifter.parameters import FIELDS
+from pose_lifter.ros.parameters import FIELDS
 from ros_helpers import CONFIG, SHARE, call_service, ros_process
 
 LAUNCH_FILES = sorted((SHARE / "launch").glob("*.launch.py"))
@@ -198,7 +198,7 @@ def test_node_process_imports_no_training_or_tool_dependency():
     """The CPU node (keypoints and image mode) runs on onnxruntime + numpy alone."""
     script = (
         "import sys, rclpy\n"
-        "from pose_lifter.node import PoseLifterNode\n"
+        "from pose_lifter.ros.node import PoseLifterNode\n"
         "rclpy.init()\n"
         "for mode in ('keypoints', 'image'):\n"
         "    node = PoseLifterNode(cli_args=['--ros-args', '--params-file', sys.argv[1],\n"

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from pose_lifter import joints
-from pose_lifter.errors import PoseInputError
+from pose_lifter.runtime import joints
+from pose_lifter.runtime.errors import PoseInputError
 
 
 def test_joint_order_is_body25_prefix():

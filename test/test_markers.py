@@ -9,8 +9,8 @@ from builtin_interfaces.msg import Time
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker
 
-from pose_lifter.joints import BONES
-from pose_lifter.markers import PALETTE, WEAK_ALPHA, colour_for_id, skeleton_markers
+from pose_lifter.runtime.joints import BONES
+from pose_lifter.ros.markers import PALETTE, WEAK_ALPHA, colour_for_id, skeleton_markers
 
 HEADER = Header(stamp=Time(sec=12, nanosec=345), frame_id="cam_optical")
 

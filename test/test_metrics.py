@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from pose_lifter import metrics
-from pose_lifter.camera import rotation_about_vertical
-from pose_lifter.errors import PoseInputError
+from pose_lifter.runtime import metrics
+from pose_lifter.runtime.camera import rotation_about_vertical
+from pose_lifter.runtime.errors import PoseInputError
 
 
 def _poses(n=5, seed=0):

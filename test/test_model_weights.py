@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from pose_lifter.errors import ModelLoadError, PoseInputError
-from pose_lifter.joints import MIDHIP
-from pose_lifter.lifter import PoseLifter, resolve_device
-from pose_lifter.model import Discriminator, LifterConfig, LifterModel
-from pose_lifter.weights import default_model_path, load_lifter, read_metadata, save_lifter
+from pose_lifter.runtime.errors import ModelLoadError, PoseInputError
+from pose_lifter.runtime.joints import MIDHIP
+from pose_lifter.runtime.lifter import PoseLifter, resolve_device
+from pose_lifter.runtime.model import Discriminator, LifterConfig, LifterModel
+from pose_lifter.runtime.weights import default_model_path, load_lifter, read_metadata, save_lifter
 
 
 def test_model_shapes_and_root_zeroing():
@@ -95,7 +95,7 @@ def test_shipped_default_model_lifts_real_poses():
     assert result.joints_3d.shape == (len(keypoints), 15, 3) and result.valid.all()
     assert np.all(np.isfinite(result.joints_3d))
     assert np.allclose(result.joints_3d[:, MIDHIP], 0)
-    from pose_lifter.metrics import n_mpjpe
+    from pose_lifter.runtime.metrics import n_mpjpe
 
     flat = result.joints_3d.copy()
     flat[..., 2] = 0

@@ -25,13 +25,13 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
 from ros_helpers import RELIABLE_QOS
-from pose_lifter.joints import MIDHIP
-from pose_lifter.lifter import cuda_available
-from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY, frame_to_msg
-from pose_lifter.openpose_json import read_openpose_directory
-from pose_lifter.parameters import FIELDS, load_params_file
-from pose_lifter.placement import CHAIN_TO_STATURE, chain_length
-from pose_lifter.conversions import skeleton2d_array
+from pose_lifter.runtime.joints import MIDHIP
+from pose_lifter.runtime.lifter import cuda_available
+from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY, frame_to_msg
+from pose_lifter.runtime.openpose_json import read_openpose_directory
+from pose_lifter.ros.parameters import FIELDS, load_params_file
+from pose_lifter.runtime.placement import CHAIN_TO_STATURE, chain_length
+from pose_lifter.ros.conversions import skeleton2d_array
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3D, Skeleton3DArray
 from ros_helpers import CONFIG, REPO, call_service, ros_process
 
@@ -302,7 +302,7 @@ def test_cuda_without_gpu_falls_back_or_refuses(ros, lifter_node):
 
 
 def test_tf_features_need_tf2(ros, lifter_node):
-    from pose_lifter import node as node_module
+    from pose_lifter.ros import node as node_module
 
     node = lifter_node("/tf_check", "-p", "publish_tf:=true", "-p", "target_frame:=map")
     expected = {

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from pose_lifter.errors import PoseInputError
-from pose_lifter.joints import LANKLE, MIDHIP, NOSE, RANKLE
-from pose_lifter.normalization import denormalize_2d, normalize_2d
+from pose_lifter.runtime.errors import PoseInputError
+from pose_lifter.runtime.joints import LANKLE, MIDHIP, NOSE, RANKLE
+from pose_lifter.runtime.normalization import denormalize_2d, normalize_2d
 
 
 def _pose(seed=0, n=4):

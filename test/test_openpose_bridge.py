@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from ros_helpers import RELIABLE_QOS
-from pose_lifter.errors import OpenPoseJsonError
-from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY, Playlist
+from pose_lifter.runtime.errors import OpenPoseJsonError
+from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY, Playlist
 from pose_lifter_msgs.msg import Skeleton2DArray
 from ros_helpers import ros_process
 

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from pose_lifter.errors import OpenPoseJsonError
-from pose_lifter.openpose_json import (
+from pose_lifter.runtime.errors import OpenPoseJsonError
+from pose_lifter.runtime.openpose_json import (
     list_openpose_json,
     read_openpose_directory,
     read_openpose_json,

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import yaml
 
-from pose_lifter.parameters import FIELDS, Settings, descriptor, load_params_file, validate_value
+from pose_lifter.ros.parameters import (
+    FIELDS,
+    Settings,
+    descriptor,
+    load_params_file,
+    validate_value,
+)
 from ros_helpers import CONFIG
 
 

@@ -13,11 +13,11 @@ from sensor_msgs.msg import CameraInfo
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker
 
-from pose_lifter.lifter import PoseLifter
-from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY, frame_to_msg
-from pose_lifter.openpose_json import read_openpose_directory
-from pose_lifter.parameters import Settings
-from pose_lifter.pipeline import LiftingPipeline
+from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY, frame_to_msg
+from pose_lifter.runtime.openpose_json import read_openpose_directory
+from pose_lifter.ros.parameters import Settings
+from pose_lifter.ros.pipeline import LiftingPipeline
 from pose_lifter_msgs.msg import Skeleton3D
 
 K = [1000.0, 0.0, 640.0, 0.0, 1000.0, 360.0, 0.0, 0.0, 1.0]

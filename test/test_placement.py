@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pose_lifter.joints import MIDHIP
-from pose_lifter.lifter import PoseLifter
-from pose_lifter.placement import (
+from pose_lifter.runtime.joints import MIDHIP
+from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter.runtime.placement import (
     CHAIN_TO_STATURE,
     apply_rigid_transform,
     chain_length,

@@ -6,7 +6,7 @@ the node's processing code path and live against a running node (subprocess, rea
 The ground-truth bag: 20 frames at 10 Hz of the CMU mocap test split (walking_1, camera 0, two
 persons = the same walker 1 s apart), 2D = the projected joints, the sample's K as CameraInfo,
 3D ground truth on /ground_truth/joints_3d
-(:func:`pose_lifter.sample_bag.cmu_ground_truth_messages`).
+(:func:`pose_lifter.tools.sample_bag.cmu_ground_truth_messages`).
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 
 from ros_helpers import CONFIG, REPO, ros_process
-from pose_lifter.bag_io import BagReader, typestore, write_bag
-from pose_lifter.cli import main
-from pose_lifter.parameters import load_params_file
-from pose_lifter.pipeline import LiftingPipeline
-from pose_lifter.replay import replay_live, replay_offline, select_topics, BagError
-from pose_lifter.sample_bag import (
+from pose_lifter.tools.bag_io import BagReader, typestore, write_bag
+from pose_lifter.tools.cli import main
+from pose_lifter.ros.parameters import load_params_file
+from pose_lifter.ros.pipeline import LiftingPipeline
+from pose_lifter.tools.replay import replay_live, replay_offline, select_topics, BagError
+from pose_lifter.tools.sample_bag import (
     CAMERA_INFO_TOPIC,
     GROUND_TRUTH_TOPIC,
     IMAGE_TOPIC,
@@ -273,7 +273,7 @@ def test_cli_replay_and_view_bag(tmp_path, gt_bags, capsys):
 
 def test_rosbags_typestore_round_trip():
     """rclpy <-> rosbags objects through CDR (the conversion the replay relies on)."""
-    from pose_lifter.bag_io import from_rosbags, to_rosbags
+    from pose_lifter.tools.bag_io import from_rosbags, to_rosbags
 
     messages, _ = cmu_ground_truth_messages(CMU, count=1)
     for _, msg, _ in messages:

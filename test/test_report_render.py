@@ -17,10 +17,10 @@ import cv2
 import numpy as np
 import pytest
 
-from pose_lifter.bag_io import write_bag
-from pose_lifter.replay import replay_offline
-from pose_lifter.report import PALETTE
-from pose_lifter.sample_bag import SAMPLE_BAG, cmu_ground_truth_messages
+from pose_lifter.tools.bag_io import write_bag
+from pose_lifter.tools.replay import replay_offline
+from pose_lifter.tools.report import PALETTE
+from pose_lifter.tools.sample_bag import SAMPLE_BAG, cmu_ground_truth_messages
 from ros_helpers import REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -14,10 +14,10 @@ from pathlib import Path
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 
-from pose_lifter.lifter import PoseLifter
-from pose_lifter.parameters import load_params_file
-from pose_lifter.sample_bag import openpose_sample_stream
-from pose_lifter.pipeline import LiftingPipeline
+from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter.ros.parameters import load_params_file
+from pose_lifter.tools.sample_bag import openpose_sample_stream
+from pose_lifter.ros.pipeline import LiftingPipeline
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3DArray
 from ros_helpers import CONFIG, ros_process
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pose_lifter.openpose_bridge import SAMPLE_DIRECTORY
-from pose_lifter.openpose_json import read_openpose_directory
-from pose_lifter.smoothing import MAX_GAP_S, OneEuroFilter, SkeletonSmoother
-from pose_lifter.tracking import PersonTracker, cost_matrix
+from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY
+from pose_lifter.runtime.openpose_json import read_openpose_directory
+from pose_lifter.runtime.smoothing import MAX_GAP_S, OneEuroFilter, SkeletonSmoother
+from pose_lifter.runtime.tracking import PersonTracker, cost_matrix
 
 
 def _frames():

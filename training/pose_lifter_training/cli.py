@@ -16,7 +16,7 @@ import logging
 import sys
 from pathlib import Path
 
-from pose_lifter.errors import PoseLifterError
+from pose_lifter.runtime.errors import PoseLifterError
 
 
 def _train(args) -> int:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pose_lifter.errors import PoseInputError
-from pose_lifter.joints import NUM_JOINTS
-from pose_lifter.openpose_json import read_openpose_directory
+from pose_lifter.runtime.errors import PoseInputError
+from pose_lifter.runtime.joints import NUM_JOINTS
+from pose_lifter.runtime.openpose_json import read_openpose_directory
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """3D accuracy of lifters on data with ground truth, side by side with baselines.
 
-Metrics (mm, see :mod:`pose_lifter.metrics`): N-MPJPE, PA-MPJPE, PCK3D@150 mm after scale
+Metrics (mm, see :mod:`pose_lifter.runtime.metrics`): N-MPJPE, PA-MPJPE, PCK3D@150 mm after scale
 alignment, depth-flip rate; overall, per action, and with 1, 2, 3 random joints removed
 (confidence 0; the lifter must still output all 15 joints, scored against all 15).
 """
@@ -13,11 +13,11 @@ from typing import Callable
 import numpy as np
 import torch
 
-from pose_lifter import metrics
-from pose_lifter.joints import MIDHIP
-from pose_lifter.lifter import PoseLifter
-from pose_lifter.normalization import normalize_2d
-from pose_lifter.weights import default_model_path
+from pose_lifter.runtime import metrics
+from pose_lifter.runtime.joints import MIDHIP
+from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter.runtime.normalization import normalize_2d
+from pose_lifter.runtime.weights import default_model_path
 from pose_lifter_training.data import PoseData
 
 LiftFn = Callable[[np.ndarray, np.ndarray], np.ndarray]

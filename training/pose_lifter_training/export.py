@@ -1,8 +1,8 @@
 """Export a lifter's safetensors weights to the ONNX file the CPU runtime loads.
 
-The graph is :class:`pose_lifter.model.LifterModel` traced by ``torch.onnx.export`` (inputs
+The graph is :class:`pose_lifter.runtime.model.LifterModel` traced by ``torch.onnx.export`` (inputs
 ``keypoints_2d`` ``(N, 15, 2)`` and ``mask`` ``(N, 15)``, output ``joints_3d`` ``(N, 15, 3)``,
-dynamic batch; see :mod:`pose_lifter.onnx_backend`). Its metadata carries the weights' own
+dynamic batch; see :mod:`pose_lifter.runtime.onnx_backend`). Its metadata carries the weights' own
 metadata plus ``source_sha256`` of the safetensors file, which the runtime checks.
 """
 
@@ -14,11 +14,11 @@ from pathlib import Path
 import onnx
 import torch
 
-from pose_lifter.joints import NUM_JOINTS
-from pose_lifter.model import LifterModel
-from pose_lifter.model_files import SOURCE_SHA256_KEY, file_sha256, onnx_path_for
-from pose_lifter.onnx_backend import INPUT_NAMES, OUTPUT_NAME
-from pose_lifter.weights import load_lifter
+from pose_lifter.runtime.joints import NUM_JOINTS
+from pose_lifter.runtime.model import LifterModel
+from pose_lifter.runtime.model_files import SOURCE_SHA256_KEY, file_sha256, onnx_path_for
+from pose_lifter.runtime.onnx_backend import INPUT_NAMES, OUTPUT_NAME
+from pose_lifter.runtime.weights import load_lifter
 
 DEFAULT_OPSET = 17
 

@@ -1,14 +1,14 @@
 """Differentiable pose geometry in torch, for training.
 
-Frames: normalised poses as in :mod:`pose_lifter.normalization` (root-centred, unit mean joint
-distance from the root, x right, y down), 3D poses add z forward. Batched ``(B, 15, C)``.
+Frames: normalised poses as in :mod:`pose_lifter.runtime.normalization` (root-centred, unit mean
+joint distance from the root, x right, y down), 3D poses add z forward. Batched ``(B, 15, C)``.
 """
 
 from __future__ import annotations
 
 import torch
 
-from pose_lifter.joints import (
+from pose_lifter.runtime.joints import (
     BONES,
     FLIP_PERMUTATION,
     LHIP,
@@ -25,7 +25,7 @@ from pose_lifter.joints import (
 def normalize_2d(
     keypoints_2d: torch.Tensor, mask: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Torch twin of :func:`pose_lifter.normalization.normalize_2d` for ``(B, 15, 2)`` poses.
+    """Torch twin of :func:`~pose_lifter.runtime.normalization.normalize_2d` for ``(B, 15, 2)``.
 
     The root is MidHip (callers must keep MidHip present when they pass a mask with a missing
     root, or accept its 0). Returns ``(normalised, root (B, 2), scale (B,))``.
@@ -49,7 +49,7 @@ def root_2d(keypoints_2d: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Return the 2D root ``(B, 2)`` with the runtime's fallbacks.
 
     Root ``(B, 2)``: MidHip, else the hip midpoint, else the centroid of present joints (the same
-    fallbacks as :func:`pose_lifter.normalization.root_2d`).
+    fallbacks as :func:`pose_lifter.runtime.normalization.root_2d`).
     """
     has_root = mask[:, MIDHIP] > 0
     has_hips = (mask[:, RHIP] > 0) & (mask[:, LHIP] > 0)
@@ -119,7 +119,7 @@ def heuristic_loss(joints_3d: torch.Tensor) -> torch.Tensor:
 
 
 def bone_lengths(joints_3d: torch.Tensor) -> torch.Tensor:
-    """``(B, 14)`` lengths of :data:`pose_lifter.joints.BONES`."""
+    """``(B, 14)`` lengths of :data:`pose_lifter.runtime.joints.BONES`."""
     parents = torch.tensor([p for p, _ in BONES], device=joints_3d.device)
     children = torch.tensor([c for _, c in BONES], device=joints_3d.device)
     return (joints_3d[:, children] - joints_3d[:, parents]).norm(dim=-1)

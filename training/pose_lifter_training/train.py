@@ -26,12 +26,12 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from pose_lifter.joints import MIDHIP, NUM_JOINTS
-from pose_lifter.lifter import resolve_device
-from pose_lifter.metrics import n_mpjpe
-from pose_lifter.model import Discriminator, LifterConfig, LifterModel
-from pose_lifter.normalization import normalize_2d as normalize_2d_np
-from pose_lifter.weights import save_lifter
+from pose_lifter.runtime.joints import MIDHIP, NUM_JOINTS
+from pose_lifter.runtime.lifter import resolve_device
+from pose_lifter.runtime.metrics import n_mpjpe
+from pose_lifter.runtime.model import Discriminator, LifterConfig, LifterModel
+from pose_lifter.runtime.normalization import normalize_2d as normalize_2d_np
+from pose_lifter.runtime.weights import save_lifter
 from pose_lifter_training import geometry
 from pose_lifter_training.checkpoint import load_checkpoint, save_checkpoint
 from pose_lifter_training.config import TrainConfig, resolve_config_path, save_config

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from pose_lifter.weights import default_model_path, load_lifter, save_lifter
+from pose_lifter.runtime.weights import default_model_path, load_lifter, save_lifter
 from pose_lifter_training.data import load_source
 from pose_lifter_training.export import export_onnx
 from pose_lifter_training.evaluate import evaluate, format_table, model_lifter, zero_depth_lifter
@@ -89,7 +89,7 @@ def main() -> int:
 
 - **File**: `default.safetensors` (safetensors, float32), sha256 `{sha}`.
 - **Task**: 15 normalised 2D joints (+ present mask) -> root-relative 3D pose (weak perspective,
-  camera optical axes), see `pose_lifter/model.py`.
+  camera optical axes), see `pose_lifter/runtime/model.py`.
 - **Architecture**: `{metadata['config']}`.
 - **Training**: unsupervised (adversarial on 2D, no 3D labels), config
   `training/configs/default.yaml` (full config embedded in the file's metadata),

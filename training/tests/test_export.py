@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from pose_lifter.errors import ModelLoadError
-from pose_lifter.model_files import SOURCE_SHA256_KEY, file_sha256, shipped_model_path
-from pose_lifter.onnx_backend import OnnxLifterSession, load_onnx_lifter
-from pose_lifter.weights import load_lifter
+from pose_lifter.runtime.errors import ModelLoadError
+from pose_lifter.runtime.model_files import SOURCE_SHA256_KEY, file_sha256, shipped_model_path
+from pose_lifter.runtime.onnx_backend import OnnxLifterSession, load_onnx_lifter
+from pose_lifter.runtime.weights import load_lifter
 from pose_lifter_training.export import export_onnx, export_onnx_bytes
 
 TOLERANCE = 1e-5

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from pose_lifter.camera import rotation_about_vertical
-from pose_lifter.joints import MIDHIP
-from pose_lifter.normalization import normalize_2d as normalize_np
+from pose_lifter.runtime.camera import rotation_about_vertical
+from pose_lifter.runtime.joints import MIDHIP
+from pose_lifter.runtime.normalization import normalize_2d as normalize_np
 from pose_lifter_training import geometry
 
 

@@ -8,7 +8,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from pose_lifter.weights import load_lifter
+from pose_lifter.runtime.weights import load_lifter
 from pose_lifter_training.cli import main
 from pose_lifter_training.config import load_config
 from pose_lifter_training.train import sample_dropped_joints

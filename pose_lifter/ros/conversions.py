@@ -1,0 +1,202 @@
+"""numpy <-> ROS message conversions for skeletons, intrinsics and TF (message classes only).
+
+Shapes and units: 2D keypoints ``(P, 15, 2)`` pixels (image frame: origin top-left, x right,
+y down), confidences ``(P, 15)`` and scores ``(P,)`` unitless in [0, 1]; 3D joints
+``(P, 15, 3)`` metres in the header's frame.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import Point, Transform, TransformStamped, Vector3
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+
+from pose_lifter.runtime.camera import validate_intrinsics
+from pose_lifter.runtime.detection.images import rgb_to_image_fields
+from pose_lifter.runtime.joints import JOINT_NAMES, NUM_JOINTS, ROOT
+from pose_lifter_msgs.msg import (
+    Keypoint2D,
+    Keypoint3D,
+    Skeleton2D,
+    Skeleton2DArray,
+    Skeleton3D,
+    Skeleton3DArray,
+)
+
+#: TF child-frame stems of the joints (REP-155 style ``<stem>_<id>``): ``r_shoulder``, ...
+JOINT_FRAME_STEMS: tuple[str, ...] = tuple(
+    (
+        (name[0].lower() + "_" + name[1:].lower())
+        if name[0] in "RL" and name[1].isupper()
+        else ("mid_hip" if name == "MidHip" else name.lower())
+    )
+    for name in JOINT_NAMES
+)
+
+
+class Skeletons2D(NamedTuple):
+    """2D persons of one message as arrays.
+
+    Attributes:
+        keypoints: ``(P, 15, 2)`` float64 pixels. confidence: ``(P, 15)`` float64.
+        scores: ``(P,)`` float64. ids: the detector's ``P`` id strings (may be empty).
+    """
+
+    keypoints: np.ndarray
+    confidence: np.ndarray
+    scores: np.ndarray
+    ids: list[str]
+
+
+def copy_header(header: Header, frame_id: str | None = None) -> Header:
+    """Return a new Header with ``header``'s stamp and frame_id (or ``frame_id`` when given)."""
+    return Header(
+        stamp=Time(sec=header.stamp.sec, nanosec=header.stamp.nanosec),
+        frame_id=header.frame_id if frame_id is None else frame_id,
+    )
+
+
+def stamp_seconds(stamp: Time) -> float:
+    """Return a ``builtin_interfaces/Time`` as float seconds."""
+    return stamp.sec + 1e-9 * stamp.nanosec
+
+
+def skeletons_from_msg(msg: Skeleton2DArray) -> Skeletons2D:
+    """Arrays of all persons of a Skeleton2DArray (no validation: values may be NaN)."""
+    count = len(msg.skeletons)
+    values = np.array(
+        [[(k.x, k.y, k.confidence) for k in s.keypoints] for s in msg.skeletons], dtype=np.float64
+    ).reshape(count, NUM_JOINTS, 3)
+    scores = np.array([s.score for s in msg.skeletons], dtype=np.float64)
+    return Skeletons2D(values[..., :2], values[..., 2], scores, [s.id for s in msg.skeletons])
+
+
+def skeleton2d_array(
+    header: Header,
+    keypoints: np.ndarray,
+    confidence: np.ndarray,
+    scores: np.ndarray,
+    ids: list[str],
+    image_size: tuple[int, int],
+    source_format: str,
+) -> Skeleton2DArray:
+    """Build a Skeleton2DArray from pixel keypoints.
+
+    Build a Skeleton2DArray from ``(P, 15, 2)`` pixels, ``(P, 15)`` confidences, ``(P,)`` scores, P
+    ids and the image ``(width, height)``.
+    """
+    skeletons = [
+        Skeleton2D(
+            id=ids[p],
+            score=float(scores[p]),
+            keypoints=[
+                Keypoint2D(x=float(x), y=float(y), confidence=float(c))
+                for (x, y), c in zip(
+                    np.asarray(keypoints[p]).tolist(), np.asarray(confidence[p]).tolist()
+                )
+            ],
+        )
+        for p in range(len(keypoints))
+    ]
+    return Skeleton2DArray(
+        header=header,
+        image_width=int(image_size[0]),
+        image_height=int(image_size[1]),
+        source_format=source_format,
+        skeletons=skeletons,
+    )
+
+
+def image_msg_from_rgb(header: Header, rgb: np.ndarray, encoding: str = "rgb8") -> Image:
+    """Build a sensor_msgs/Image from an RGB array.
+
+    A sensor_msgs/Image of an RGB ``(H, W, 3)`` uint8 array in ``encoding`` (rgb8, bgr8, mono8,
+    rgba8 or bgra8; no row padding) with a copy of ``header``.
+
+    Raises:
+        ImageDecodeError: ``rgb`` is not ``(H, W, 3)`` uint8, or an unsupported encoding.
+    """
+    height, width, encoding, step, data = rgb_to_image_fields(rgb, encoding)
+    return Image(
+        header=copy_header(header),
+        height=height,
+        width=width,
+        encoding=encoding,
+        is_bigendian=0,
+        step=step,
+        data=data,
+    )
+
+
+def camera_matrix_from_info(msg: CameraInfo) -> np.ndarray:
+    """``K`` ``(3, 3)`` of a CameraInfo.
+
+    Raises:
+        CameraError: non-finite values or non-positive focal lengths (an uncalibrated
+            camera publishes K = 0).
+    """
+    return validate_intrinsics(np.asarray(msg.k, dtype=np.float64))
+
+
+def skeleton3d_array(
+    header: Header,
+    ids: list[str],
+    joints_m: np.ndarray,
+    confidence: np.ndarray,
+    scores: np.ndarray,
+    scale_source: int,
+) -> Skeleton3DArray:
+    """Build a Skeleton3DArray from 3D joints in metres.
+
+    Build a Skeleton3DArray from ``(P, 15, 3)`` finite joints (metres, ``header`` frame), ``(P,
+    15)`` confidences, ``(P,)`` scores and one ``Skeleton3D.SCALE_*`` value.
+    """
+    skeletons = [
+        Skeleton3D(
+            id=ids[p],
+            score=float(scores[p]),
+            scale_source=scale_source,
+            keypoints=[
+                Keypoint3D(position=Point(x=x, y=y, z=z), confidence=c)
+                for (x, y, z), c in zip(
+                    np.asarray(joints_m[p], np.float64).tolist(),
+                    np.asarray(confidence[p], np.float64).tolist(),
+                )
+            ],
+        )
+        for p in range(len(ids))
+    ]
+    return Skeleton3DArray(header=header, skeletons=skeletons)
+
+
+def body_transforms(
+    header: Header, ids: list[str], joints_m: np.ndarray
+) -> list[TransformStamped]:
+    """Build REP-155-style TF frames per person.
+
+    REP-155-style TF frames per person: ``body_<id>`` at the root (MidHip) with the orientation of
+    ``header.frame_id``, and ``<joint>_<id>`` (:data:`JOINT_FRAME_STEMS`) as its children,
+    translated only. ``joints_m`` ``(P, 15, 3)`` metres in ``header.frame_id``.
+    """
+    transforms = []
+    for person_id, joints in zip(ids, np.asarray(joints_m, np.float64)):
+        body = f"body_{person_id}"
+        transforms.append(_transform(header, header.frame_id, body, joints[ROOT]))
+        for stem, position in zip(JOINT_FRAME_STEMS, joints - joints[ROOT]):
+            transforms.append(_transform(header, body, f"{stem}_{person_id}", position))
+    return transforms
+
+
+def _transform(
+    header: Header, parent: str, child: str, translation: np.ndarray
+) -> TransformStamped:
+    x, y, z = translation.tolist()
+    return TransformStamped(
+        header=copy_header(header, parent),
+        child_frame_id=child,
+        transform=Transform(translation=Vector3(x=x, y=y, z=z)),
+    )

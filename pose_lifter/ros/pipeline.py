@@ -1,0 +1,295 @@
+"""Everything between 2D skeletons (+ latest CameraInfo) and the published 3D outputs.
+
+:class:`LiftingPipeline` is ROS-graph-free: the node feeds it messages and publishes what it
+returns, an offline bag replay does the same without a node, and an in-process image detector
+can call :meth:`LiftingPipeline.process_arrays` with numpy keypoints directly.
+
+Per message: validate each person (drops counted by reason in :attr:`LiftingPipeline.counters`,
+valid persons still processed) -> keep the ``max_persons`` best -> lift all in one forward pass
+-> place in metres (CameraInfo + height prior, else scaled at a default distance) -> track ids
+-> optional transform to ``target_frame`` -> optional One-Euro smoothing -> Skeleton3DArray,
+MarkerArray (starting with DELETEALL) and optional TF transforms. Output headers carry the
+input's stamp; frame_id is the input's (camera optical frame) or ``target_frame``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from geometry_msgs.msg import TransformStamped
+from sensor_msgs.msg import CameraInfo
+from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
+
+from pose_lifter.ros.conversions import (
+    body_transforms,
+    camera_matrix_from_info,
+    copy_header,
+    skeleton3d_array,
+    skeletons_from_msg,
+    stamp_seconds,
+)
+from pose_lifter.ros.diagnostics import DropCounters
+from pose_lifter.runtime.errors import CameraError
+from pose_lifter.runtime.joints import NUM_JOINTS
+from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter.ros.markers import skeleton_markers
+from pose_lifter.ros.parameters import Settings
+from pose_lifter.runtime.placement import (
+    apply_rigid_transform,
+    place_with_camera,
+    place_without_camera,
+)
+from pose_lifter.runtime.smoothing import SkeletonSmoother
+from pose_lifter.runtime.tracking import PersonTracker
+from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3D, Skeleton3DArray
+
+#: Present joints farther than this from the image origin (pixels) are malformed input.
+MAX_ABS_PIXEL = 1e5
+
+#: ``lookup(target_frame, source_frame, stamp)`` -> the transform mapping source-frame points
+#: into the target frame, or None when it is not available.
+TransformLookup = Callable[[str, str, Time], "TransformStamped | None"]
+
+
+@dataclass(frozen=True)
+class PipelineOutput:
+    """What one input message produces (all with the input's stamp).
+
+    Attributes:
+        skeletons: the lifted persons (possibly none).
+        markers: DELETEALL followed by 3 markers per person.
+        transforms: TF frames per person when ``publish_tf`` is set, else empty.
+    """
+
+    skeletons: Skeleton3DArray
+    markers: MarkerArray
+    transforms: list[TransformStamped]
+
+
+class LiftingPipeline:
+    """Stateful lifting pipeline (camera intrinsics, tracks, filters, drop counters).
+
+    Args:
+        settings: see :class:`pose_lifter.ros.parameters.Settings`.
+        lifter: a loaded lifter; None = load one from ``settings`` (model_path, device).
+        transform_lookup: needed when ``settings.target_frame`` is set (see
+            :data:`TransformLookup`); the node passes a tf2 buffer lookup.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        lifter: PoseLifter | None = None,
+        transform_lookup: TransformLookup | None = None,
+    ):
+        self.lifter = lifter or PoseLifter(
+            settings.model_path or None,
+            settings.device,
+            fallback_to_cpu=settings.allow_cpu_fallback,
+            backend=settings.lifter_backend,
+            num_threads=settings.cpu_threads,
+        )
+        self.transform_lookup = transform_lookup
+        self.counters = DropCounters()
+        self.camera_matrix: np.ndarray | None = None
+        self.tracker = PersonTracker()
+        self.smoother = SkeletonSmoother()
+        self.configure(settings)
+
+    def configure(self, settings: Settings) -> None:
+        """Apply (possibly changed) settings; tracks are kept, filters restart on change."""
+        self.settings = settings
+        self.lifter.min_joint_confidence = settings.min_joint_confidence
+        self.lifter.min_joints = settings.min_joints
+        self.tracker.max_distance = settings.tracking_max_distance
+        self.tracker.max_missed = settings.tracking_max_missed
+        smoothing = (
+            settings.smoothing_min_cutoff_hz,
+            settings.smoothing_beta,
+            settings.smoothing_d_cutoff_hz,
+        )
+        if smoothing != self.smoother.settings:
+            self.smoother.configure(*smoothing)
+
+    def set_camera_info(self, msg: CameraInfo) -> bool:
+        """Use ``msg``'s intrinsics from now on; return whether accepted.
+
+        Use ``msg``'s intrinsics from now on; a malformed one is counted and ignored (the previous
+        valid intrinsics stay). Returns whether it was accepted.
+        """
+        try:
+            self.camera_matrix = camera_matrix_from_info(msg)
+        except CameraError:
+            self.counters.drop("bad_camera_info")
+            return False
+        return True
+
+    def process(self, msg: Skeleton2DArray) -> PipelineOutput | None:
+        """Lift one Skeleton2DArray; None when the whole message is dropped (counted)."""
+        people = skeletons_from_msg(msg)
+        return self.process_arrays(
+            people.keypoints,
+            people.confidence,
+            people.scores,
+            msg.header,
+            (msg.image_width, msg.image_height),
+        )
+
+    def process_arrays(
+        self,
+        keypoints_px: np.ndarray,
+        confidence: np.ndarray,
+        scores: np.ndarray,
+        header: Header,
+        image_size: tuple[int, int],
+    ) -> PipelineOutput | None:
+        """Lift the persons of one image given as arrays.
+
+        Args:
+            keypoints_px: ``(P, 15, 2)`` pixels (image frame: origin top-left, x right, y down).
+            confidence: ``(P, 15)`` in [0, 1]; at or below ``min_joint_confidence`` = missing.
+            scores: ``(P,)`` person scores in [0, 1].
+            header: stamp and camera optical frame of the image.
+            image_size: ``(width, height)`` pixels; ``(0, 0)`` when unknown.
+
+        Returns:
+            The outputs, or None when the message is dropped (wrong shapes, no transform to
+            ``target_frame``); every drop is counted in :attr:`counters`.
+        """
+        self.counters.messages_in += 1
+        keypoints_px = np.asarray(keypoints_px, dtype=np.float64)
+        confidence = np.asarray(confidence, dtype=np.float64)
+        scores = np.asarray(scores, dtype=np.float64)
+        count = len(keypoints_px) if keypoints_px.ndim else -1
+        if (
+            keypoints_px.shape != (count, NUM_JOINTS, 2)
+            or confidence.shape != (count, NUM_JOINTS)
+            or scores.shape != (count,)
+        ):
+            self.counters.drop("malformed_message")
+            return None
+        target = self._output_frame(header)
+        if target is None:
+            self.counters.drop("tf_unavailable")
+            return None
+        self.counters.persons_in += count
+        frame_id, transform = target
+        keep = self._valid_persons(keypoints_px, confidence, scores)
+        keypoints_px, confidence, scores = keypoints_px[keep], confidence[keep], scores[keep]
+        present = confidence > self.settings.min_joint_confidence
+        keypoints_px = np.where(present[..., None], keypoints_px, 0.0)
+        confidence = np.where(present, np.minimum(confidence, 1.0), 0.0)
+        joints_m, keep, scale_px = self._lift_and_place(keypoints_px, confidence, image_size)
+        ids = self.tracker.update(keypoints_px[keep], present[keep], scale_px[keep])
+        confidence, scores = confidence[keep], np.clip(scores[keep], 0.0, 1.0)
+        if transform is not None:
+            rotation, translation = transform.transform.rotation, transform.transform.translation
+            joints_m = apply_rigid_transform(
+                joints_m,
+                (rotation.x, rotation.y, rotation.z, rotation.w),
+                (translation.x, translation.y, translation.z),
+            )
+        if self.settings.smoothing_enabled:
+            joints_m = self.smoother(
+                ids, joints_m, stamp_seconds(header.stamp), self.tracker.active_ids
+            )
+        self.counters.persons_out += len(ids)
+        out_header = copy_header(header, frame_id)
+        scale_source = (
+            Skeleton3D.SCALE_ASSUMED_HEIGHT
+            if self.camera_matrix is not None
+            else Skeleton3D.SCALE_NORMALIZED
+        )
+        s = self.settings
+        return PipelineOutput(
+            skeleton3d_array(out_header, ids, joints_m, confidence, scores, scale_source),
+            skeleton_markers(
+                out_header,
+                ids,
+                joints_m,
+                confidence,
+                s.markers_joint_diameter_m,
+                s.markers_bone_width_m,
+                s.markers_text_height_m,
+                s.markers_lifetime_s,
+            ),
+            body_transforms(out_header, ids, joints_m) if s.publish_tf else [],
+        )
+
+    def _output_frame(self, header: Header) -> tuple[str, TransformStamped | None] | None:
+        """Return the output frame and the transform into it.
+
+        ``(frame_id, transform from the camera frame or None for identity)`` of the outputs, or
+        None when ``target_frame`` is set and its transform is not available.
+        """
+        target = self.settings.target_frame
+        if not target or target == header.frame_id:
+            return header.frame_id, None
+        if self.transform_lookup is None:
+            return None
+        transform = self.transform_lookup(target, header.frame_id, header.stamp)
+        return None if transform is None else (target, transform)
+
+    def _valid_persons(
+        self, keypoints_px: np.ndarray, confidence: np.ndarray, scores: np.ndarray
+    ) -> np.ndarray:
+        """Select the persons to lift and count the rejected ones.
+
+        Indices (ascending) of the persons to lift: finite, sane, and among the ``max_persons``
+        best scores; counts every rejected person by reason.
+        """
+        finite_conf = np.isfinite(confidence).all(axis=1) & np.isfinite(scores)
+        present = (
+            np.where(finite_conf[:, None], confidence, 0.0) > self.settings.min_joint_confidence
+        )
+        finite_xy = np.isfinite(keypoints_px).all(axis=2)
+        finite_kp = ~(present & ~finite_xy).any(axis=1)
+        far = (np.abs(np.nan_to_num(keypoints_px)) > MAX_ABS_PIXEL).any(axis=2)
+        huge = (present & finite_xy & far).any(axis=1)
+        checks = (
+            ("nonfinite_confidence", ~finite_conf),
+            ("nonfinite_keypoint", finite_conf & ~finite_kp),
+            ("huge_keypoint", finite_conf & finite_kp & huge),
+        )
+        for reason, rejected in checks:
+            if rejected.any():
+                self.counters.drop(reason, int(rejected.sum()))
+        valid = np.flatnonzero(finite_conf & finite_kp & ~huge)
+        valid = valid[np.argsort(-scores[valid], kind="stable")]
+        if len(valid) > self.settings.max_persons:
+            self.counters.drop("too_many_persons", len(valid) - self.settings.max_persons)
+            valid = valid[: self.settings.max_persons]
+        return np.sort(valid)
+
+    def _lift_and_place(
+        self, keypoints_px: np.ndarray, confidence: np.ndarray, image_size: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Lift all P persons in one pass and place them in metres (camera optical frame).
+
+        Returns ``joints_m (Q, 15, 3)``, ``keep (Q,)`` indices of the placed persons into the
+        input, and the 2D scales ``(P,)`` of all persons (pixels).
+        """
+        if len(keypoints_px) == 0:
+            return np.zeros((0, NUM_JOINTS, 3)), np.zeros(0, dtype=int), np.zeros(0)
+        result = self.lifter.lift(keypoints_px, confidence)
+        finite = np.isfinite(result.joints_3d).all(axis=(1, 2))
+        if (~result.valid).any():
+            self.counters.drop("too_few_joints", int((~result.valid).sum()))
+        if (result.valid & ~finite).any():
+            self.counters.drop("nonfinite_output", int((result.valid & ~finite).sum()))
+        lifted = np.flatnonzero(result.valid & finite)
+        args = (result.joints_3d[lifted], result.root_px[lifted], result.scale_px[lifted])
+        if self.camera_matrix is not None:
+            joints_m = place_with_camera(*args, self.camera_matrix, self.settings.subject_height_m)
+        else:
+            joints_m = place_without_camera(
+                *args, self.settings.subject_height_m, self.settings.default_distance_m, image_size
+            )
+        placed = np.isfinite(joints_m).all(axis=(1, 2))
+        if (~placed).any():
+            self.counters.drop("degenerate_pose", int((~placed).sum()))
+        return joints_m[placed], lifted[placed], result.scale_px

@@ -1,0 +1,100 @@
+"""Pinhole camera helpers in the camera optical frame (x right, y down, z forward, metres).
+
+Pixels: ``u = fx * x / z + cx``, ``v = fy * y / z + cy`` (no distortion). The vertical axis of
+a level camera is y; :func:`rotation_about_vertical` rotates about it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pose_lifter.runtime.errors import CameraError, PoseInputError
+
+#: Plausible focal lengths in pixels (a 1 px focal length or a 10^6 px one is a broken
+#: calibration, not a camera); larger matrix entries are refused too.
+MIN_FOCAL_PX = 1.0
+MAX_FOCAL_PX = 1e6
+
+
+def validate_intrinsics(camera_matrix: np.ndarray) -> np.ndarray:
+    """Return ``K`` as a float64 ``(3, 3)`` array or raise :class:`CameraError`.
+
+    Accepts a ``(3, 3)`` matrix or the 9-element row-major ``sensor_msgs/CameraInfo.k``.
+    Refuses non-finite entries, focal lengths outside [:data:`MIN_FOCAL_PX`,
+    :data:`MAX_FOCAL_PX`] and entries larger than :data:`MAX_FOCAL_PX` in magnitude.
+    """
+    k = np.asarray(camera_matrix, dtype=np.float64)
+    if k.shape == (9,):
+        k = k.reshape(3, 3)
+    if k.shape != (3, 3):
+        raise CameraError(f"camera matrix must be 3x3 (or 9 values), got shape {k.shape}")
+    if not np.all(np.isfinite(k)):
+        raise CameraError("camera matrix contains NaN or inf")
+    if not (MIN_FOCAL_PX <= k[0, 0] <= MAX_FOCAL_PX and MIN_FOCAL_PX <= k[1, 1] <= MAX_FOCAL_PX):
+        raise CameraError(
+            f"focal lengths must be in [{MIN_FOCAL_PX:g}, {MAX_FOCAL_PX:g}] px, "
+            f"got fx={k[0, 0]}, fy={k[1, 1]}"
+        )
+    if np.abs(k).max() > MAX_FOCAL_PX:
+        raise CameraError(
+            f"camera matrix entries must be within +-{MAX_FOCAL_PX:g}, got {k.ravel().tolist()}"
+        )
+    return k
+
+
+def project(points_3d: np.ndarray, camera_matrix: np.ndarray) -> np.ndarray:
+    """Project ``(..., 3)`` camera-frame points (metres) to ``(..., 2)`` pixels.
+
+    Raises:
+        PoseInputError: wrong shape, or a point at or behind the camera (z <= 0).
+    """
+    k = validate_intrinsics(camera_matrix)
+    points = np.asarray(points_3d, dtype=np.float64)
+    if points.shape[-1] != 3:
+        raise PoseInputError(f"points_3d must have a last dimension of 3, got {points.shape}")
+    z = points[..., 2]
+    if np.any(~(z > 0)):
+        raise PoseInputError("cannot project points at or behind the camera (z <= 0 or NaN)")
+    u = k[0, 0] * points[..., 0] / z + k[0, 1] * points[..., 1] / z + k[0, 2]
+    v = k[1, 1] * points[..., 1] / z + k[1, 2]
+    return np.stack([u, v], axis=-1)
+
+
+def back_project(pixels: np.ndarray, depth_m: np.ndarray, camera_matrix: np.ndarray) -> np.ndarray:
+    """Lift ``(..., 2)`` pixels at ``depth_m`` (``(...)``, metres along z) to ``(..., 3)``."""
+    k = validate_intrinsics(camera_matrix)
+    pixels = np.asarray(pixels, dtype=np.float64)
+    if pixels.shape[-1] != 2:
+        raise PoseInputError(f"pixels must have a last dimension of 2, got {pixels.shape}")
+    depth = np.broadcast_to(np.asarray(depth_m, dtype=np.float64), pixels.shape[:-1])
+    y = (pixels[..., 1] - k[1, 2]) / k[1, 1]
+    x = (pixels[..., 0] - k[0, 2] - k[0, 1] * y) / k[0, 0]
+    return np.stack([x * depth, y * depth, depth], axis=-1)
+
+
+def rotation_about_vertical(angle_rad: np.ndarray | float) -> np.ndarray:
+    """Rotation matrices ``(..., 3, 3)`` about the camera's y axis (vertical, pointing down).
+
+    A positive angle turns +z (forward) towards +x (right): ``x' = x cos a + z sin a``,
+    ``z' = -x sin a + z cos a``, ``y' = y`` (Kudo et al.'s convention).
+    """
+    angle = np.asarray(angle_rad, dtype=np.float64)
+    c, s = np.cos(angle), np.sin(angle)
+    zero, one = np.zeros_like(angle), np.ones_like(angle)
+    return np.stack(
+        [np.stack([c, zero, s], -1), np.stack([zero, one, zero], -1), np.stack([-s, zero, c], -1)],
+        -2,
+    )
+
+
+def rotate_about_vertical(
+    points_3d: np.ndarray, angle_rad: np.ndarray | float, centre: np.ndarray | None = None
+) -> np.ndarray:
+    """Rotate ``(..., J, 3)`` points about the vertical axis through ``centre`` (default origin).
+
+    ``angle_rad`` broadcasts against the leading dimensions (one angle per pose).
+    """
+    points = np.asarray(points_3d, dtype=np.float64)
+    rotation = rotation_about_vertical(angle_rad)
+    offset = np.zeros(3) if centre is None else np.asarray(centre, dtype=np.float64)[..., None, :]
+    return np.einsum("...ij,...nj->...ni", rotation, points - offset) + offset
