@@ -240,7 +240,7 @@ def test_burst_keeps_only_the_newest_frame_counts_drops_and_stays_responsive(ros
     assert len(processed) + busy == len(messages), (sorted(processed), counters)
     assert int(counters["messages_in"]) == len(processed)
     assert [m.header.stamp.sec for m in io.skeletons] == sorted(processed)  # in order, no repeats
-    assert node.pipeline.counters.dropped["frame_dropped_busy"] == busy
+    assert node.processor.counters.dropped["frame_dropped_busy"] == busy
     print(
         f"\nburst of {len(messages)} 640x480 images: {len(processed)} processed, {busy} "
         "replaced while busy (frame_dropped_busy)"

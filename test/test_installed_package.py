@@ -203,7 +203,8 @@ def test_node_process_imports_no_training_or_tool_dependency():
         "for mode in ('keypoints', 'image'):\n"
         "    node = PoseLifterNode(cli_args=['--ros-args', '--params-file', sys.argv[1],\n"
         "                                    '-p', 'input_mode:=' + mode, '-p', 'device:=auto'])\n"
-        "    assert node.pipeline.lifter.backend == 'onnxruntime', node.pipeline.lifter.backend\n"
+        "    backend = node.processor.pipeline.lifter.backend\n"
+        "    assert backend == 'onnxruntime', backend\n"
         "    node.destroy_node()\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[2:])))\n"
     )

@@ -286,7 +286,7 @@ def test_metric_placement_over_dds_within_10_percent(ros, lifter_node):
 @pytest.mark.skipif(not cuda_available(), reason="no CUDA GPU visible: GPU path not exercised")
 def test_gpu_path(ros, lifter_node):
     node = lifter_node("/gpu", "-p", "device:=cuda", "-p", "allow_cpu_fallback:=false")
-    assert node.pipeline.lifter.device.startswith("cuda")
+    assert node.processor.pipeline.lifter.device.startswith("cuda")
     io = Io(ros, "/gpu")
     io.connect()
     io.send(sample_messages()[:3])
@@ -296,7 +296,8 @@ def test_gpu_path(ros, lifter_node):
 
 @pytest.mark.skipif(cuda_available(), reason="a GPU is visible")
 def test_cuda_without_gpu_falls_back_or_refuses(ros, lifter_node):
-    assert lifter_node("/fallback", "-p", "device:=cuda").pipeline.lifter.device == "cpu"
+    fallback = lifter_node("/fallback", "-p", "device:=cuda")
+    assert fallback.processor.pipeline.lifter.device == "cpu"
     with pytest.raises(RuntimeError, match="no CUDA GPU|torch is not installed"):
         lifter_node("/refuse", "-p", "device:=cuda", "-p", "allow_cpu_fallback:=false")
 

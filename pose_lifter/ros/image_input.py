@@ -1,17 +1,9 @@
-"""Image messages -> 2D skeletons: the node's detection stage, without a node.
+"""Image messages -> 2D skeletons: the detection stage of the per-message step.
 
 :class:`ImageDetectionStage` turns one ``sensor_msgs/Image`` or ``sensor_msgs/CompressedImage``
-into the ``Skeleton2DArray`` the node publishes on ``keypoints_2d`` plus the arrays it lifts
-in-process (:meth:`ImageStageOutput.lift`). The node (``input_mode: image``) runs it on a
-worker thread; an offline replay runs the very same calls on recorded messages:
-
-    stage = ImageDetectionStage(settings)          # detector loads on the first image
-    try:
-        out = stage.process_image(msg)             # or process_compressed(msg)
-    except ImageDecodeError as error:
-        pipeline.counters.drop(image_drop_reason(error))
-    else:
-        lifted = out.lift(pipeline)                 # PipelineOutput | None, as the node does
+into the ``Skeleton2DArray`` the node publishes on ``keypoints_2d`` plus the arrays the step
+lifts in-process (:class:`~pose_lifter.ros.processing.MessageProcessor`, which the node and the
+offline replay both run).
 
 Conversion: raw images are checked here (encoding rgb8, bgr8, mono8, rgba8 or bgra8) and
 converted by :func:`pose_lifter.runtime.detection.image_to_rgb` (size, step and data length
@@ -37,7 +29,6 @@ from pose_lifter.runtime.detection import (
     SUPPORTED_ENCODINGS,
     Detections,
     Detector,
-    DetectorError,
     ImageDecodeError,
     create_detector,
     decode_compressed,
@@ -45,7 +36,6 @@ from pose_lifter.runtime.detection import (
 )
 from pose_lifter.runtime.detection.images import CHANNELS
 from pose_lifter.ros.parameters import Settings
-from pose_lifter.ros.pipeline import LiftingPipeline, PipelineOutput
 from pose_lifter_msgs.msg import Skeleton2DArray
 
 #: ``Skeleton2DArray.source_format`` of each backend (the detector's native layout).
@@ -90,17 +80,6 @@ class ImageStageOutput:
     keypoints_msg: Skeleton2DArray
     detections: Detections
     rgb: np.ndarray
-
-    def lift(self, pipeline: LiftingPipeline) -> PipelineOutput | None:
-        """Lift the detections with ``pipeline`` exactly as the node does (no message hop)."""
-        msg = self.keypoints_msg
-        return pipeline.process_arrays(
-            self.detections.keypoints_2d,
-            self.detections.confidence,
-            self.detections.scores,
-            msg.header,
-            (msg.image_width, msg.image_height),
-        )
 
 
 @functools.lru_cache(maxsize=None)
@@ -156,16 +135,8 @@ class ImageDetectionStage:
 
     # -- configuration ----------------------------------------------------------------------
     @property
-    def settings(self) -> Settings:
-        return self._settings
-
-    @property
     def source_format(self) -> str:
         return SOURCE_FORMATS[self._settings.detector_backend]
-
-    @property
-    def loaded(self) -> bool:
-        return self._detector is not None
 
     def configure(self, settings: Settings) -> None:
         """Use ``settings`` from the next image on.
@@ -284,16 +255,3 @@ class ImageDetectionStage:
         return image_to_rgb(
             msg.height, msg.width, msg.encoding, msg.step, msg.data, msg.is_bigendian
         )
-
-
-__all__ = [
-    "ImageDetectionStage",
-    "ImageStageOutput",
-    "UnsupportedEncodingError",
-    "image_drop_reason",
-    "detector_kwargs",
-    "onnx_providers",
-    "SOURCE_FORMATS",
-    "DetectorError",
-    "ImageDecodeError",
-]

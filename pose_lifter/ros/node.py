@@ -1,4 +1,4 @@
-"""The ``pose_lifter`` ROS 2 node: a thin wrapper that feeds :class:`LiftingPipeline`.
+"""The ``pose_lifter`` ROS 2 node: a thin driver of the per-message step (MessageProcessor).
 
 Topics (relative names, remappable):
 - ``input_mode: keypoints`` (default): in ``keypoints_2d`` (pose_lifter_msgs/Skeleton2DArray).
@@ -26,7 +26,6 @@ Run: ``ros2 run pose_lifter pose_lifter_node --ros-args --params-file config/pos
 from __future__ import annotations
 
 import sys
-import threading
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
@@ -43,10 +42,10 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from pose_lifter.ros.conversions import image_msg_from_rgb
-from pose_lifter.runtime.detection import DetectorError, ImageDecodeError, draw_skeletons
-from pose_lifter.ros.diagnostics import diagnostic_array
+from pose_lifter.ros.image_input import onnx_providers
+from pose_lifter.ros.latest_worker import LatestOnlyWorker
+from pose_lifter.runtime.detection import draw_skeletons
 from pose_lifter.runtime.errors import PoseLifterError
-from pose_lifter.ros.image_input import ImageDetectionStage, image_drop_reason, onnx_providers
 from pose_lifter.runtime.lifter import PoseLifter
 from pose_lifter.ros.parameters import (
     FIELDS,
@@ -55,7 +54,7 @@ from pose_lifter.ros.parameters import (
     settings_from_values,
     validate_value,
 )
-from pose_lifter.ros.pipeline import LiftingPipeline
+from pose_lifter.ros.processing import MessageProcessor, StepResult
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3DArray
 
 try:  # not published as PyPI wheels; present on a full ROS 2 install
@@ -96,8 +95,9 @@ def keep_last_qos(depth: int, reliability: str) -> QoSProfile:
 class PoseLifterNode(Node):
     """Lift 2D skeletons or images to 3D skeletons, markers, TF and diagnostics.
 
-    Subscribes to 2D skeletons or images (+ camera_info), publishes 3D skeletons, markers, TF,
-    diagnostics (and, from images, the 2D skeletons and a debug image). ``kwargs`` go to
+    A thin driver of :class:`~pose_lifter.ros.processing.MessageProcessor` (the per-message
+    step offline replay runs too): subscriptions hand it messages, publishers send what it
+    returns, an image worker thread keeps the detector off the executor. ``kwargs`` go to
     :class:`rclpy.node.Node` (context, cli_args, ...).
 
     Raises:
@@ -110,6 +110,15 @@ class PoseLifterNode(Node):
     def __init__(self, **kwargs):
         super().__init__("pose_lifter", **kwargs)
         settings = self._disable_unavailable(declare_parameters(self))
+        self._worker: LatestOnlyWorker | None = None
+        self._configure(settings)
+        self._activate(settings)
+        # One callback that validates, then applies (Humble has no post-set callback).
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+    # -- set-up --------------------------------------------------------------------------------
+    def _configure(self, settings: Settings) -> None:
+        """Load the lifter (and the detector in image mode) and build the per-message step."""
         lifter = PoseLifter(
             settings.model_path or None,
             settings.device,
@@ -132,51 +141,44 @@ class PoseLifterNode(Node):
             self._tf_buffer = tf2_ros.Buffer()
             self._tf_listener = tf2_ros.TransformListener(self._tf_buffer, self)
             lookup = self._lookup_transform
-        self.pipeline = LiftingPipeline(settings, lifter, lookup)
-        # The image worker thread and the executor thread share the pipeline (tracks, counters).
-        self._pipeline_lock = threading.Lock()
-        self._stage: ImageDetectionStage | None = None
-        self._worker: threading.Thread | None = None
         if settings.input_mode == "image":
-            self._stage = self._load_detector(settings)
+            self._check_detector_provider(settings)
+        self.processor = MessageProcessor(settings, lifter, lookup)
 
+    def _activate(self, settings: Settings) -> None:
+        """Create the publishers, the subscriptions, the image worker and the timer."""
         input_qos = keep_last_qos(settings.qos_input_depth, settings.qos_input_reliability)
-        image_qos = keep_last_qos(settings.qos_input_depth, settings.qos_image_reliability)
         output_qos = keep_last_qos(settings.qos_output_depth, "reliable")
         self._skeletons_pub = self.create_publisher(Skeleton3DArray, "skeletons_3d", output_qos)
         self._markers_pub = self.create_publisher(MarkerArray, "markers", output_qos)
         self._tf_pub = self.create_publisher(TFMessage, "/tf", 100) if TFMessage else None
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
-        if self._stage is None:
+        if settings.input_mode == "image":
+            self._activate_image_input(settings, output_qos)
+        else:
             self.create_subscription(
                 Skeleton2DArray, "keypoints_2d", self._on_keypoints, input_qos
             )
-        else:
-            self._keypoints_pub = self.create_publisher(
-                Skeleton2DArray, "keypoints_2d", output_qos
-            )
-            self._debug_pub = self.create_publisher(Image, "debug_image", output_qos)
-            if settings.image_transport == "compressed":
-                topic = self.resolve_topic_name("image") + "/compressed"
-                self.create_subscription(CompressedImage, topic, self._on_image, image_qos)
-            else:
-                topic = self.resolve_topic_name("image")
-                self.create_subscription(Image, "image", self._on_image, image_qos)
-            self.get_logger().info(
-                f"detecting people in {topic} ({settings.image_transport}) "
-                f"with {self._stage.describe()}"
-            )
-            self._pending = None  # the newest image not yet taken by the worker (one slot)
-            self._stopping = False
-            self._slot = threading.Condition()
-            self._worker = threading.Thread(
-                target=self._image_worker, daemon=True, name="pose_lifter_detector"
-            )
-            self._worker.start()
         self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, input_qos)
         self.create_timer(settings.diagnostics_period_s, self._publish_diagnostics)
-        # One callback that validates, then applies (Humble has no post-set callback).
-        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+    def _activate_image_input(self, settings: Settings, output_qos: QoSProfile) -> None:
+        self._keypoints_pub = self.create_publisher(Skeleton2DArray, "keypoints_2d", output_qos)
+        self._debug_pub = self.create_publisher(Image, "debug_image", output_qos)
+        image_qos = keep_last_qos(settings.qos_input_depth, settings.qos_image_reliability)
+        if settings.image_transport == "compressed":
+            topic = self.resolve_topic_name("image") + "/compressed"
+            self.create_subscription(CompressedImage, topic, self._on_image, image_qos)
+        else:
+            topic = self.resolve_topic_name("image")
+            self.create_subscription(Image, "image", self._on_image, image_qos)
+        self._worker = LatestOnlyWorker(
+            self._process_image, "pose_lifter_detector", self._on_worker_error
+        )
+        self.get_logger().info(
+            f"detecting people in {topic} ({settings.image_transport}) "
+            f"with {self.processor.image_stage.describe()}"
+        )
 
     def _disable_unavailable(self, settings: Settings) -> Settings:
         """Reset features this installation lacks (tf2) to off, with an error in the log."""
@@ -189,121 +191,73 @@ class PoseLifterNode(Node):
                 settings = settings_from_values({name: default}, settings)
         return settings
 
-    def _load_detector(self, settings: Settings) -> ImageDetectionStage:
-        """Return the image stage with its detector loaded now (fail fast on a bad backend)."""
+    def _check_detector_provider(self, settings: Settings) -> None:
+        """Refuse (or warn about) a CUDA detector without onnxruntime's CUDA provider."""
         if (
-            settings.detector_backend == "movenet"
-            and settings.detector_execution_provider == "cuda"
+            settings.detector_backend != "movenet"
+            or settings.detector_execution_provider != "cuda"
         ):
-            if not onnx_providers("cuda")[1]:
-                reason = (
-                    "detector.execution_provider is cuda but this onnxruntime has no "
-                    "CUDAExecutionProvider (install onnxruntime-gpu)"
-                )
-                if not settings.allow_cpu_fallback:
-                    raise RuntimeError(reason)
-                self.get_logger().warning(f"{reason}; detecting on the CPU")
-        stage = ImageDetectionStage(settings)
-        stage.load()
-        return stage
+            return
+        if not onnx_providers("cuda")[1]:
+            reason = (
+                "detector.execution_provider is cuda but this onnxruntime has no "
+                "CUDAExecutionProvider (install onnxruntime-gpu)"
+            )
+            if not settings.allow_cpu_fallback:
+                raise RuntimeError(reason)
+            self.get_logger().warning(f"{reason}; detecting on the CPU")
 
     def destroy_node(self):
         """Stop the image worker (after its current image), then destroy the node."""
-        if getattr(self, "_worker", None) is not None:
-            with self._slot:
-                self._stopping = True
-                self._slot.notify_all()
-            self._worker.join(timeout=10.0)
-            self._stage.close()
+        if self._worker is not None:
+            self._worker.stop()
+        if getattr(self, "processor", None) is not None:
+            self.processor.close()
         return super().destroy_node()
 
-    # -- image input -------------------------------------------------------------------------
+    # -- inputs --------------------------------------------------------------------------------
+    def _on_keypoints(self, msg: Skeleton2DArray) -> None:
+        self._publish(self.processor.process_keypoints(msg))
+
     def _on_image(self, msg) -> None:
-        """Put an image in the one-slot buffer (executor thread).
-
-        Executor thread: put ``msg`` in the one-slot buffer (replacing, and counting, an image the
-        worker has not taken yet). Never blocks on the detector.
-        """
-        with self._slot:
-            replaced = self._pending is not None
-            self._pending = msg
-            self._slot.notify()
-        with self._pipeline_lock:
-            self.pipeline.counters.images_in += 1
-            if replaced:
-                self.pipeline.counters.drop("frame_dropped_busy")
-
-    def _image_worker(self) -> None:
-        while True:
-            with self._slot:
-                while self._pending is None and not self._stopping:
-                    self._slot.wait()
-                if self._stopping:
-                    return
-                msg, self._pending = self._pending, None
-            try:
-                self._process_image(msg)
-            except Exception as error:  # noqa: BLE001 - the worker must survive any image
-                if not self.context.ok():  # shutting down (Ctrl-C): publishing failed, quietly
-                    return
-                self._count("internal_error")
-                self.get_logger().error(f"dropped an image: {error!r}", throttle_duration_sec=5.0)
-
-    def _count(self, reason: str) -> None:
-        with self._pipeline_lock:
-            self.pipeline.counters.drop(reason)
+        """Executor thread: hand the image to the worker (never waits for the detector)."""
+        if self._worker.submit(msg):
+            self.processor.count_replaced_image()
 
     def _process_image(self, msg) -> None:
-        """Worker thread: detect, publish keypoints_2d, lift in-process, publish the outputs."""
-        try:
-            if isinstance(msg, CompressedImage):
-                out = self._stage.process_compressed(msg)
-            else:
-                out = self._stage.process_image(msg)
-        except ImageDecodeError as error:
-            reason = image_drop_reason(error)
-            self._count(reason)
-            if reason == "bad_image_encoding":  # one log call per reason: throttled separately
-                self.get_logger().error(
-                    f"refused an image (bad_image_encoding): {error}", throttle_duration_sec=5.0
-                )
-            else:
-                self.get_logger().error(
-                    f"dropped an image (corrupt_image): {error}", throttle_duration_sec=5.0
-                )
-            return
-        except DetectorError as error:
-            self._count("detector_error")
-            self.get_logger().error(
-                f"detector failed on an image: {error}", throttle_duration_sec=5.0
-            )
-            return
-        self._keypoints_pub.publish(out.keypoints_msg)
-        with self._pipeline_lock:
-            lifted = out.lift(self.pipeline)
-        if lifted is not None:
-            self._publish(lifted)
+        """Worker thread: the step on one image, then publish its 2D and 3D outputs."""
+        result = self.processor.process_image(msg)
+        if result.keypoints_msg is not None:
+            self._keypoints_pub.publish(result.keypoints_msg)
+        self._publish(result)
         if (
-            self.pipeline.settings.image_publish_debug
+            result.rgb is not None
+            and self.processor.settings.image_publish_debug
             and self._debug_pub.get_subscription_count() > 0
         ):
-            drawn = draw_skeletons(out.rgb, out.detections.keypoints_2d, out.detections.confidence)
-            self._debug_pub.publish(image_msg_from_rgb(out.keypoints_msg.header, drawn))
+            detections = result.detections
+            drawn = draw_skeletons(result.rgb, detections.keypoints_2d, detections.confidence)
+            self._debug_pub.publish(image_msg_from_rgb(result.keypoints_msg.header, drawn))
 
-    def _publish(self, out) -> None:
-        self._skeletons_pub.publish(out.skeletons)
-        self._markers_pub.publish(out.markers)
-        if out.transforms and self._tf_pub is not None:
-            self._tf_pub.publish(TFMessage(transforms=out.transforms))
+    def _on_worker_error(self, msg, error: Exception) -> None:
+        if not self.context.ok():  # shutting down (Ctrl-C): publishing failed, quietly
+            return
+        self.processor.count_drop("internal_error")
+        self.get_logger().error(f"dropped an image: {error!r}", throttle_duration_sec=5.0)
 
-    # -- keypoints input ---------------------------------------------------------------------
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        if not self.processor.set_camera_info(msg):
+            self.get_logger().warning(
+                "ignored a camera_info with non-finite K or focal <= 0", throttle_duration_sec=5.0
+            )
+
     def _lookup_transform(self, target: str, source: str, stamp):
         try:
             return self._tf_buffer.lookup_transform(
                 target,
                 source,
                 Time.from_msg(stamp),
-                Duration(seconds=self.pipeline.settings.tf_timeout_s),
+                Duration(seconds=self.processor.settings.tf_timeout_s),
             )
         except tf2_ros.TransformException as error:
             self.get_logger().warning(
@@ -311,55 +265,60 @@ class PoseLifterNode(Node):
             )
             return None
 
-    def _on_keypoints(self, msg: Skeleton2DArray) -> None:
-        try:
-            with self._pipeline_lock:
-                out = self.pipeline.process(msg)
-        except Exception as error:  # noqa: BLE001 - no input may kill the node; counted
-            self._count("internal_error")
-            self.get_logger().error(
-                f"dropped a keypoints_2d message: {error!r}", throttle_duration_sec=5.0
-            )
-            return
+    # -- outputs -------------------------------------------------------------------------------
+    def _publish(self, result: StepResult) -> None:
+        out = result.output
         if out is not None:
-            self._publish(out)
+            self._skeletons_pub.publish(out.skeletons)
+            self._markers_pub.publish(out.markers)
+            if out.transforms and self._tf_pub is not None:
+                self._tf_pub.publish(TFMessage(transforms=out.transforms))
+        elif result.detail:
+            self._log_drop(result)
 
-    def _on_camera_info(self, msg: CameraInfo) -> None:
-        with self._pipeline_lock:
-            accepted = self.pipeline.set_camera_info(msg)
-        if not accepted:
-            self.get_logger().warning(
-                "ignored a camera_info with non-finite K or focal <= 0", throttle_duration_sec=5.0
+    def _log_drop(self, result: StepResult) -> None:
+        """Log a dropped message with its error (one call site per reason: throttled apart)."""
+        logger, reason = self.get_logger(), result.drop_reason
+        if reason == "bad_image_encoding":
+            logger.error(
+                f"refused an image ({reason}): {result.detail}", throttle_duration_sec=5.0
+            )
+        elif reason == "corrupt_image":
+            logger.error(
+                f"dropped an image ({reason}): {result.detail}", throttle_duration_sec=5.0
+            )
+        elif reason == "detector_error":
+            logger.error(
+                f"detector failed on an image: {result.detail}", throttle_duration_sec=5.0
+            )
+        else:
+            logger.error(
+                f"dropped a message ({reason}): {result.detail}", throttle_duration_sec=5.0
             )
 
     def _publish_diagnostics(self) -> None:
-        k = self.pipeline.camera_matrix
+        settings = self.processor.settings
+        k = self.processor.pipeline.camera_matrix
         details = {
-            "device": str(self.pipeline.lifter.device),
+            "device": str(self.processor.pipeline.lifter.device),
             "model": self._model,
             "camera_info": (
                 f"fx={k[0, 0]:.1f} fy={k[1, 1]:.1f} (metric placement)"
                 if k is not None
                 else "none yet (SCALE_NORMALIZED poses)"
             ),
-            "target_frame": self.pipeline.settings.target_frame or "(input frame)",
-            "input_mode": self.pipeline.settings.input_mode,
+            "target_frame": settings.target_frame or "(input frame)",
+            "input_mode": settings.input_mode,
         }
-        if self._stage is not None:
-            details["detector"] = self._stage.describe()
+        if self.processor.image_stage is not None:
+            details["detector"] = self.processor.image_stage.describe()
         # A status report, not derived data: stamped with the node clock (sim time when used).
         header = Header(stamp=self.get_clock().now().to_msg())
-        with self._pipeline_lock:
-            array = diagnostic_array(
-                header,
-                f"{self.get_fully_qualified_name()}: lifting",
-                self.pipeline.counters,
-                details,
-            )
-        self._diagnostics_pub.publish(array)
+        name = f"{self.get_fully_qualified_name()}: lifting"
+        self._diagnostics_pub.publish(self.processor.diagnostics(header, name, details))
 
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
-        """Refuse the whole change if any value is invalid; else apply it to the pipeline."""
+        """Refuse the whole change if any value is invalid; else apply it to the step."""
         for param in params:
             if param.name in FIELDS:
                 reason = validate_value(param.name, param.value) or unavailable_feature(
@@ -369,11 +328,7 @@ class PoseLifterNode(Node):
                     return SetParametersResult(successful=False, reason=reason)
         changes = {param.name: param.value for param in params if param.name in FIELDS}
         if changes:
-            settings = settings_from_values(changes, self.pipeline.settings)
-            with self._pipeline_lock:
-                self.pipeline.configure(settings)
-            if self._stage is not None:
-                self._stage.configure(settings)
+            self.processor.configure(settings_from_values(changes, self.processor.settings))
         return SetParametersResult(successful=True)
 
 

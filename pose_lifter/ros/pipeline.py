@@ -95,6 +95,8 @@ class LiftingPipeline:
         )
         self.transform_lookup = transform_lookup
         self.counters = DropCounters()
+        #: Why the last message gave no output (malformed_message, tf_unavailable), or None.
+        self.drop_reason: str | None = None
         self.camera_matrix: np.ndarray | None = None
         self.tracker = PersonTracker()
         self.smoother = SkeletonSmoother()
@@ -158,9 +160,11 @@ class LiftingPipeline:
 
         Returns:
             The outputs, or None when the message is dropped (wrong shapes, no transform to
-            ``target_frame``); every drop is counted in :attr:`counters`.
+            ``target_frame``; the reason is in :attr:`drop_reason`); every drop is counted in
+            :attr:`counters`.
         """
         self.counters.messages_in += 1
+        self.drop_reason = None
         keypoints_px = np.asarray(keypoints_px, dtype=np.float64)
         confidence = np.asarray(confidence, dtype=np.float64)
         scores = np.asarray(scores, dtype=np.float64)
@@ -170,12 +174,10 @@ class LiftingPipeline:
             or confidence.shape != (count, NUM_JOINTS)
             or scores.shape != (count,)
         ):
-            self.counters.drop("malformed_message")
-            return None
+            return self._drop_message("malformed_message")
         target = self._output_frame(header)
         if target is None:
-            self.counters.drop("tf_unavailable")
-            return None
+            return self._drop_message("tf_unavailable")
         self.counters.persons_in += count
         frame_id, transform = target
         keep = self._valid_persons(keypoints_px, confidence, scores)
@@ -219,6 +221,11 @@ class LiftingPipeline:
             ),
             body_transforms(out_header, ids, joints_m) if s.publish_tf else [],
         )
+
+    def _drop_message(self, reason: str) -> None:
+        self.counters.drop(reason)
+        self.drop_reason = reason
+        return None
 
     def _output_frame(self, header: Header) -> tuple[str, TransformStamped | None] | None:
         """Return the output frame and the transform into it.

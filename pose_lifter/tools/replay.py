@@ -1,10 +1,10 @@
 """Replay rosbag2 bags through the pose_lifter processing code path, offline or live.
 
 Offline (:func:`replay_offline`, ``pose-lifter replay BAG``): the bag's image or Skeleton2DArray
-messages go, as real rclpy messages and in bag order, through exactly what the node runs per
-message: :class:`~pose_lifter.ros.image_input.ImageDetectionStage` for images, then
-:class:`~pose_lifter.ros.pipeline.LiftingPipeline` (CameraInfo messages go to
-``set_camera_info``), configured from the same parameters file the node reads. Outputs: a bag
+messages go, as real rclpy messages and in bag order, through the node's per-message step
+(:class:`~pose_lifter.ros.processing.MessageProcessor`, the very object the node drives; CameraInfo
+messages go to its ``set_camera_info``), configured from the same parameters file the node reads.
+Outputs: a bag
 with the inputs plus ``<namespace>/skeletons_3d`` (Skeleton3DArray), ``<namespace>/markers``
 (MarkerArray) and, for image inputs, ``<namespace>/keypoints_2d`` (the detector's
 Skeleton2DArray), each written at the input's receive time plus the measured processing time;
@@ -248,62 +248,6 @@ def load_ground_truth_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray | No
     return joints, stamps
 
 
-class _Processor:
-    """Run the node's per-message processing on bag messages.
-
-    The node's per-message processing (pose_lifter/ros/node.py): Skeleton2DArray ->
-    ``LiftingPipeline.process``; image -> ``ImageDetectionStage`` -> ``ImageStageOutput.lift``,
-    with the node's drop accounting (decode errors, detector errors, internal errors).
-    """
-
-    def __init__(self, settings, selection: TopicSelection):
-        from pose_lifter.ros.pipeline import LiftingPipeline
-
-        self.settings = settings
-        self.pipeline = LiftingPipeline(settings)
-        self.image_stage = None
-        if any(selection.is_image(t) for t in selection.inputs):
-            try:
-                from pose_lifter.ros.image_input import ImageDetectionStage
-            except ImportError as error:
-                raise BagError(f"image topics need the image input ({error})") from error
-            self.image_stage = ImageDetectionStage(settings)
-            self.image_stage.load()  # as the node does at start-up: not part of frame latency
-
-    def __call__(self, msg, msgtype: str):
-        """``(keypoints msg or None, PipelineOutput or None, rgb or None)``."""
-        counters = self.pipeline.counters
-        if msgtype == KEYPOINTS_TYPE:
-            try:
-                return msg, self.pipeline.process(msg), None
-            except Exception:  # noqa: BLE001 - the node counts it and goes on
-                counters.drop("internal_error")
-                return msg, None, None
-        from pose_lifter.ros.image_input import DetectorError, ImageDecodeError, image_drop_reason
-
-        if hasattr(counters, "images_in"):
-            counters.images_in += 1
-        try:
-            if msgtype == COMPRESSED_TYPE:
-                stage = self.image_stage.process_compressed(msg)
-            else:
-                stage = self.image_stage.process_image(msg)
-        except ImageDecodeError as error:
-            counters.drop(image_drop_reason(error))
-            return None, None, None
-        except DetectorError:
-            counters.drop("detector_error")
-            return None, None, None
-        except Exception:  # noqa: BLE001 - the node's worker counts it and goes on
-            counters.drop("internal_error")
-            return None, None, None
-        try:
-            return stage.keypoints_msg, stage.lift(self.pipeline), stage.rgb
-        except Exception:  # noqa: BLE001
-            counters.drop("internal_error")
-            return stage.keypoints_msg, None, stage.rgb
-
-
 @dataclass
 class ReplayResult:
     """What :func:`replay_offline` produced."""
@@ -353,7 +297,7 @@ def replay_offline(
     with BagReader(bag) as reader:
         infos = reader.topics()
         selection = select_topics({name: info.msgtype for name, info in infos.items()}, topics)
-        processor = _Processor(settings, selection)
+        processor = _processor(settings, selection)
         writer = BagWriter(out_bag, storage or reader.storage) if out_bag else None
         out_topics = dict(
             skeletons=_join(namespace, "skeletons_3d"),
@@ -373,7 +317,7 @@ def replay_offline(
                 try:
                     msg = item.to_rclpy()
                 except Exception as error:  # noqa: BLE001 - rclpy raises RMWError/RCLError
-                    processor.pipeline.counters.drop("malformed_message")
+                    processor.count_drop("malformed_message")
                     LOGGER.warning(
                         "%s @ %d ns: undecodable record dropped (%s)",
                         item.topic,
@@ -382,7 +326,7 @@ def replay_offline(
                     )
                     continue
                 if item.topic in selection.camera_info:
-                    processor.pipeline.set_camera_info(msg)
+                    processor.set_camera_info(msg)
                 elif item.topic in selection.ground_truth:
                     truth_by_stamp[stamp_ns(msg.header)] = _arrays_3d(msg)[1]
                 else:
@@ -407,6 +351,7 @@ def replay_offline(
         device=str(pipeline.lifter.device),
         counters=dict(
             messages_in=pipeline.counters.messages_in,
+            images_in=pipeline.counters.images_in,
             persons_in=pipeline.counters.persons_in,
             persons_out=pipeline.counters.persons_out,
             dropped={k: v for k, v in pipeline.counters.dropped.items() if v},
@@ -435,8 +380,19 @@ def replay_offline(
     return result
 
 
+def _processor(settings, selection: TopicSelection):
+    """Build the node's per-message step, with the image stage when the bag has image inputs."""
+    from pose_lifter.ros.processing import MessageProcessor
+
+    with_images = any(selection.is_image(topic) for topic in selection.inputs)
+    try:
+        return MessageProcessor(settings, with_images=with_images)
+    except ImportError as error:
+        raise BagError(f"image topics need the image input ({error})") from error
+
+
 def _process_one(
-    processor: _Processor,
+    processor,
     item: BagMessage,
     msg,
     index: int,
@@ -445,8 +401,12 @@ def _process_one(
     counts: dict[str, int],
 ) -> FrameRecord:
     tic = time.perf_counter()
-    keypoints_msg, out, rgb = processor(msg, item.msgtype)
+    if item.msgtype == KEYPOINTS_TYPE:
+        result = processor.process_keypoints(msg)
+    else:
+        result = processor.process_image(msg)
     latency_ms = 1000 * (time.perf_counter() - tic)
+    keypoints_msg, out, rgb = result.keypoints_msg, result.output, result.rgb
     out_time = item.timestamp_ns + int(latency_ms * 1e6)
     if keypoints_msg is not None:
         kp, conf = _arrays_2d(keypoints_msg)

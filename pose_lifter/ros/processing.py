@@ -1,0 +1,190 @@
+"""The per-message step: one input message in, its 2D people, lifted outputs and drop reason out.
+
+:class:`MessageProcessor` is what the node runs for every message it receives and what the
+offline replay runs for every message of a bag: the node (:mod:`pose_lifter.ros.node`) is a
+driver around it (executor, image worker thread, publishers, logging), replay
+(:mod:`pose_lifter.tools.replay`) is another (bag in, bag out). Neither adds processing or drop
+accounting of its own, so what replay measures is what the node does.
+
+Per message:
+
+- ``pose_lifter_msgs/Skeleton2DArray`` -> :meth:`MessageProcessor.process_keypoints`: the
+  :class:`~pose_lifter.ros.pipeline.LiftingPipeline` (validate, lift, place, track, smooth,
+  build the messages).
+- ``sensor_msgs/Image`` or ``CompressedImage`` -> :meth:`MessageProcessor.process_image`: the
+  :class:`~pose_lifter.ros.image_input.ImageDetectionStage` (decode, detect) and then the same
+  pipeline on the detections, in-process.
+- ``sensor_msgs/CameraInfo`` -> :meth:`MessageProcessor.set_camera_info`.
+
+Nothing raises: every failure is a counted drop with its reason in the result
+(:data:`pose_lifter.ros.diagnostics.DROP_REASONS`).
+
+Thread safety: every method may be called from any thread. The pipeline's state (camera,
+tracks, filters, counters) is guarded by one lock; decoding and detection run outside it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from std_msgs.msg import Header
+
+from pose_lifter.ros.diagnostics import DropCounters, diagnostic_array
+from pose_lifter.ros.image_input import ImageDetectionStage, image_drop_reason
+from pose_lifter.ros.parameters import Settings
+from pose_lifter.ros.pipeline import LiftingPipeline, PipelineOutput, TransformLookup
+from pose_lifter.runtime.detection import Detections, DetectorError, ImageDecodeError
+from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter_msgs.msg import Skeleton2DArray
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one input message produced.
+
+    Attributes:
+        keypoints_msg: the 2D people: the input itself (keypoints input) or the detector's
+            ``Skeleton2DArray`` (image input; published on ``keypoints_2d``); None when the image
+            could not be decoded or the detector failed.
+        output: the 3D skeletons, markers and TF frames; None when the message was dropped.
+        drop_reason: why the whole message was dropped (None when ``output`` is set; persons
+            dropped inside a message are only counted).
+        detail: the error behind ``drop_reason``, for the log ("" when there is none).
+        rgb: the decoded ``(H, W, 3)`` uint8 image (image input; for the debug image).
+        detections: the detector's people as arrays (image input).
+    """
+
+    keypoints_msg: Skeleton2DArray | None
+    output: PipelineOutput | None
+    drop_reason: str | None = None
+    detail: str = ""
+    rgb: np.ndarray | None = None
+    detections: Detections | None = None
+
+
+class MessageProcessor:
+    """The per-message step of the node and of replay (no ROS graph needed).
+
+    Args:
+        settings: see :class:`~pose_lifter.ros.parameters.Settings`.
+        lifter: a loaded lifter; None = load one from ``settings``.
+        transform_lookup: used when ``settings.target_frame`` is set.
+        with_images: build the image stage (detector loaded now); None = when
+            ``settings.input_mode`` is ``image``.
+
+    Raises:
+        PoseLifterError: unreadable model, or (DetectorError) a detector that cannot be loaded.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        lifter: PoseLifter | None = None,
+        transform_lookup: TransformLookup | None = None,
+        with_images: bool | None = None,
+    ):
+        self._lock = threading.Lock()
+        self.pipeline = LiftingPipeline(settings, lifter, transform_lookup)
+        self.image_stage: ImageDetectionStage | None = None
+        if settings.input_mode == "image" if with_images is None else with_images:
+            self.image_stage = ImageDetectionStage(settings)
+            self.image_stage.load()  # at start-up, not with the first image
+
+    @property
+    def settings(self) -> Settings:
+        return self.pipeline.settings
+
+    @property
+    def counters(self) -> DropCounters:
+        """Return the totals since start (:meth:`diagnostics` reads them consistently)."""
+        return self.pipeline.counters
+
+    def configure(self, settings: Settings) -> None:
+        """Apply changed settings from the next message on."""
+        with self._lock:
+            self.pipeline.configure(settings)
+        if self.image_stage is not None:
+            self.image_stage.configure(settings)
+
+    def close(self) -> None:
+        """Release the detector."""
+        if self.image_stage is not None:
+            self.image_stage.close()
+
+    def count_drop(self, reason: str) -> None:
+        """Count a drop that happened outside the step (e.g. a failed publish)."""
+        with self._lock:
+            self.pipeline.counters.drop(reason)
+
+    # -- inputs -------------------------------------------------------------------------------
+    def set_camera_info(self, msg: CameraInfo) -> bool:
+        """Use ``msg``'s intrinsics from now on; False (counted) when it is malformed."""
+        with self._lock:
+            return self.pipeline.set_camera_info(msg)
+
+    def process_keypoints(self, msg: Skeleton2DArray) -> StepResult:
+        """Lift one ``Skeleton2DArray``."""
+        with self._lock:
+            try:
+                output = self.pipeline.process(msg)
+            except Exception as error:  # noqa: BLE001 - no input may stop the step; counted
+                self.pipeline.counters.drop("internal_error")
+                return StepResult(msg, None, "internal_error", repr(error))
+            return StepResult(msg, output, self.pipeline.drop_reason if output is None else None)
+
+    def process_image(self, msg: Image | CompressedImage) -> StepResult:
+        """Detect the people of one image and lift them (counted in ``images_in``)."""
+        with self._lock:
+            self.pipeline.counters.images_in += 1
+        if self.image_stage is None:
+            self.count_drop("internal_error")
+            return StepResult(None, None, "internal_error", "image input is not configured")
+        try:
+            if isinstance(msg, CompressedImage):
+                stage = self.image_stage.process_compressed(msg)
+            else:
+                stage = self.image_stage.process_image(msg)
+        except ImageDecodeError as error:
+            reason, detail = image_drop_reason(error), str(error)
+        except DetectorError as error:
+            reason, detail = "detector_error", str(error)
+        except Exception as error:  # noqa: BLE001 - no image may stop the step; counted
+            reason, detail = "internal_error", repr(error)
+        else:
+            return self._lift_detections(stage)
+        self.count_drop(reason)
+        return StepResult(None, None, reason, detail)
+
+    def count_replaced_image(self) -> None:
+        """Count an image that a newer one replaced before it was processed (node only)."""
+        with self._lock:
+            self.pipeline.counters.images_in += 1
+            self.pipeline.counters.drop("frame_dropped_busy")
+
+    def _lift_detections(self, stage) -> StepResult:
+        detections = stage.detections
+        msg = stage.keypoints_msg
+        with self._lock:
+            try:
+                output = self.pipeline.process_arrays(
+                    detections.keypoints_2d,
+                    detections.confidence,
+                    detections.scores,
+                    msg.header,
+                    (msg.image_width, msg.image_height),
+                )
+            except Exception as error:  # noqa: BLE001 - counted like the keypoints input
+                self.pipeline.counters.drop("internal_error")
+                return StepResult(msg, None, "internal_error", repr(error), stage.rgb, detections)
+            reason = self.pipeline.drop_reason if output is None else None
+        return StepResult(msg, output, reason, "", stage.rgb, detections)
+
+    # -- reporting ----------------------------------------------------------------------------
+    def diagnostics(self, header: Header, name: str, details: dict[str, str]) -> DiagnosticArray:
+        """Build the ``/diagnostics`` report of the counters (see :func:`diagnostic_array`)."""
+        with self._lock:
+            return diagnostic_array(header, name, self.pipeline.counters, details)
