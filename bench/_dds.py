@@ -17,14 +17,9 @@ os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 os.environ.pop("ROS_LOCALHOST_ONLY", None)
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(1, 101)))
 
-import numpy as np  # noqa: E402
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
-from std_msgs.msg import Header  # noqa: E402
 
 from pose_lifter.entry_points import installed_executable  # noqa: E402
-from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY  # noqa: E402
-from pose_lifter.runtime.openpose_json import read_openpose_directory  # noqa: E402
-from pose_lifter.tools.sample_bag import openpose_sample_msg  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "config" / "pose_lifter.yaml"
@@ -38,22 +33,6 @@ LOSSLESS = {
 LOSSLESS_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=ReliabilityPolicy.RELIABLE
 )
-
-
-def person_frames(persons: int) -> list[np.ndarray]:
-    """Per sample frame, ``(persons, 15, 3)``: the sample's 2 people plus shifted copies."""
-    frames = []
-    for frame in read_openpose_directory(SAMPLE_DIRECTORY):
-        people = [frame.keypoints_2d[i % len(frame.keypoints_2d)].copy() for i in range(persons)]
-        for index, person in enumerate(people):
-            person[:, 0] += 220.0 * (index // 2) * (person[:, 2] > 0)
-        frames.append(np.stack(people).astype(np.float64))
-    return frames
-
-
-def skeleton_messages(persons: int, frame_id: str = "camera_optical_frame") -> list:
-    """One prebuilt Skeleton2DArray per sample frame (set ``header.stamp`` before publishing)."""
-    return [openpose_sample_msg(Header(frame_id=frame_id), kp) for kp in person_frames(persons)]
 
 
 def start_node(

@@ -23,8 +23,9 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from _dds import person_frames, start_node, stop, wait_for_graph
+from _dds import start_node, stop, wait_for_graph
 from pose_lifter.ros.conversions import skeleton2d_array
+from pose_lifter.tools.sample_bag import openpose_sample_frames
 from pose_lifter_msgs.msg import Skeleton2DArray
 
 NAMESPACE = "/latency_bench"
@@ -56,7 +57,7 @@ def main() -> int:
         except RuntimeError as error:
             print(error, file=sys.stderr)
             return 1
-        frames = person_frames(args.persons)
+        frames = openpose_sample_frames(args.persons)
         confidence_ones = np.ones(args.persons)
         period = 1.0 / args.rate
         sent = 0

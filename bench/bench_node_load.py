@@ -29,6 +29,7 @@ import numpy as np
 import rclpy
 from visualization_msgs.msg import MarkerArray
 
+from pose_lifter.tools.sample_bag import openpose_sample_messages
 from pose_lifter_msgs.msg import Skeleton2DArray
 
 NAMESPACE = "/load_bench"
@@ -140,7 +141,7 @@ def main() -> int:
     )
     try:
         _dds.wait_for_graph(rclpy, node, publisher, subscription, proc)
-        warm = _dds.skeleton_messages(2)
+        warm = openpose_sample_messages(2)
         stamps, _ = bench.open_loop(warm, 50.0, 1.0)  # discovery settles, model warm
         if not any(s in bench.received for s in stamps):
             print("node does not answer", file=sys.stderr)
@@ -157,7 +158,7 @@ def main() -> int:
         print(header)
         print("-" * len(header))
         for persons in persons_list:
-            messages = _dds.skeleton_messages(persons)
+            messages = openpose_sample_messages(persons)
             for rate in rates:
                 cpu = _dds.cpu_seconds(proc.pid)
                 stamps, achieved = bench.open_loop(messages, rate, args.seconds)
@@ -169,7 +170,7 @@ def main() -> int:
                     f"{fmt(row, 'trend', '+8.2f')} {cpu:15.2f}",
                     flush=True,
                 )
-        messages = _dds.skeleton_messages(args.max_rate_persons)
+        messages = openpose_sample_messages(args.max_rate_persons)
         cpu = _dds.cpu_seconds(proc.pid)
         stamps, rate = bench.closed_loop(messages, args.window, args.max_rate_seconds)
         cpu = (_dds.cpu_seconds(proc.pid) - cpu) / max(1, len(stamps)) * 1e3

@@ -3,27 +3,28 @@ import pytest
 
 from pose_lifter.runtime.camera import (
     back_project,
-    project,
     rotate_about_vertical,
     rotation_about_vertical,
+    validate_intrinsics,
 )
 from pose_lifter.runtime.errors import CameraError, PoseInputError
 
 K = np.array([[800.0, 0, 320], [0, 810.0, 240], [0, 0, 1]])
 
 
-def test_project_hand_computed():
-    assert np.allclose(project([1.0, -0.5, 4.0], K), [320 + 200, 240 - 101.25])
+def test_back_project_hand_computed():
+    # x = (520 - 320) / 800 * 4 = 1.0, y = (138.75 - 240) / 810 * 4 = -0.5
+    assert np.allclose(back_project([520.0, 138.75], 4.0, K), [1.0, -0.5, 4.0])
 
 
-def test_back_project_inverts_project():
+def test_back_project_then_pinhole_projection_is_the_identity():
     points = np.random.default_rng(0).uniform([-1, -1, 2], [1, 1, 8], size=(10, 15, 3))
-    pixels = project(points, K)
-    assert np.allclose(back_project(pixels, points[..., 2], K), points)
+    pixels = (points / points[..., 2:]) @ K.T
+    assert np.allclose(back_project(pixels[..., :2], points[..., 2], K), points)
 
 
 def test_camera_info_k_layout_accepted():
-    assert np.allclose(project([0.0, 0.0, 1.0], K.ravel()), [320, 240])
+    assert np.allclose(back_project([320.0, 240.0], 1.0, K.ravel()), [0.0, 0.0, 1.0])
 
 
 @pytest.mark.parametrize(
@@ -39,12 +40,14 @@ def test_camera_info_k_layout_accepted():
 )
 def test_bad_intrinsics(bad):
     with pytest.raises(CameraError):
-        project([0.0, 0, 1], bad)
+        validate_intrinsics(bad)
+    with pytest.raises(CameraError):
+        back_project([0.0, 0.0], 1.0, bad)
 
 
-def test_points_behind_camera_rejected():
-    with pytest.raises(PoseInputError, match="behind"):
-        project([0.0, 0, -1], K)
+def test_pixels_of_the_wrong_shape_rejected():
+    with pytest.raises(PoseInputError, match="last dimension"):
+        back_project([0.0, 0.0, 1.0], 1.0, K)
 
 
 def test_rotation_convention_and_orthogonality():

@@ -10,7 +10,8 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import Marker
 
 from pose_lifter.runtime.joints import BONES
-from pose_lifter.ros.markers import PALETTE, WEAK_ALPHA, colour_for_id, skeleton_markers
+from pose_lifter.ros.markers import WEAK_ALPHA, skeleton_markers
+from pose_lifter.runtime.colours import PALETTE, colour_for_id
 
 HEADER = Header(stamp=Time(sec=12, nanosec=345), frame_id="cam_optical")
 

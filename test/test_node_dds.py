@@ -25,10 +25,9 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
 from ros_helpers import RELIABLE_QOS
+from pose_lifter.tools.sample_bag import openpose_sample_messages
 from pose_lifter.runtime.joints import MIDHIP
 from pose_lifter.runtime.lifter import cuda_available
-from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY, frame_to_msg
-from pose_lifter.runtime.openpose_json import read_openpose_directory
 from pose_lifter.ros.parameters import FIELDS, load_params_file
 from pose_lifter.runtime.placement import CHAIN_TO_STATURE, chain_length
 from pose_lifter.ros.conversions import skeleton2d_array
@@ -40,15 +39,7 @@ SUB_OVERRIDES = {"qos.input_depth": 50, "diagnostics_period_s": 0.2, "markers.li
 
 
 def sample_messages(frame_id="camera_optical_frame", first_sec=1000):
-    return [
-        frame_to_msg(
-            frame,
-            Header(stamp=Time(sec=first_sec + i, nanosec=123), frame_id=frame_id),
-            (1280, 720),
-            "openpose_body25",
-        )
-        for i, frame in enumerate(read_openpose_directory(SAMPLE_DIRECTORY))
-    ]
+    return openpose_sample_messages(frame_id=frame_id, first_sec=first_sec, nanosec=123)
 
 
 def _p(value):

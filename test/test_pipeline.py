@@ -7,15 +7,13 @@ import math
 
 import numpy as np
 import pytest
-from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Quaternion, Transform, TransformStamped, Vector3
 from sensor_msgs.msg import CameraInfo
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker
 
+from pose_lifter.tools.sample_bag import openpose_sample_messages
 from pose_lifter.runtime.lifter import PoseLifter
-from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY, frame_to_msg
-from pose_lifter.runtime.openpose_json import read_openpose_directory
 from pose_lifter.ros.parameters import Settings
 from pose_lifter.ros.pipeline import LiftingPipeline
 from pose_lifter_msgs.msg import Skeleton3D
@@ -30,15 +28,7 @@ def lifter():
 
 @pytest.fixture
 def messages():  # fresh per test: tests modify them
-    return [
-        frame_to_msg(
-            frame,
-            Header(stamp=Time(sec=100 + i, nanosec=7), frame_id="cam"),
-            (1280, 720),
-            "openpose_body25",
-        )
-        for i, frame in enumerate(read_openpose_directory(SAMPLE_DIRECTORY))
-    ]
+    return openpose_sample_messages(frame_id="cam", first_sec=100, nanosec=7)
 
 
 def make(lifter, **changes):

@@ -272,13 +272,17 @@ def test_cli_replay_and_view_bag(tmp_path, gt_bags, capsys):
 
 
 def test_rosbags_typestore_round_trip():
-    """rclpy <-> rosbags objects through CDR (the conversion the replay relies on)."""
-    from pose_lifter.tools.bag_io import from_rosbags, to_rosbags
+    """rclpy -> rosbags -> rclpy through CDR: the typestore the bags are written with."""
+    from rclpy.serialization import deserialize_message, serialize_message
 
+    from pose_lifter.tools.bag_io import rclpy_type, type_name
+
+    store = typestore()
     messages, _ = cmu_ground_truth_messages(CMU, count=1)
     for _, msg, _ in messages:
-        obj = to_rosbags(msg)
-        assert from_rosbags(obj, obj.__msgtype__) == msg
+        obj = store.deserialize_cdr(serialize_message(msg), type_name(msg))
+        data = bytes(store.serialize_cdr(obj, obj.__msgtype__))
+        assert deserialize_message(data, rclpy_type(obj.__msgtype__)) == msg
     assert "pose_lifter_msgs/msg/Skeleton3DArray" in typestore().fielddefs
 
 

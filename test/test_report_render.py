@@ -19,7 +19,7 @@ import pytest
 
 from pose_lifter.tools.bag_io import write_bag
 from pose_lifter.tools.replay import replay_offline
-from pose_lifter.tools.report import PALETTE
+from pose_lifter.runtime.colours import colour_for_id, to_hex
 from pose_lifter.tools.sample_bag import SAMPLE_BAG, cmu_ground_truth_messages
 from ros_helpers import REPO
 
@@ -79,23 +79,24 @@ def test_report_shows_the_skeleton_in_headless_chromium(tmp_path):
     bag = write_bag(tmp_path / "cmu", messages, "mcap")
     result = replay_offline(bag, report_dir=tmp_path / "report")
     image = screenshot(result.report_html, tmp_path)
-    blue = colour_pixels(image, FRONT_VIEW, PALETTE[0])
-    red = colour_pixels(image, FRONT_VIEW, PALETTE[1])
+    first, second = to_hex(colour_for_id("p1")), to_hex(colour_for_id("p2"))
+    first_pixels = colour_pixels(image, FRONT_VIEW, first)
+    second_pixels = colour_pixels(image, FRONT_VIEW, second)
     cv2.imwrite(
         str(tmp_path / "front_view.png"),
         image[FRONT_VIEW[1] : FRONT_VIEW[3], FRONT_VIEW[0] : FRONT_VIEW[2]],
     )
     # two persons: bones 4 px wide over ~1.7 m of a ~270 px tall axis -> hundreds of pixels each
-    assert blue > 300 and red > 300, (blue, red, tmp_path)
+    assert first_pixels > 300 and second_pixels > 300, (first_pixels, second_pixels, tmp_path)
     # a blank page would have none; the rest of the page is white/grey, never the palette
-    assert colour_pixels(image, (0, 0, WINDOW[0], 30), PALETTE[0]) < 50
-    print(f"3D (WebGL) view: {colour_pixels(image, THREE_D, PALETTE[0])} px of {PALETTE[0]}")
+    assert colour_pixels(image, (0, 0, WINDOW[0], 30), first) < 50
+    print(f"3D (WebGL) view: {colour_pixels(image, THREE_D, first)} px of {first}")
 
 
 def test_camera_report_shows_image_and_skeleton(tmp_path):
     result = replay_offline(SAMPLE_BAG, report_dir=tmp_path / "report", max_frames=3)
     image = screenshot(result.report_html, tmp_path)
-    first_id_colour = PALETTE[0]
+    first_id_colour = to_hex(colour_for_id("p1"))
     assert colour_pixels(image, FRONT_VIEW, first_id_colour) > 100
     x0, y0, x1, y1 = OVERLAY
     overlay = image[y0:y1, x0:x1]

@@ -7,6 +7,7 @@ import pytest
 
 from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY
 from pose_lifter.runtime.openpose_json import read_openpose_directory
+from pose_lifter.runtime.matching import greedy_pairs
 from pose_lifter.runtime.smoothing import MAX_GAP_S, OneEuroFilter, SkeletonSmoother
 from pose_lifter.runtime.tracking import PersonTracker, cost_matrix
 
@@ -92,3 +93,11 @@ def test_skeleton_smoother_drops_filters_of_vanished_tracks(active):
     smoother(["a"], np.zeros((1, 15, 3)), 0.0, {"a"})
     out = smoother(["a"], np.ones((1, 15, 3)), 0.1, active)
     assert np.allclose(out, 1.0) == (not active)  # a fresh filter passes the first sample
+
+
+def test_greedy_pairs_cheapest_first_each_once():
+    cost = np.array([[0.1, 0.05, np.inf], [0.2, 0.3, np.nan], [5.0, 0.2, 0.4]])
+    assert greedy_pairs(cost, 1.0) == [(0, 1), (1, 0), (2, 2)]
+    assert greedy_pairs(cost, 0.3) == [(0, 1), (1, 0)]  # 0.4 is above the limit
+    assert greedy_pairs(np.zeros((0, 3)), 1.0) == []
+    assert greedy_pairs(np.full((2, 2), np.inf), 1.0) == []

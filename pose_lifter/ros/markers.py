@@ -3,14 +3,12 @@
 Per person: a SPHERE_LIST of the joints (namespace ``joints``), a LINE_LIST of the bones
 (``bones``) and a TEXT_VIEW_FACING label with the id (``ids``); marker ids are the person's index
 in the message. Every array starts with a DELETEALL so markers of persons that left vanish.
-Colours are RGBA in [0, 1], from a fixed palette chosen by a stable hash of the person id;
+Colours are RGBA in [0, 1], the person's (:func:`pose_lifter.runtime.colours.colour_for_id`);
 joints with confidence 0 (missing in the input, position predicted) and their bones are drawn
 with alpha :data:`WEAK_ALPHA`.
 """
 
 from __future__ import annotations
-
-import zlib
 
 import numpy as np
 from builtin_interfaces.msg import Duration
@@ -18,29 +16,12 @@ from geometry_msgs.msg import Point, Pose, Vector3
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
-from pose_lifter.runtime.joints import BONES, MIDHIP, NOSE
+from pose_lifter.runtime.colours import colour_for_id
+from pose_lifter.runtime.joints import BONE_ENDPOINTS, MIDHIP, NOSE
 
-#: Colour-blind-friendly palette (Okabe-Ito without black), RGB in [0, 1].
-PALETTE: tuple[tuple[float, float, float], ...] = (
-    (0.902, 0.624, 0.0),
-    (0.337, 0.706, 0.914),
-    (0.0, 0.620, 0.451),
-    (0.941, 0.894, 0.259),
-    (0.0, 0.447, 0.698),
-    (0.835, 0.369, 0.0),
-    (0.800, 0.475, 0.655),
-    (0.6, 0.6, 0.6),
-)
 WEAK_ALPHA = 0.3
 #: Label distance above the nose along the midhip->nose direction, in label heights.
 LABEL_OFFSET = 1.5
-
-_BONE_INDEX = np.asarray(BONES).reshape(-1)
-
-
-def colour_for_id(person_id: str) -> tuple[float, float, float]:
-    """Palette colour of a person id (same id -> same colour in every process)."""
-    return PALETTE[zlib.crc32(person_id.encode("utf-8")) % len(PALETTE)]
 
 
 def delete_all(header: Header) -> Marker:
@@ -91,8 +72,8 @@ def skeleton_markers(
             Marker(
                 ns="bones",
                 type=Marker.LINE_LIST,
-                points=[points[i] for i in _BONE_INDEX],
-                colors=[colours[i] for i in _BONE_INDEX],
+                points=[points[i] for i in BONE_ENDPOINTS],
+                colors=[colours[i] for i in BONE_ENDPOINTS],
                 scale=Vector3(x=bone_width_m),
                 color=ColorRGBA(r=r, g=g, b=b, a=1.0),
                 **common,

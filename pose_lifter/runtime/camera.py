@@ -42,24 +42,6 @@ def validate_intrinsics(camera_matrix: np.ndarray) -> np.ndarray:
     return k
 
 
-def project(points_3d: np.ndarray, camera_matrix: np.ndarray) -> np.ndarray:
-    """Project ``(..., 3)`` camera-frame points (metres) to ``(..., 2)`` pixels.
-
-    Raises:
-        PoseInputError: wrong shape, or a point at or behind the camera (z <= 0).
-    """
-    k = validate_intrinsics(camera_matrix)
-    points = np.asarray(points_3d, dtype=np.float64)
-    if points.shape[-1] != 3:
-        raise PoseInputError(f"points_3d must have a last dimension of 3, got {points.shape}")
-    z = points[..., 2]
-    if np.any(~(z > 0)):
-        raise PoseInputError("cannot project points at or behind the camera (z <= 0 or NaN)")
-    u = k[0, 0] * points[..., 0] / z + k[0, 1] * points[..., 1] / z + k[0, 2]
-    v = k[1, 1] * points[..., 1] / z + k[1, 2]
-    return np.stack([u, v], axis=-1)
-
-
 def back_project(pixels: np.ndarray, depth_m: np.ndarray, camera_matrix: np.ndarray) -> np.ndarray:
     """Lift ``(..., 2)`` pixels at ``depth_m`` (``(...)``, metres along z) to ``(..., 3)``."""
     k = validate_intrinsics(camera_matrix)

@@ -50,6 +50,16 @@ BONES: tuple[tuple[int, int], ...] = (
     (LKNEE, LANKLE),
 )
 
+#: Joint index of both ends of every bone, flattened: ``(2 * len(BONES),)`` (parent, child, ...).
+BONE_ENDPOINTS: tuple[int, ...] = tuple(joint for bone in BONES for joint in bone)
+
+
+def bone_segments(points):
+    """Both ends of every bone of a pose: ``(..., 15, D)`` -> ``(..., len(BONES), 2, D)``."""
+    segments = points[..., BONE_ENDPOINTS, :]
+    return segments.reshape(*segments.shape[:-2], len(BONES), 2, segments.shape[-1])
+
+
 #: Pairs of bones (indices into BONES) that have the same length on a human body.
 SYMMETRIC_BONES: tuple[tuple[int, int], ...] = ((1, 4), (2, 5), (3, 6), (8, 11), (9, 12), (10, 13))
 

@@ -3,7 +3,6 @@
 - N-MPJPE (Rhodin et al. 2018): root-align both poses, scale the prediction by the least-squares
   factor ``s = <Y, X> / <X, X>``, mean joint distance.
 - PA-MPJPE: per-pose similarity Procrustes (rotation without reflection, scale, translation).
-- PCK3D: fraction of joints within a threshold after the N-MPJPE alignment.
 - Depth flips: poses whose depth-mirrored prediction fits the target better than the prediction.
 """
 
@@ -79,11 +78,6 @@ def pa_mpjpe(predicted: np.ndarray, target: np.ndarray) -> float:
     """Mean per-joint error after per-pose similarity Procrustes alignment (no reflection)."""
     aligned = procrustes_align(predicted, target)
     return float(np.linalg.norm(aligned - np.asarray(target, np.float64), axis=2).mean())
-
-
-def pck3d(predicted: np.ndarray, target: np.ndarray, threshold: float, root: int = ROOT) -> float:
-    """Fraction of joints within ``threshold`` after root and least-squares scale alignment."""
-    return float((per_joint_error_n(predicted, target, root) < threshold).mean())
 
 
 def depth_flipped(predicted: np.ndarray, target: np.ndarray, root: int = ROOT) -> np.ndarray:

@@ -138,9 +138,3 @@ def normalize_2d(
     mask = mask & ~degenerate[:, None]
     normalized = np.where(mask[..., None], centred / scale[:, None, None], 0.0)
     return Normalized2D(normalized.astype(np.float32), mask, root, scale)
-
-
-def denormalize_2d(normalized: np.ndarray, root: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`normalize_2d` for coordinates: ``(N, 15, 2)`` back to pixels."""
-    normalized = np.asarray(normalized, dtype=np.float64)
-    return normalized * np.asarray(scale)[:, None, None] + np.asarray(root)[:, None, :]

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pose_lifter.runtime.matching import greedy_pairs
+
 
 @dataclass
 class _Track:
@@ -71,10 +73,6 @@ class PersonTracker:
         """Ids of the tracks currently kept."""
         return {track.track_id for track in self._tracks}
 
-    def reset(self) -> None:
-        """Forget all tracks (ids are still never reused)."""
-        self._tracks.clear()
-
     def update(
         self, keypoints_px: np.ndarray, mask: np.ndarray, scale_px: np.ndarray
     ) -> list[str]:
@@ -100,12 +98,7 @@ class PersonTracker:
             )
         ids: list[str | None] = [None] * count
         matched_tracks: set[int] = set()
-        for flat in np.argsort(costs, axis=None, kind="stable"):
-            t, p = divmod(int(flat), count)
-            if costs[t, p] > self.max_distance:
-                break
-            if t in matched_tracks or ids[p] is not None:
-                continue
+        for t, p in greedy_pairs(costs, self.max_distance):
             matched_tracks.add(t)
             ids[p] = self._tracks[t].track_id
             self._tracks[t] = _Track(

@@ -91,16 +91,6 @@ def type_name(msg_or_class: Any) -> str:
     return f"{package}/msg/{cls.__name__}"
 
 
-def to_rosbags(msg: Any) -> Any:
-    """Return an rclpy message as a rosbags message object (through CDR)."""
-    return typestore().deserialize_cdr(serialize_message(msg), type_name(msg))
-
-
-def from_rosbags(obj: Any, msgtype: str) -> Any:
-    """Return a rosbags message object of ``msgtype`` as an rclpy message (through CDR)."""
-    return deserialize_message(bytes(typestore().serialize_cdr(obj, msgtype)), rclpy_type(msgtype))
-
-
 @dataclass(frozen=True)
 class BagMessage:
     """One message of a bag: topic, type, receive time (ns), raw CDR bytes."""

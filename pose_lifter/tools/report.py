@@ -9,7 +9,8 @@ The page (plotly.js embedded, opens offline) holds
   missing;
 - a summary table (latency percentiles, drops, ground-truth accuracy when present).
 
-Colours follow the person id (``PALETTE[n % 8]`` for the n-th id seen), the same in all views.
+Colours follow the person id (:func:`pose_lifter.runtime.colours.colour_for_id`), the same in
+all views and in RViz.
 
 Definitions:
 - *latency*: wall time from handing the input message to the processing code path to having
@@ -36,10 +37,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from pose_lifter.runtime.joints import BONES, JOINT_NAMES, NUM_JOINTS, ROOT
+from pose_lifter.runtime.colours import PALETTE, colour_for_id, to_hex
+from pose_lifter.runtime.joints import JOINT_NAMES, NUM_JOINTS, ROOT
+from pose_lifter.runtime.matching import greedy_pairs
 from pose_lifter.runtime.metrics import n_mpjpe, pa_mpjpe
+from pose_lifter.tools.plot_lines import bone_lines
 
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+#: Colours of the report's charts (persons have their own: :func:`colour_for_id`).
+CHART_COLOURS = tuple(to_hex(rgb) for rgb in PALETTE[2:5])
 #: Largest root-direction distance (|x/z, y/z| difference, ~radians) for a ground-truth match.
 GT_MATCH_MAX = 0.15
 
@@ -120,16 +125,7 @@ def match_ground_truth(
         return root[:, :2] / np.where(np.abs(root[:, 2:]) > 1e-6, root[:, 2:], 1e-6)
 
     cost = np.linalg.norm(direction(predicted)[:, None] - direction(truth)[None], axis=2)
-    pairs, used_p, used_t = [], set(), set()
-    for flat in np.argsort(cost, axis=None):
-        p, t = np.unravel_index(flat, cost.shape)
-        if cost[p, t] > max_distance:
-            break
-        if p not in used_p and t not in used_t:
-            pairs.append((int(p), int(t)))
-            used_p.add(p)
-            used_t.add(t)
-    return pairs
+    return greedy_pairs(cost, max_distance)
 
 
 def flat_baseline(truth: np.ndarray) -> np.ndarray:
@@ -228,34 +224,8 @@ def per_frame_table(records: Sequence[FrameRecord]) -> list[dict[str, Any]]:
 
 # --------------------------------------------------------------------------- figures
 def _colours(records: Sequence[FrameRecord]) -> dict[str, str]:
-    order: dict[str, str] = {}
-    for record in records:
-        for person_id in record.ids:
-            if person_id not in order:
-                order[person_id] = PALETTE[len(order) % len(PALETTE)]
-    return order
-
-
-def _segments(points: np.ndarray) -> tuple[list, list]:
-    """Return the bones of one pose as None-separated x, y lists.
-
-    Bones of one ``(15, 2)`` pose as None-separated x, y lists (then the joints' own points for the
-    markers are drawn with the same trace).
-    """
-    xs, ys = [], []
-    for a, b in BONES:
-        xs += [points[a, 0], points[b, 0], None]
-        ys += [points[a, 1], points[b, 1], None]
-    return xs, ys
-
-
-def _segments3(points: np.ndarray) -> tuple[list, list, list]:
-    xs, ys, zs = [], [], []
-    for a, b in BONES:
-        xs += [points[a, 0], points[b, 0], None]
-        ys += [points[a, 1], points[b, 1], None]
-        zs += [points[a, 2], points[b, 2], None]
-    return xs, ys, zs
+    """Each person id's colour, as RViz shows it."""
+    return {i: to_hex(colour_for_id(i)) for record in records for i in record.ids}
 
 
 def _range(values: np.ndarray, pad: float = 0.1, minimum: float = 1.0) -> list[float]:
@@ -330,7 +300,7 @@ def skeleton_animation(records: Sequence[FrameRecord], title: str = "pose_lifter
         for slot in range(slots):
             if slot < len(ids):
                 colour, j = colours[ids[slot]], joints[slot]
-                x, y, z = _segments3(np.stack([j[:, 0], j[:, 2], -j[:, 1]], axis=1))
+                x, y, z = bone_lines(np.stack([j[:, 0], j[:, 2], -j[:, 1]], axis=1))
                 traces.append(
                     go.Scatter3d(
                         x=x + list(j[:, 0]),
@@ -362,7 +332,7 @@ def skeleton_animation(records: Sequence[FrameRecord], title: str = "pose_lifter
             if slot < len(kp):
                 pts = np.where((conf[slot] > 0)[:, None], kp[slot], np.nan)
                 colour = colours.get(owner.get(slot, ""), "#7f7f7f")
-                x, y = _segments(pts)
+                x, y = bone_lines(pts)
                 traces.append(
                     go.Scatter(
                         x=x + list(pts[:, 0]),
@@ -390,7 +360,7 @@ def skeleton_animation(records: Sequence[FrameRecord], title: str = "pose_lifter
                     second = -j[:, 1] if columns[1] is None else j[:, 2]
                     pts = np.stack([j[:, 0], second], axis=1)
                     colour = colours[ids[slot]]
-                    x, y = _segments(pts)
+                    x, y = bone_lines(pts)
                     traces.append(
                         go.Scatter(
                             x=x + list(pts[:, 0]),
@@ -569,13 +539,13 @@ def statistics_figure(records: Sequence[FrameRecord]):
             y=[len(r.ids) for r in records],
             mode="lines+markers",
             name="3D persons out",
-            line=dict(color=PALETTE[0]),
+            line=dict(color=CHART_COLOURS[0]),
         ),
         row=2,
         col=1,
     )
     figure.add_trace(
-        go.Bar(x=t, y=id_switches(records), name="id switches", marker_color=PALETTE[1]),
+        go.Bar(x=t, y=id_switches(records), name="id switches", marker_color=CHART_COLOURS[1]),
         row=3,
         col=1,
     )
@@ -586,7 +556,7 @@ def statistics_figure(records: Sequence[FrameRecord]):
                 int((np.asarray(r.confidence_3d) <= 0).sum()) if len(r.ids) else 0 for r in records
             ],
             name="joints missing",
-            marker_color=PALETTE[3],
+            marker_color=CHART_COLOURS[2],
         ),
         row=4,
         col=1,

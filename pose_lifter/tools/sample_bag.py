@@ -211,6 +211,26 @@ def cmu_ground_truth_messages(
     )
 
 
+def openpose_sample_frames(persons: int | None = None) -> list[np.ndarray]:
+    """Per frame of the bundled OpenPose sample, ``(P, 15, 3)`` keypoints (x px, y px, confidence).
+
+    ``persons`` None: the sample's own two people. Else ``persons`` copies of them, each further
+    pair shifted 220 px to the right (present joints only), for load runs with more people.
+    """
+    from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY
+    from pose_lifter.runtime.openpose_json import read_openpose_directory
+
+    frames = []
+    for frame in read_openpose_directory(SAMPLE_DIRECTORY):
+        people = frame.keypoints_2d.astype(np.float64)
+        if persons is not None:
+            people = np.stack([people[i % len(people)] for i in range(persons)])
+            shift = 220.0 * (np.arange(persons) // 2)[:, None] * (people[:, :, 2] > 0)
+            people[:, :, 0] += shift
+        frames.append(people)
+    return frames
+
+
 def openpose_sample_msg(header, keypoints: np.ndarray):
     """Build the Skeleton2DArray of ``(P, 15, 3)`` OpenPose-sample keypoints (x, y, confidence).
 
@@ -224,30 +244,39 @@ def openpose_sample_msg(header, keypoints: np.ndarray):
                             [""] * persons, (1280, 720), "openpose_body25")
 
 
+def openpose_sample_messages(
+    persons: int | None = None, frame_id: str = FRAME_ID, first_sec: int = 1000, nanosec: int = 0
+) -> list:
+    """One Skeleton2DArray per sample frame (:func:`openpose_sample_frames`), 1 s apart."""
+    from builtin_interfaces.msg import Time
+    from std_msgs.msg import Header
+
+    return [
+        openpose_sample_msg(
+            Header(stamp=Time(sec=first_sec + i, nanosec=nanosec), frame_id=frame_id), keypoints
+        )
+        for i, keypoints in enumerate(openpose_sample_frames(persons))
+    ]
+
+
 def openpose_sample_stream(persons: int = 3):
     """Yield endless Skeleton2DArray messages for load and soak runs.
 
-    Endless ``Skeleton2DArray`` messages for load and soak runs: the bundled OpenPose sample's
-    frames (``persons`` copies of its two people, stacked 50 px apart), moved to a new place every
-    200 messages so tracks and filters are created and forgotten; stamps advance 1/30 s.
+    The sample's frames with ``persons`` people (:func:`openpose_sample_frames`), moved to a new
+    place every 200 messages so tracks and filters are created and forgotten; stamps advance
+    1/30 s.
     """
     from builtin_interfaces.msg import Time
     from std_msgs.msg import Header
 
-    from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY
-    from pose_lifter.runtime.openpose_json import read_openpose_directory
-
-    frames = read_openpose_directory(SAMPLE_DIRECTORY)
+    frames = openpose_sample_frames(persons)
     index = 0
     while True:
-        kp = np.stack(
-            [frames[index % len(frames)].keypoints_2d[p % 2] for p in range(persons)]
-        ).astype(float)
-        kp[:, :, 0] += 300.0 * (index // 200 % 7) * (kp[:, :, 2] > 0)
-        kp[1:, :, 1] += 50.0 * np.arange(1, persons)[:, None] * (kp[1:, :, 2] > 0)
+        keypoints = frames[index % len(frames)].copy()
+        keypoints[:, :, 1] += 40.0 * (index // 200 % 7) * (keypoints[:, :, 2] > 0)
         header = Header(
             stamp=Time(sec=1000 + index // 30, nanosec=(index % 30) * 33_000_000),
             frame_id=FRAME_ID,
         )
-        yield openpose_sample_msg(header, kp)
+        yield openpose_sample_msg(header, keypoints)
         index += 1

@@ -12,9 +12,9 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from pose_lifter.runtime.joints import BONES, JOINT_NAMES
-
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+from pose_lifter.runtime.colours import colour_for_id, to_hex
+from pose_lifter.runtime.joints import JOINT_NAMES
+from pose_lifter.tools.plot_lines import bone_lines
 
 
 def _person_traces(
@@ -23,11 +23,7 @@ def _person_traces(
     """Bones as one line trace (None-separated segments) plus a joint marker trace."""
     x = joints_3d[:, 0] + offset_x
     depth, up = joints_3d[:, 2], -joints_3d[:, 1]
-    line_x, line_y, line_z = [], [], []
-    for parent, child in BONES:
-        line_x += [x[parent], x[child], None]
-        line_y += [depth[parent], depth[child], None]
-        line_z += [up[parent], up[child], None]
+    line_x, line_y, line_z = bone_lines(np.stack([x, depth, up], axis=1))
     return [
         go.Scatter3d(
             x=line_x,
@@ -53,7 +49,7 @@ def _person_traces(
 def _frame_traces(people: np.ndarray, labels: Sequence[str], spacing: float) -> list[go.Scatter3d]:
     traces = []
     for index, (pose, label) in enumerate(zip(people, labels)):
-        traces += _person_traces(pose, label, PALETTE[index % len(PALETTE)], index * spacing)
+        traces += _person_traces(pose, label, to_hex(colour_for_id(label)), index * spacing)
     return traces
 
 

@@ -32,14 +32,6 @@ class PoseData:
     def __len__(self) -> int:
         return len(self.keypoints_2d)
 
-    def subset(self, index) -> "PoseData":
-        return PoseData(
-            self.keypoints_2d[index],
-            self.confidence[index],
-            None if self.joints_3d is None else self.joints_3d[index],
-            None if self.action is None else self.action[index],
-        )
-
 
 def _key(files, name: str, split: str | None) -> str | None:
     if split and f"{split}_{name}" in files:

@@ -5,17 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pose_lifter.runtime.joints import BONES, NUM_JOINTS
-
-#: RGB colours, one per person (cycled).
-PALETTE: tuple[tuple[int, int, int], ...] = (
-    (255, 64, 64),
-    (64, 160, 255),
-    (64, 220, 64),
-    (255, 200, 0),
-    (220, 64, 255),
-    (0, 220, 220),
-)
+from pose_lifter.runtime.colours import colour_for_index, to_uint8
+from pose_lifter.runtime.joints import NUM_JOINTS, bone_segments
 
 
 def draw_skeletons(
@@ -37,12 +28,13 @@ def draw_skeletons(
     out = np.ascontiguousarray(rgb).copy()
     thickness = max(1, round(max(out.shape[:2]) / 320))
     for person, (points, conf) in enumerate(zip(keypoints_2d, confidence)):
-        color = PALETTE[person % len(PALETTE)]
+        color = to_uint8(colour_for_index(person))
         present = (conf > min_confidence) & np.all(np.isfinite(points), axis=1)
         pixels = np.round(np.where(present[:, None], points, 0)).astype(int)
-        for a, b in BONES:
-            if present[a] and present[b]:
-                cv2.line(out, tuple(pixels[a]), tuple(pixels[b]), color, thickness, cv2.LINE_AA)
+        drawn = bone_segments(present[:, None]).all(axis=(1, 2))
+        for (start, end), draw in zip(bone_segments(pixels).tolist(), drawn):
+            if draw:
+                cv2.line(out, tuple(start), tuple(end), color, thickness, cv2.LINE_AA)
         for joint in np.flatnonzero(present):
             cv2.circle(out, tuple(pixels[joint]), thickness + 1, color, -1, cv2.LINE_AA)
     return out
