@@ -39,15 +39,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             trainer = Trainer(config, tmp, "cpu", resolve_config_path(name))
             batch = config.train.batch_size
-            x, mask = trainer.train_x[:batch], trainer.train_mask[:batch]
-            target = None if trainer.train_target is None else trainer.train_target[:batch]
+            index = torch.arange(batch)
 
             def step():
-                if config.train.mode == "supervised":
-                    trainer._supervised_step(x, mask, target)
-                else:
-                    trainer._gan_step(x, mask)
-                trainer.global_step += 1
+                trainer._step(index)  # augmentation, losses, optimiser steps, EMA
 
             for _ in range(3):
                 step()

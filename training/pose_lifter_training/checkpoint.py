@@ -1,7 +1,9 @@
 """Resumable training checkpoints as safetensors (tensors + JSON metadata; never pickle).
 
-A checkpoint holds the generator, discriminator, both optimisers' states, the RNG state, the
-epoch counter and the best proxy score so far.
+A checkpoint holds the generator, discriminator, both optimisers' states, every random number
+generator's state (torch's global one, CUDA's when used, and the trainer's own generators), the
+epoch counter and the best proxy score so far: a resumed run continues exactly as an
+uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -45,12 +47,12 @@ def save_checkpoint(
     epoch: int,
     global_step: int,
     best_proxy: float,
-    extra: dict | None = None,
+    generators: dict[str, torch.Generator] | None = None,
 ) -> None:
     """Write everything needed to resume after ``epoch`` completed epochs.
 
     ``modules`` maps a name (``generator``, ``discriminator``, ``ema``) to a module whose state is
-    saved.
+    saved; ``generators`` maps a name to a random number generator of the trainer's.
     """
     tensors: dict[str, torch.Tensor] = {}
     for prefix, module in modules.items():
@@ -59,6 +61,11 @@ def save_checkpoint(
     groups_g = _flatten_optimizer("opt_g", opt_g, tensors)
     groups_d = _flatten_optimizer("opt_d", opt_d, tensors)
     tensors["rng.torch"] = torch.get_rng_state()
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        for index, state in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{index}"] = state
+    for name, generator in (generators or {}).items():
+        tensors[f"rng.generator.{name}"] = generator.get_state()
     meta = {
         "epoch": epoch,
         "global_step": global_step,
@@ -67,7 +74,6 @@ def save_checkpoint(
         "param_groups_d": groups_d,
         "scheduler_g": scheduler_g.state_dict(),
         "scheduler_d": scheduler_d.state_dict(),
-        **(extra or {}),
     }
     tmp = Path(path).with_suffix(".tmp")
     save_file(
@@ -79,9 +85,19 @@ def save_checkpoint(
 
 
 def load_checkpoint(
-    path: str | Path, modules: dict[str, torch.nn.Module], opt_g, opt_d, scheduler_g, scheduler_d
+    path: str | Path,
+    modules: dict[str, torch.nn.Module],
+    opt_g,
+    opt_d,
+    scheduler_g,
+    scheduler_d,
+    generators: dict[str, torch.Generator] | None = None,
 ) -> dict:
-    """Restore a checkpoint in place; returns its metadata (epoch, global_step, best_proxy)."""
+    """Restore a checkpoint in place; returns its metadata (epoch, global_step, best_proxy).
+
+    Raises:
+        KeyError: the checkpoint lacks the state of one of ``generators`` (an older format).
+    """
     with safe_open(str(path), framework="pt") as handle:
         meta = json.loads(handle.metadata()["checkpoint"])
     tensors = load_file(str(path))
@@ -98,4 +114,11 @@ def load_checkpoint(
     scheduler_g.load_state_dict(meta["scheduler_g"])
     scheduler_d.load_state_dict(meta["scheduler_d"])
     torch.set_rng_state(tensors["rng.torch"])
+    cuda_states = [
+        tensors[f"rng.cuda.{i}"] for i in range(len(tensors)) if f"rng.cuda.{i}" in tensors
+    ]
+    if cuda_states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda_states)
+    for name, generator in (generators or {}).items():
+        generator.set_state(tensors[f"rng.generator.{name}"])
     return meta

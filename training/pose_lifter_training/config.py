@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from pose_lifter.runtime.model import LifterConfig
+
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
 
@@ -26,17 +28,6 @@ class DataSource:
     path: str
     split: str | None = None
     limit: int | None = None
-
-
-@dataclass
-class ModelSection:
-    hidden_size: int = 1024
-    num_hidden_layers: int = 3
-    residual: bool = True
-    leaky_slope: float = 0.2
-    use_confidence_mask: bool = True
-    predict_missing_2d: bool = True
-    zero_root_depth: bool = True
 
 
 @dataclass
@@ -106,7 +97,7 @@ class TrainConfig:
     monitor_data: DataSource | None = (
         None  # optional 3D data logged per epoch, never used to select
     )
-    model: ModelSection = field(default_factory=ModelSection)
+    model: LifterConfig = field(default_factory=LifterConfig)  # the generator's architecture
     discriminator: DiscriminatorSection = field(default_factory=DiscriminatorSection)
     optim: OptimSection = field(default_factory=OptimSection)
     losses: LossSection = field(default_factory=LossSection)
@@ -143,7 +134,7 @@ def _build(cls, values, where: str):
 _SECTIONS = {
     (TrainConfig, "train_data"): DataSource,
     (TrainConfig, "monitor_data"): DataSource,
-    (TrainConfig, "model"): ModelSection,
+    (TrainConfig, "model"): LifterConfig,
     (TrainConfig, "discriminator"): DiscriminatorSection,
     (TrainConfig, "optim"): OptimSection,
     (TrainConfig, "losses"): LossSection,

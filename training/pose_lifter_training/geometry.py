@@ -18,7 +18,6 @@ from pose_lifter.runtime.joints import (
     NOSE,
     RHIP,
     RSHOULDER,
-    SYMMETRIC_BONES,
 )
 
 
@@ -113,24 +112,11 @@ def heuristic_sin_beta(joints_3d: torch.Tensor) -> torch.Tensor:
     return numerator / (f.norm(dim=-1) * s.norm(dim=-1)).clamp(min=1e-6)
 
 
-def heuristic_loss(joints_3d: torch.Tensor) -> torch.Tensor:
-    """Return the seed's L_angle = mean(max(0, -sin beta))."""
-    return torch.relu(-heuristic_sin_beta(joints_3d)).mean()
-
-
 def bone_lengths(joints_3d: torch.Tensor) -> torch.Tensor:
     """``(B, 14)`` lengths of :data:`pose_lifter.runtime.joints.BONES`."""
     parents = torch.tensor([p for p, _ in BONES], device=joints_3d.device)
     children = torch.tensor([c for _, c in BONES], device=joints_3d.device)
     return (joints_3d[:, children] - joints_3d[:, parents]).norm(dim=-1)
-
-
-def bone_symmetry_loss(joints_3d: torch.Tensor) -> torch.Tensor:
-    """Mean relative difference of left/right bone lengths (0 for a symmetric body)."""
-    lengths = bone_lengths(joints_3d)
-    left = lengths[:, [a for a, _ in SYMMETRIC_BONES]]
-    right = lengths[:, [b for _, b in SYMMETRIC_BONES]]
-    return ((left - right).abs() / (0.5 * (left + right)).clamp(min=1e-6)).mean()
 
 
 def flip_left_right(poses: torch.Tensor) -> torch.Tensor:

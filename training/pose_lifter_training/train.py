@@ -29,10 +29,10 @@ from tqdm import tqdm
 from pose_lifter.runtime.joints import MIDHIP, NUM_JOINTS
 from pose_lifter.runtime.lifter import resolve_device
 from pose_lifter.runtime.metrics import n_mpjpe
-from pose_lifter.runtime.model import Discriminator, LifterConfig, LifterModel
+from pose_lifter.runtime.model import Discriminator, LifterModel
 from pose_lifter.runtime.normalization import normalize_2d as normalize_2d_np
 from pose_lifter.runtime.weights import save_lifter
-from pose_lifter_training import geometry
+from pose_lifter_training import geometry, losses
 from pose_lifter_training.checkpoint import load_checkpoint, save_checkpoint
 from pose_lifter_training.config import TrainConfig, resolve_config_path, save_config
 from pose_lifter_training.data import PoseData, concatenate, load_source
@@ -137,8 +137,8 @@ class Trainer:
         self.augment_rng = torch.Generator().manual_seed(config.seed * 1000 + self.dist.rank + 1)
         base = config_path.parent if config_path else Path.cwd()
         self._load_data(base)
-        m, d = config.model, config.discriminator
-        self.generator = LifterModel(LifterConfig(**vars(m))).to(self.device)
+        d = config.discriminator
+        self.generator = LifterModel(config.model).to(self.device)
         self.discriminator = Discriminator(
             d.hidden_size, d.num_hidden_layers, d.residual, d.leaky_slope, d.use_kcs
         ).to(self.device)
@@ -231,96 +231,80 @@ class Trainer:
         )
 
     def _gan_step(self, x: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
+        """One GAN iteration: the discriminator's update, then the generator's loss terms."""
         c, w = self.config, self.config.losses
-        logs: dict[str, float] = {}
-        bce = nn.functional.binary_cross_entropy_with_logits
         pose_3d = self.g_train(x, mask)
         azimuth, elevation = self._angles(len(x))
         rotation = geometry.rotation_matrices(azimuth, elevation)
-        rotated = geometry.rotate(pose_3d, rotation)
-        fake_2d = rotated[..., :2]
+        fake_2d = geometry.rotate(pose_3d, rotation)[..., :2]
         fake_scale = torch.ones(len(x), device=self.device)
         if c.augment.renormalize_fakes:
             fake_2d, _, fake_scale = geometry.normalize_2d(fake_2d)
-
-        # Discriminator: every generator_steps-th iteration, capped by its accuracy (Kudo).
+        logs: dict[str, float] = {}
         if self.global_step % max(c.train.generator_steps, 1) == 0:
-            logits = self.d_train(torch.cat([x * mask.unsqueeze(-1), fake_2d.detach()]))
-            real_logits, fake_logits = logits[: len(x)], logits[len(x) :]
-            real_label = 1.0 - c.train.label_smoothing
-            loss_d = bce(real_logits, torch.full_like(real_logits, real_label)) + bce(
-                fake_logits, torch.zeros_like(fake_logits)
-            )
-            accuracy = 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean())
-            if self.dist.world_size > 1:
-                dist.all_reduce(accuracy)
-                accuracy /= self.dist.world_size
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            if accuracy.item() <= c.train.disc_accuracy_cap:
-                self.opt_d.step()
-            logs.update(loss_d=loss_d.item(), d_accuracy=accuracy.item())
+            logs.update(self._discriminator_step(x * mask.unsqueeze(-1), fake_2d.detach()))
 
-        loss_g = torch.zeros((), device=self.device)
+        terms: dict[str, torch.Tensor] = {}
         if w.adversarial:
-            fake_logits = self.d_train(fake_2d)
-            loss_adv = bce(fake_logits, torch.ones_like(fake_logits))
-            loss_g = loss_g + w.adversarial * loss_adv
-            logs["loss_adv"] = loss_adv.item()
+            terms["adversarial"] = losses.adversarial(self.d_train(fake_2d))
         if w.heuristic:
-            loss_h = geometry.heuristic_loss(pose_3d)
-            loss_g = loss_g + w.heuristic * loss_h
-            logs["loss_heuristic"] = loss_h.item()
+            terms["heuristic"] = losses.heuristic(pose_3d)
         if w.consistency_3d or w.consistency_2d:
             relifted = self.g_train(fake_2d, torch.ones_like(mask))
             back = geometry.rotate(relifted * fake_scale[:, None, None], rotation.transpose(1, 2))
-            loss_c3 = (back - pose_3d).norm(dim=-1).mean()
-            loss_c2 = ((back[..., :2] - x).norm(dim=-1) * mask).mean()
-            loss_g = loss_g + w.consistency_3d * loss_c3 + w.consistency_2d * loss_c2
-            logs.update(loss_consistency_3d=loss_c3.item(), loss_consistency_2d=loss_c2.item())
+            terms["consistency_3d"] = losses.consistency_3d(back, pose_3d)
+            terms["consistency_2d"] = losses.consistency_2d(back, x, mask)
         if w.bone_symmetry:
-            loss_b = geometry.bone_symmetry_loss(pose_3d)
-            loss_g = loss_g + w.bone_symmetry * loss_b
-            logs["loss_bone_symmetry"] = loss_b.item()
+            terms["bone_symmetry"] = losses.bone_symmetry(pose_3d)
         if w.missing_distill or w.missing_2d:
             dropped = self._drop(len(x))
             if dropped.any():
                 partial = lift_in_full_frame(self.g_train, x, mask, ~dropped)
-                teacher = pose_3d.detach()
-                loss_md = (partial[..., 2] - teacher[..., 2]).abs().mean()
-                weight = dropped.float() * mask
-                loss_m2 = (
-                    (partial[..., :2] - x).norm(dim=-1) * weight
-                ).sum() / weight.sum().clamp(min=1)
-                loss_g = loss_g + w.missing_distill * loss_md + w.missing_2d * loss_m2
-                logs.update(loss_missing_distill=loss_md.item(), loss_missing_2d=loss_m2.item())
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
-        logs["loss_g"] = loss_g.item()
+                terms["missing_distill"] = losses.missing_distill(partial, pose_3d)
+                terms["missing_2d"] = losses.missing_2d(partial, x, dropped, mask)
+        return {**logs, **self._optimise(self.opt_g, terms, "loss_g")}
+
+    def _discriminator_step(self, real_2d: torch.Tensor, fake_2d: torch.Tensor) -> dict:
+        """Update the discriminator unless it is already too accurate (Kudo et al.'s cap)."""
+        c = self.config
+        logits = self.d_train(torch.cat([real_2d, fake_2d]))
+        real_logits, fake_logits = logits[: len(real_2d)], logits[len(real_2d) :]
+        loss_d = losses.discriminator_loss(real_logits, fake_logits, 1.0 - c.train.label_smoothing)
+        accuracy = losses.discriminator_accuracy(real_logits, fake_logits)
+        if self.dist.world_size > 1:
+            dist.all_reduce(accuracy)
+            accuracy /= self.dist.world_size
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        if accuracy.item() <= c.train.disc_accuracy_cap:
+            self.opt_d.step()
+        return {"loss_d": loss_d.item(), "d_accuracy": accuracy.item()}
+
+    def _optimise(self, optimizer, terms: dict[str, torch.Tensor], total_name: str | None) -> dict:
+        """One optimiser step on the weighted sum of ``terms``; returns their logged values."""
+        total = losses.weighted_sum(terms, self.config.losses)
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        optimizer.step()
+        logs = {f"loss_{name}": term.item() for name, term in terms.items()}
+        if total_name:
+            logs[total_name] = total.item()
         return logs
 
     def _supervised_step(
         self, x: torch.Tensor, mask: torch.Tensor, target: torch.Tensor
     ) -> dict[str, float]:
-        w = self.config.losses
+        """One supervised iteration: depth regression (+ the hidden joints' 2D)."""
         dropped = self._drop(len(x))
         predicted = lift_in_full_frame(self.g_train, x, mask, ~dropped)
-        depth = target - target[:, MIDHIP : MIDHIP + 1]
-        loss = ((predicted[..., 2] - depth) ** 2).mean()
-        total = w.supervised_depth * loss
-        logs = {"loss_supervised_depth": loss.item()}
-        if w.missing_2d and dropped.any():
-            weight = dropped.float() * mask
-            loss_m2 = ((predicted[..., :2] - x).norm(dim=-1) * weight).sum() / weight.sum().clamp(
-                min=1
+        terms = {
+            "supervised_depth": losses.supervised_depth(
+                predicted, target - target[:, MIDHIP : MIDHIP + 1]
             )
-            total = total + w.missing_2d * loss_m2
-            logs["loss_missing_2d"] = loss_m2.item()
-        self.opt_g.zero_grad(set_to_none=True)
-        total.backward()
-        self.opt_g.step()
-        return logs
+        }
+        if self.config.losses.missing_2d and dropped.any():
+            terms["missing_2d"] = losses.missing_2d(predicted, x, dropped, mask)
+        return self._optimise(self.opt_g, terms, None)
 
     # ----------------------------------------------------------------------------- epochs
     def _checkpointed_modules(self) -> dict[str, nn.Module]:
@@ -372,7 +356,7 @@ class Trainer:
         return {
             "proxy": realism_score,
             "proxy_consistency_2d": consistency_score,
-            "proxy_bone_symmetry": geometry.bone_symmetry_loss(pose_3d).item(),
+            "proxy_bone_symmetry": losses.bone_symmetry(pose_3d).item(),
             "heuristic_violation_rate": violations,
         }
 
@@ -407,115 +391,129 @@ class Trainer:
         self._log_file.write(json.dumps(record) + "\n")
         self._log_file.flush()
 
+    @property
+    def _checkpoint_path(self) -> Path:
+        return self.run_dir / "checkpoint.safetensors"
+
     def train(self, epochs: int | None = None, resume: bool = False) -> Path:
         """Train until ``epochs`` epochs are done; return the selected weights.
 
-        Run until ``epochs`` epochs are done (config value by default); returns the path of the
-        selected generator weights (``best.safetensors``).
+        Run until ``epochs`` epochs are done (config value by default), continuing from the
+        run directory's checkpoint when ``resume``; returns the path of the selected generator
+        weights (``best.safetensors``).
         """
-        c = self.config
-        epochs = c.train.epochs if epochs is None else epochs
+        epochs = self.config.train.epochs if epochs is None else epochs
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        checkpoint_path = self.run_dir / "checkpoint.safetensors"
-        if resume and checkpoint_path.exists():
-            meta = load_checkpoint(
-                checkpoint_path,
-                self._checkpointed_modules(),
-                self.opt_g,
-                self.opt_d,
-                self.sched_g,
-                self.sched_d,
-            )
-            self.epoch, self.global_step, self.best_proxy = (
-                meta["epoch"],
-                meta["global_step"],
-                meta["best_proxy"],
-            )
-            LOGGER.info("resumed from %s at epoch %d", checkpoint_path, self.epoch)
+        if resume and self._checkpoint_path.exists():
+            self._resume()
         if self.dist.is_main:
-            save_config(c, self.run_dir / "config.yaml")
-        batch = c.train.batch_size
+            save_config(self.config, self.run_dir / "config.yaml")
         started = time.monotonic()
         while self.epoch < epochs:
-            epoch_started = time.monotonic()
-            order = torch.randperm(
-                len(self.train_x), generator=torch.Generator().manual_seed(c.seed + self.epoch)
-            )
-            order = order[self.dist.rank :: self.dist.world_size]
-            steps = len(order) // batch
-            progress = tqdm(
-                range(steps),
-                desc=f"{c.name} epoch {self.epoch + 1}/{epochs}",
-                disable=not (self.dist.is_main and sys.stderr.isatty()),
-                leave=False,
-                mininterval=2.0,
-            )
-            sums: dict[str, float] = {}
-            for step in progress:
-                index = order[step * batch : (step + 1) * batch]
-                x, mask = self.train_x[index].to(self.device), self.train_mask[index].to(
-                    self.device
-                )
-                target = (
-                    None if self.train_target is None else self.train_target[index].to(self.device)
-                )
-                x, mask, target = self._augment(x, mask, target)
-                if c.train.mode == "supervised":
-                    logs = self._supervised_step(x, mask, target)
-                else:
-                    logs = self._gan_step(x, mask)
-                self.global_step += 1
-                if self.ema is not None:
-                    self.ema.update_parameters(self.generator)
-                for key, value in logs.items():
-                    sums[key] = sums.get(key, 0.0) + value
-                if self.global_step % c.train.log_every_steps == 0:
-                    self._log({"step": self.global_step, "epoch": self.epoch + 1, **logs})
-                    progress.set_postfix(
-                        {k: f"{v:.3f}" for k, v in logs.items() if k.startswith("loss_")}
-                    )
-            self.sched_g.step()
-            if c.train.mode == "gan":
-                self.sched_d.step()
-            self.epoch += 1
-            summary = {
-                "epoch": self.epoch,
-                "epoch_seconds": time.monotonic() - epoch_started,
-                **{f"mean_{k}": v / max(steps, 1) for k, v in sums.items()},
-            }
+            summary = self._run_epoch(epochs)
             if self.dist.is_main:
-                summary.update(self.proxy_score())
-                summary.update(self.monitor_3d())
-                score = (
-                    summary["proxy"] if c.train.select_checkpoint_by == "proxy" else -self.epoch
-                )
-                summary["selected"] = score < self.best_proxy
-                if score < self.best_proxy:
-                    self.best_proxy = score
-                    self._export(self.run_dir / "best.safetensors", selected_epoch=self.epoch)
-                self._export(self.run_dir / "last.safetensors", selected_epoch=self.epoch)
-                save_checkpoint(
-                    checkpoint_path,
-                    self._checkpointed_modules(),
-                    self.opt_g,
-                    self.opt_d,
-                    self.sched_g,
-                    self.sched_d,
-                    self.epoch,
-                    self.global_step,
-                    self.best_proxy,
-                )
-                self._log(summary)
-                LOGGER.info(
-                    "epoch %d: %s",
-                    self.epoch,
-                    {k: round(v, 4) if isinstance(v, float) else v for k, v in summary.items()},
-                )
+                self._finish_epoch(summary)
             if self.dist.world_size > 1:
                 dist.barrier()
         if self.dist.is_main:
             self._log({"done": True, "wall_seconds_this_run": time.monotonic() - started})
         return self.run_dir / "best.safetensors"
+
+    def _run_epoch(self, epochs: int) -> dict:
+        """One pass over this rank's share of the training poses; returns the epoch's means."""
+        c = self.config
+        started = time.monotonic()
+        order = torch.randperm(
+            len(self.train_x), generator=torch.Generator().manual_seed(c.seed + self.epoch)
+        )
+        order = order[self.dist.rank :: self.dist.world_size]
+        batch = c.train.batch_size
+        steps = len(order) // batch
+        progress = tqdm(
+            range(steps),
+            desc=f"{c.name} epoch {self.epoch + 1}/{epochs}",
+            disable=not (self.dist.is_main and sys.stderr.isatty()),
+            leave=False,
+            mininterval=2.0,
+        )
+        sums: dict[str, float] = {}
+        for step in progress:
+            index = order[step * batch : (step + 1) * batch]
+            logs = self._step(index)
+            for key, value in logs.items():
+                sums[key] = sums.get(key, 0.0) + value
+            if self.global_step % c.train.log_every_steps == 0:
+                self._log({"step": self.global_step, "epoch": self.epoch + 1, **logs})
+                progress.set_postfix(
+                    {k: f"{v:.3f}" for k, v in logs.items() if k.startswith("loss_")}
+                )
+        self.sched_g.step()
+        if c.train.mode == "gan":
+            self.sched_d.step()
+        self.epoch += 1
+        return {
+            "epoch": self.epoch,
+            "epoch_seconds": time.monotonic() - started,
+            **{f"mean_{k}": v / max(steps, 1) for k, v in sums.items()},
+        }
+
+    def _step(self, index: torch.Tensor) -> dict[str, float]:
+        """One optimisation step on the training poses ``index``; returns the step's logs."""
+        x, mask = self.train_x[index].to(self.device), self.train_mask[index].to(self.device)
+        target = None if self.train_target is None else self.train_target[index].to(self.device)
+        x, mask, target = self._augment(x, mask, target)
+        if self.config.train.mode == "supervised":
+            logs = self._supervised_step(x, mask, target)
+        else:
+            logs = self._gan_step(x, mask)
+        self.global_step += 1
+        if self.ema is not None:
+            self.ema.update_parameters(self.generator)
+        return logs
+
+    def _finish_epoch(self, summary: dict) -> None:
+        """Score the epoch (2D proxy, monitor), keep the selected weights, checkpoint, log."""
+        summary.update(self.proxy_score())
+        summary.update(self.monitor_3d())
+        by_proxy = self.config.train.select_checkpoint_by == "proxy"
+        score = summary["proxy"] if by_proxy else -self.epoch
+        summary["selected"] = score < self.best_proxy
+        if summary["selected"]:
+            self.best_proxy = score
+            self._export(self.run_dir / "best.safetensors", selected_epoch=self.epoch)
+        self._export(self.run_dir / "last.safetensors", selected_epoch=self.epoch)
+        save_checkpoint(
+            self._checkpoint_path,
+            self._checkpointed_modules(),
+            self.opt_g,
+            self.opt_d,
+            self.sched_g,
+            self.sched_d,
+            self.epoch,
+            self.global_step,
+            self.best_proxy,
+            {"augment": self.augment_rng},
+        )
+        self._log(summary)
+        LOGGER.info(
+            "epoch %d: %s",
+            self.epoch,
+            {k: round(v, 4) if isinstance(v, float) else v for k, v in summary.items()},
+        )
+
+    def _resume(self) -> None:
+        meta = load_checkpoint(
+            self._checkpoint_path,
+            self._checkpointed_modules(),
+            self.opt_g,
+            self.opt_d,
+            self.sched_g,
+            self.sched_d,
+            {"augment": self.augment_rng},
+        )
+        self.epoch, self.global_step = meta["epoch"], meta["global_step"]
+        self.best_proxy = meta["best_proxy"]
+        LOGGER.info("resumed from %s at epoch %d", self._checkpoint_path, self.epoch)
 
     def _export(self, path: Path, selected_epoch: int) -> None:
         save_lifter(

@@ -1,0 +1,89 @@
+"""Every training loss term as a pure function of tensors, and their weighted sum.
+
+Frames and units: normalised poses (see :mod:`pose_lifter_training.geometry`): root-centred,
+unit mean joint distance from the root, x right, y down, z forward; batched ``(B, 15, C)``.
+``mask`` is ``(B, 15)`` with 1 for present joints. Each function returns a scalar tensor.
+
+The training step computes the terms its config weights (:class:`LossSection`) and adds them
+with :func:`weighted_sum`; names of the terms are the config's weight names.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from pose_lifter.runtime.joints import SYMMETRIC_BONES
+from pose_lifter_training.geometry import bone_lengths, heuristic_sin_beta
+
+_bce = nn.functional.binary_cross_entropy_with_logits
+
+
+def discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 1.0
+) -> torch.Tensor:
+    """Discriminator BCE: real poses -> ``real_label`` (1; less when smoothed), fakes -> 0."""
+    return _bce(real_logits, torch.full_like(real_logits, real_label)) + _bce(
+        fake_logits, torch.zeros_like(fake_logits)
+    )
+
+
+def discriminator_accuracy(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """Mean of the real and the fake classification accuracy (a logit > 0 means real)."""
+    return 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean())
+
+
+def adversarial(fake_logits: torch.Tensor) -> torch.Tensor:
+    """Score the generator: BCE of the re-projected fakes against the label real."""
+    return _bce(fake_logits, torch.ones_like(fake_logits))
+
+
+def heuristic(joints_3d: torch.Tensor) -> torch.Tensor:
+    """Compute the seed's L_angle = mean(max(0, -sin beta)) on the face and shoulder vectors."""
+    return torch.relu(-heuristic_sin_beta(joints_3d)).mean()
+
+
+def bone_symmetry(joints_3d: torch.Tensor) -> torch.Tensor:
+    """Mean relative difference of left/right bone lengths (0 for a symmetric body)."""
+    lengths = bone_lengths(joints_3d)
+    left = lengths[:, [a for a, _ in SYMMETRIC_BONES]]
+    right = lengths[:, [b for _, b in SYMMETRIC_BONES]]
+    return ((left - right).abs() / (0.5 * (left + right)).clamp(min=1e-6)).mean()
+
+
+def consistency_3d(rotated_back: torch.Tensor, joints_3d: torch.Tensor) -> torch.Tensor:
+    """Mean joint distance between the re-lifted view rotated back and the first lift."""
+    return (rotated_back - joints_3d).norm(dim=-1).mean()
+
+
+def consistency_2d(
+    rotated_back: torch.Tensor, keypoints_2d: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """Mean 2D distance of the rotated-back re-lift to the input, over present joints (0 else)."""
+    return ((rotated_back[..., :2] - keypoints_2d).norm(dim=-1) * mask).mean()
+
+
+def missing_distill(partial: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """Mean absolute depth difference of a lift with hidden joints to the full lift (teacher)."""
+    return (partial[..., 2] - teacher.detach()[..., 2]).abs().mean()
+
+
+def missing_2d(
+    predicted: torch.Tensor, keypoints_2d: torch.Tensor, dropped: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
+    """Mean 2D error of the hidden (``dropped``) joints that the input had (``mask``)."""
+    weight = dropped.float() * mask
+    error = (predicted[..., :2] - keypoints_2d).norm(dim=-1) * weight
+    return error.sum() / weight.sum().clamp(min=1)
+
+
+def supervised_depth(predicted: torch.Tensor, depth: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of the predicted depths ``(B, 15, 3)[..., 2]`` to ``depth (B, 15)``."""
+    return ((predicted[..., 2] - depth) ** 2).mean()
+
+
+def weighted_sum(terms: dict[str, torch.Tensor], weights) -> torch.Tensor:
+    """``sum(weight[name] * term)`` over ``terms``; ``weights`` has one attribute per name."""
+    if not terms:
+        raise ValueError("no loss term to optimise")
+    return sum(getattr(weights, name) * term for name, term in terms.items())
