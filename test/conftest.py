@@ -43,6 +43,43 @@ DEFAULT_TIMEOUT = 10.0
 
 from ros_helpers import RELIABLE_QOS, lifter_node  # noqa: E402,F401 (fixture for all tests)
 
+#: The only skips a run may have: (pattern in the skip reason, why it is allowed). Any other skip
+#: fails the run (a broken import or a missing fixture must not pass as a skip).
+ALLOWED_SKIPS: tuple[tuple[str, str], ...] = (
+    ("no CUDA GPU visible", "no GPU on this machine (the device check runs where one is lent)"),
+    ("could not import 'mediapipe'", "BlazePose is opt-in (pip install mediapipe)"),
+    ("workspace suite", "runs in scripts/ros_workspace_test.sh against the colcon install"),
+    ("vtest.avi missing", "the sample bag's source video comes with apt's opencv-doc"),
+)
+
+
+def unexpected_skips(reports) -> list[str]:
+    """``path: reason`` of every skip report whose reason is not on :data:`ALLOWED_SKIPS`."""
+    found = []
+    for report in reports:
+        reason = (
+            str(report.longrepr[-1])
+            if isinstance(report.longrepr, tuple)
+            else str(report.longrepr)
+        )
+        if not any(pattern in reason for pattern, _ in ALLOWED_SKIPS):
+            found.append(f"{report.nodeid}: {reason}")
+    return found
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run on a skip that is not on the allow-list."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    unexpected = unexpected_skips(skipped)
+    if unexpected:
+        reporter.write_line(
+            "skips not on the allow-list (test/conftest.py ALLOWED_SKIPS):", red=True
+        )
+        for line in unexpected:
+            reporter.write_line(f"  {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 def pytest_report_header(config):
     return (
