@@ -14,7 +14,13 @@ of the last quarter minus the first quarter (a growing backlog makes it grow wit
 wall-clock latency). The max-rate row publishes closed-loop (at most ``--window`` messages
 in flight) for ``--max-rate-seconds``.
 
+Baseline in the same run: a do-nothing rclpy relay (``bench/_relay.py``: same input and output
+message types and sizes, prebuilt outputs) in its own process gets the same 100 Hz x 5 persons
+stream, alternating with the node (``--compare-rounds`` rounds of ``--seconds`` each); the
+node/relay latency ratio is printed beside both (goal <= 1.25x).
+
     source scripts/env.sh && python bench/bench_node_load.py [--seconds 3] [--persons 1,5,10]
+    source scripts/env.sh && python bench/bench_node_load.py --compare-only
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ import argparse
 import os
 import sys
 import time
+
+import subprocess
+from pathlib import Path
 
 import _dds
 import numpy as np
@@ -33,6 +42,8 @@ from pose_lifter.tools.sample_bag import openpose_sample_messages
 from pose_lifter_msgs.msg import Skeleton2DArray
 
 NAMESPACE = "/load_bench"
+RELAY_NAMESPACE = "/relay_bench"
+RELAY = Path(__file__).with_name("_relay.py")
 GOAL = "goal: 100 Hz x 5 persons p50 <= 2 ms, p99 <= 10 ms; >= 500 msg/s sustained, no backlog"
 
 
@@ -126,26 +137,41 @@ def main() -> int:
     parser.add_argument("--max-rate-seconds", type=float, default=5.0)
     parser.add_argument("--max-rate-persons", type=int, default=5)
     parser.add_argument("--window", type=int, default=20, help="max-rate: messages in flight")
+    parser.add_argument("--compare-rounds", type=int, default=3, help="node/relay alternations")
+    parser.add_argument("--compare-only", action="store_true", help="only node vs relay")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     persons_list = [int(p) for p in args.persons.split(",")]
 
     proc = _dds.start_node(NAMESPACE, _dds.LOSSLESS)
+    relay_proc = subprocess.Popen(
+        [sys.executable, str(RELAY), RELAY_NAMESPACE, "5"], env=dict(os.environ)
+    )
     rclpy.init()
     node = rclpy.create_node("load_bench")
     qos = _dds.LOSSLESS_QOS
-    publisher = node.create_publisher(Skeleton2DArray, f"{NAMESPACE}/keypoints_2d", qos)
-    bench = Bench(node, publisher)
-    subscription = node.create_subscription(
-        MarkerArray, f"{NAMESPACE}/markers", bench.on_markers, qos, raw=True
-    )
-    try:
-        _dds.wait_for_graph(rclpy, node, publisher, subscription, proc)
-        warm = openpose_sample_messages(2)
-        stamps, _ = bench.open_loop(warm, 50.0, 1.0)  # discovery settles, model warm
+
+    def connect(namespace: str, target) -> Bench:
+        publisher = node.create_publisher(Skeleton2DArray, f"{namespace}/keypoints_2d", qos)
+        bench = Bench(node, publisher)
+        subscription = node.create_subscription(
+            MarkerArray, f"{namespace}/markers", bench.on_markers, qos, raw=True
+        )
+        _dds.wait_for_graph(rclpy, node, publisher, subscription, target)
+        stamps, _ = bench.open_loop(openpose_sample_messages(2), 50.0, 1.0)  # warm
         if not any(s in bench.received for s in stamps):
-            print("node does not answer", file=sys.stderr)
+            raise RuntimeError(f"{namespace} does not answer")
+        return bench
+
+    try:
+        try:
+            bench, relay = connect(NAMESPACE, proc), connect(RELAY_NAMESPACE, relay_proc)
+        except RuntimeError as error:
+            print(error, file=sys.stderr)
             return 1
+        compare(bench, relay, proc, relay_proc, args)
+        if args.compare_only:
+            return 0
         print(
             f"pose_lifter node load, {os.cpu_count()} CPU(s), load average "
             f"{os.getloadavg()[0]:.1f}; node pid {proc.pid}, input QoS reliable depth 1000"
@@ -191,6 +217,42 @@ def main() -> int:
         node.destroy_node()
         rclpy.try_shutdown()
         _dds.stop(proc)
+        _dds.stop(relay_proc)
+
+
+def compare(bench: Bench, relay: Bench, proc, relay_proc, args) -> None:
+    """Alternate the node and the relay on the same 100 Hz x 5 persons stream; print the ratio."""
+    messages = openpose_sample_messages(5)
+    stamps: dict[str, list[int]] = {"node": [], "relay": []}
+    cpu = {"node": 0.0, "relay": 0.0}
+    for _ in range(args.compare_rounds):
+        for name, target, pid in (("node", bench, proc.pid), ("relay", relay, relay_proc.pid)):
+            before = _dds.cpu_seconds(pid)
+            sent, _ = target.open_loop(messages, 100.0, args.seconds)
+            cpu[name] += _dds.cpu_seconds(pid) - before
+            stamps[name] += sent
+    rows = {"node": summarize(bench, stamps["node"]), "relay": summarize(relay, stamps["relay"])}
+    print(
+        f"node vs do-nothing relay, 100 Hz x 5 persons, {args.compare_rounds} alternating rounds "
+        f"of {args.seconds:.0f} s, {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"{'':>6} {'sent':>6} {'recv':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'cpu/msg ms':>10}"
+    )
+    for name, row in rows.items():
+        per_message = cpu[name] / max(1, len(stamps[name])) * 1e3
+        print(
+            f"{name:>6} {row['sent']:6d} {row['recv']:6d} {fmt(row, 'p50')} {fmt(row, 'p95')} "
+            f"{fmt(row, 'p99')} {per_message:10.2f}"
+        )
+    if "p50" in rows["node"] and "p50" in rows["relay"]:
+        print(
+            f"node/relay: p50 {rows['node']['p50'] / rows['relay']['p50']:.2f}x, "
+            f"p99 {rows['node']['p99'] / rows['relay']['p99']:.2f}x (goal p50 <= 1.25x; "
+            f"node p99 {rows['node']['p99']:.1f} ms, goal <= 10 ms)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -42,29 +42,7 @@ from rclpy.node import Node  # noqa: E402
 DEFAULT_TIMEOUT = 10.0
 
 from ros_helpers import RELIABLE_QOS, lifter_node  # noqa: E402,F401 (fixture for all tests)
-
-#: The only skips a run may have: (pattern in the skip reason, why it is allowed). Any other skip
-#: fails the run (a broken import or a missing fixture must not pass as a skip).
-ALLOWED_SKIPS: tuple[tuple[str, str], ...] = (
-    ("no CUDA GPU visible", "no GPU on this machine (the device check runs where one is lent)"),
-    ("could not import 'mediapipe'", "BlazePose is opt-in (pip install mediapipe)"),
-    ("workspace suite", "runs in scripts/ros_workspace_test.sh against the colcon install"),
-    ("vtest.avi missing", "the sample bag's source video comes with apt's opencv-doc"),
-)
-
-
-def unexpected_skips(reports) -> list[str]:
-    """``path: reason`` of every skip report whose reason is not on :data:`ALLOWED_SKIPS`."""
-    found = []
-    for report in reports:
-        reason = (
-            str(report.longrepr[-1])
-            if isinstance(report.longrepr, tuple)
-            else str(report.longrepr)
-        )
-        if not any(pattern in reason for pattern, _ in ALLOWED_SKIPS):
-            found.append(f"{report.nodeid}: {reason}")
-    return found
+from skip_policy import unexpected_skips  # noqa: E402
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -74,7 +52,7 @@ def pytest_sessionfinish(session, exitstatus):
     unexpected = unexpected_skips(skipped)
     if unexpected:
         reporter.write_line(
-            "skips not on the allow-list (test/conftest.py ALLOWED_SKIPS):", red=True
+            "skips not on the allow-list (test/skip_policy.py ALLOWED_SKIPS):", red=True
         )
         for line in unexpected:
             reporter.write_line(f"  {line}", red=True)

@@ -1,8 +1,8 @@
-"""A skip passes only with a reason on the allow-list (test/conftest.py ALLOWED_SKIPS)."""
+"""A skip passes only with a reason on the allow-list (test/skip_policy.py ALLOWED_SKIPS)."""
 
 from types import SimpleNamespace
 
-from conftest import unexpected_skips
+from skip_policy import unexpected_skips
 
 
 def skip(reason: str):

@@ -20,7 +20,6 @@ from pose_lifter.runtime.detection.images import rgb_to_image_fields
 from pose_lifter.runtime.joints import JOINT_NAMES, NUM_JOINTS, ROOT
 from pose_lifter_msgs.msg import (
     Keypoint2D,
-    Keypoint3D,
     Skeleton2D,
     Skeleton2DArray,
     Skeleton3D,
@@ -142,6 +141,14 @@ def camera_matrix_from_info(msg: CameraInfo) -> np.ndarray:
     return validate_intrinsics(np.asarray(msg.k, dtype=np.float64))
 
 
+def joint_points(joints_m: np.ndarray) -> list[list[Point]]:
+    """``(P, 15, 3)`` joints as one list of 15 ``geometry_msgs/Point`` per person."""
+    return [
+        [Point(x=x, y=y, z=z) for x, y, z in person]
+        for person in np.asarray(joints_m, np.float64).tolist()
+    ]
+
+
 def skeleton3d_array(
     header: Header,
     ids: list[str],
@@ -154,23 +161,27 @@ def skeleton3d_array(
 
     Build a Skeleton3DArray from ``(P, 15, 3)`` finite joints (metres, ``header`` frame), ``(P,
     15)`` confidences, ``(P,)`` scores and one ``Skeleton3D.SCALE_*`` value.
+
+    The values are written into the 15 keypoints every ``Skeleton3D`` is constructed with
+    (rosidl builds them anyway), so no further message objects are made per joint.
     """
-    skeletons = [
-        Skeleton3D(
-            id=ids[p],
-            score=float(scores[p]),
-            scale_source=scale_source,
-            keypoints=[
-                Keypoint3D(position=Point(x=x, y=y, z=z), confidence=c)
-                for (x, y, z), c in zip(
-                    np.asarray(joints_m[p], np.float64).tolist(),
-                    np.asarray(confidence[p], np.float64).tolist(),
-                )
-            ],
-        )
-        for p in range(len(ids))
-    ]
+    joints = np.asarray(joints_m, np.float64).tolist()
+    confidence = np.asarray(confidence, np.float64).tolist()
+    scores = np.asarray(scores, np.float64).tolist()
+    skeletons = []
+    for p, person_id in enumerate(ids):
+        skeleton = Skeleton3D(id=person_id, score=scores[p], scale_source=scale_source)
+        for keypoint, (x, y, z), c in zip(skeleton.keypoints, joints[p], confidence[p]):
+            position = keypoint.position
+            position.x, position.y, position.z = x, y, z
+            keypoint.confidence = c
+        skeletons.append(skeleton)
     return Skeleton3DArray(header=header, skeletons=skeletons)
+
+
+def skeleton_points(skeletons: Skeleton3DArray) -> list[list[Point]]:
+    """Return the joint positions of a Skeleton3DArray: 15 Points per person (shared)."""
+    return [[keypoint.position for keypoint in s.keypoints] for s in skeletons.skeletons]
 
 
 def body_transforms(

@@ -10,12 +10,16 @@ with alpha :data:`WEAK_ALPHA`.
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import numpy as np
 from builtin_interfaces.msg import Duration
 from geometry_msgs.msg import Point, Pose, Vector3
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from pose_lifter.ros.conversions import joint_points
 from pose_lifter.runtime.colours import colour_for_id
 from pose_lifter.runtime.joints import BONE_ENDPOINTS, MIDHIP, NOSE
 
@@ -24,9 +28,43 @@ WEAK_ALPHA = 0.3
 LABEL_OFFSET = 1.5
 
 
+@functools.lru_cache(maxsize=256)
+def _colour(r: float, g: float, b: float, a: float) -> ColorRGBA:
+    """One shared ColorRGBA per colour (the palette has 8, each opaque or weak)."""
+    return ColorRGBA(r=r, g=g, b=b, a=a)
+
+
+@functools.lru_cache(maxsize=64)
+def _scale(x: float, y: float = 0.0, z: float = 0.0) -> Vector3:
+    return Vector3(x=x, y=y, z=z)
+
+
+@functools.lru_cache(maxsize=16)
+def _duration(seconds: float) -> Duration:
+    return Duration(sec=int(seconds), nanosec=int(round((seconds % 1.0) * 1e9)))
+
+
 def delete_all(header: Header) -> Marker:
     """Return a DELETEALL marker (clears every marker of the receiving display)."""
-    return Marker(header=header, action=Marker.DELETEALL)
+    return _marker(_prototype("", Marker.DELETEALL, Marker.DELETEALL), header=header)
+
+
+@functools.lru_cache(maxsize=8)
+def _prototype(ns: str, marker_type: int, action: int) -> Marker:
+    """Return a Marker of one kind, other fields at their defaults (copied, never published)."""
+    return Marker(ns=ns, type=marker_type, action=action)
+
+
+def _marker(prototype: Marker, **fields) -> Marker:
+    """Shallow copy of ``prototype`` with ``fields`` set (a fraction of Marker()'s cost).
+
+    Marker() builds every default sub-message (pose, texture, mesh file, ...) anew; the copy
+    shares the prototype's, which are never modified.
+    """
+    marker = copy.copy(prototype)
+    for name, value in fields.items():
+        setattr(marker, name, value)
+    return marker
 
 
 def skeleton_markers(
@@ -38,6 +76,7 @@ def skeleton_markers(
     bone_width_m: float,
     text_height_m: float,
     lifetime_s: float,
+    points: list[list[Point]] | None = None,
 ) -> MarkerArray:
     """DELETEALL + 3 markers per person.
 
@@ -47,51 +86,45 @@ def skeleton_markers(
         confidence: ``(P, 15)``; 0 marks a weak (predicted) joint.
         joint_diameter_m, bone_width_m, text_height_m: marker sizes (m).
         lifetime_s: marker lifetime (s); 0 = until deleted.
+        points: ``joints_m`` as Points, one list per person (the pipeline passes the
+            Skeleton3DArray's own, :func:`~pose_lifter.ros.conversions.skeleton_points`); built
+            here when None.
+
+    Colours, scales, the lifetime and the fields a marker leaves at their defaults are shared
+    objects (one per value, across messages): treat the returned markers as read-only.
     """
-    lifetime = Duration(sec=int(lifetime_s), nanosec=int(round((lifetime_s % 1.0) * 1e9)))
+    lifetime = _duration(float(lifetime_s))
     markers = [delete_all(header)]
-    joints_m = np.asarray(joints_m, dtype=np.float64)
-    for index, (person_id, joints, conf) in enumerate(zip(ids, joints_m, np.asarray(confidence))):
+    joints_m = np.asarray(joints_m, dtype=np.float64).reshape(-1, 15, 3)
+    people = joint_points(joints_m) if points is None else points
+    sphere, line, text = (
+        _scale(joint_diameter_m, joint_diameter_m, joint_diameter_m),
+        _scale(bone_width_m),
+        _scale(0.0, 0.0, text_height_m),
+    )
+    joints_kind = _prototype("joints", Marker.SPHERE_LIST, Marker.ADD)
+    bones_kind = _prototype("bones", Marker.LINE_LIST, Marker.ADD)
+    ids_kind = _prototype("ids", Marker.TEXT_VIEW_FACING, Marker.ADD)
+    weak = (np.asarray(confidence) <= 0).tolist()
+    up = joints_m[:, NOSE] - joints_m[:, MIDHIP]
+    up /= np.maximum(np.linalg.norm(up, axis=1, keepdims=True), 1e-9)
+    labels = (joints_m[:, NOSE] + LABEL_OFFSET * text_height_m * up).tolist()
+    for index, (person_id, points) in enumerate(zip(ids, people)):
         r, g, b = colour_for_id(person_id)
-        alphas = np.where(conf > 0, 1.0, WEAK_ALPHA).tolist()
-        colours = [ColorRGBA(r=r, g=g, b=b, a=a) for a in alphas]
-        points = [Point(x=x, y=y, z=z) for x, y, z in joints.tolist()]
-        common = dict(header=header, id=index, action=Marker.ADD, lifetime=lifetime)
+        opaque, faint = _colour(r, g, b, 1.0), _colour(r, g, b, WEAK_ALPHA)
+        colours = [faint if w else opaque for w in weak[index]]
+        common = dict(header=header, id=index, lifetime=lifetime, color=opaque)
+        markers.append(_marker(joints_kind, points=points, colors=colours, scale=sphere, **common))
         markers.append(
-            Marker(
-                ns="joints",
-                type=Marker.SPHERE_LIST,
-                points=points,
-                colors=colours,
-                scale=Vector3(x=joint_diameter_m, y=joint_diameter_m, z=joint_diameter_m),
-                color=ColorRGBA(r=r, g=g, b=b, a=1.0),
-                **common,
-            )
-        )
-        markers.append(
-            Marker(
-                ns="bones",
-                type=Marker.LINE_LIST,
+            _marker(
+                bones_kind,
                 points=[points[i] for i in BONE_ENDPOINTS],
                 colors=[colours[i] for i in BONE_ENDPOINTS],
-                scale=Vector3(x=bone_width_m),
-                color=ColorRGBA(r=r, g=g, b=b, a=1.0),
+                scale=line,
                 **common,
             )
         )
-        up = joints[NOSE] - joints[MIDHIP]
-        up = up / max(float(np.linalg.norm(up)), 1e-9)
-        label = joints[NOSE] + LABEL_OFFSET * text_height_m * up
-        x, y, z = label.tolist()
-        markers.append(
-            Marker(
-                ns="ids",
-                type=Marker.TEXT_VIEW_FACING,
-                text=person_id,
-                pose=Pose(position=Point(x=x, y=y, z=z)),
-                scale=Vector3(z=text_height_m),
-                color=ColorRGBA(r=r, g=g, b=b, a=1.0),
-                **common,
-            )
-        )
+        x, y, z = labels[index]
+        label = Pose(position=Point(x=x, y=y, z=z))
+        markers.append(_marker(ids_kind, text=person_id, pose=label, scale=text, **common))
     return MarkerArray(markers=markers)

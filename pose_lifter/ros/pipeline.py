@@ -29,6 +29,7 @@ from pose_lifter.ros.conversions import (
     camera_matrix_from_info,
     copy_header,
     skeleton3d_array,
+    skeleton_points,
     skeletons_from_msg,
     stamp_seconds,
 )
@@ -207,8 +208,9 @@ class LiftingPipeline:
             else Skeleton3D.SCALE_NORMALIZED
         )
         s = self.settings
+        skeletons = skeleton3d_array(out_header, ids, joints_m, confidence, scores, scale_source)
         return PipelineOutput(
-            skeleton3d_array(out_header, ids, joints_m, confidence, scores, scale_source),
+            skeletons,
             skeleton_markers(
                 out_header,
                 ids,
@@ -218,6 +220,7 @@ class LiftingPipeline:
                 s.markers_bone_width_m,
                 s.markers_text_height_m,
                 s.markers_lifetime_s,
+                skeleton_points(skeletons),  # the markers share the skeletons' Points
             ),
             body_transforms(out_header, ids, joints_m) if s.publish_tf else [],
         )
