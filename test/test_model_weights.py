@@ -126,3 +126,29 @@ def test_onnxruntime_backend_matches_torch_and_is_the_cpu_default():
     assert np.abs(fast.lift(poses).joints_3d - eager.lift(poses).joints_3d).max() < 1e-4
     with pytest.raises(ValueError, match="backend"):
         PoseLifter(device="cpu", backend="tensorrt")
+
+
+def test_flip_average_is_mirror_equivariant_and_keeps_the_input_xy():
+    import dataclasses
+
+    import torch
+
+    from pose_lifter.runtime.joints import FLIP_PERMUTATION
+    from pose_lifter.runtime.model import LifterConfig, LifterModel
+
+    torch.manual_seed(0)
+    model = LifterModel(LifterConfig(hidden_size=32, flip_average=True)).eval()
+    x, mask = torch.randn(8, 15, 2), torch.ones(8, 15)
+    mask[0, 4] = 0
+    flip = list(FLIP_PERMUTATION)
+    with torch.no_grad():
+        lifted = model(x, mask)
+        mirrored = model(x[:, flip] * torch.tensor([-1.0, 1.0]), mask[:, flip])
+        plain = dataclasses.replace(model.config, flip_average=False)
+        model.config = plain
+        single = model(x, mask)
+    # lifting the mirror image gives the mirror image of the lift (exactly, by construction)
+    assert torch.allclose(mirrored, lifted[:, flip] * torch.tensor([-1.0, 1.0, 1.0]), atol=1e-6)
+    present = mask.bool()
+    assert torch.equal(lifted[..., :2][present], x[present])
+    assert not torch.allclose(lifted[..., 2], single[..., 2])  # the average is a different lift

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 import torch
 from torch import nn
 
-from pose_lifter.runtime.joints import BONES, NUM_JOINTS, ROOT
+from pose_lifter.runtime.joints import BONES, FLIP_PERMUTATION, NUM_JOINTS, ROOT
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class LifterConfig:
         use_confidence_mask: feed the 15 present/missing flags as extra inputs.
         predict_missing_2d: also predict x, y of missing joints (else they stay at 0).
         zero_root_depth: subtract the root's depth so the root is at z = 0.
+        flip_average: also lift the left-right mirrored pose and average the two lifts
+            (mirrored back): test-time flip augmentation, twice the compute.
     """
 
     hidden_size: int = 1024
@@ -38,6 +40,7 @@ class LifterConfig:
     use_confidence_mask: bool = True
     predict_missing_2d: bool = True
     zero_root_depth: bool = True
+    flip_average: bool = False
 
     @classmethod
     def from_dict(cls, values: dict) -> "LifterConfig":
@@ -120,6 +123,16 @@ class LifterModel(nn.Module):
 
     def forward(self, keypoints_2d: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         mask = mask.to(keypoints_2d.dtype)
+        lifted = self._lift(keypoints_2d, mask)
+        if not self.config.flip_average:
+            return lifted
+        flip = list(FLIP_PERMUTATION)
+        mirror = torch.tensor([-1.0, 1.0], dtype=keypoints_2d.dtype, device=keypoints_2d.device)
+        mirrored = self._lift(keypoints_2d[:, flip] * mirror, mask[:, flip])
+        unmirror = torch.tensor([-1.0, 1.0, 1.0], dtype=lifted.dtype, device=lifted.device)
+        return 0.5 * (lifted + mirrored[:, flip] * unmirror)
+
+    def _lift(self, keypoints_2d: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         xy = keypoints_2d * mask.unsqueeze(-1)
         features = xy.flatten(1)
         if self.config.use_confidence_mask:

@@ -46,6 +46,7 @@ class OptimSection:
     beta2: float = 0.999
     weight_decay: float = 1e-5
     lr_decay_per_epoch: float = 1.0
+    grad_clip_norm: float = 0.0  # > 0: clip both networks' gradient norm to this
 
 
 @dataclass
@@ -57,6 +58,7 @@ class LossSection:
     consistency_3d: float = 0.0
     consistency_2d: float = 0.0
     bone_symmetry: float = 0.0
+    bone_proportions: float = 0.0
     missing_distill: float = 0.0
     missing_2d: float = 0.0
     supervised_depth: float = 0.0

@@ -51,6 +51,40 @@ def bone_symmetry(joints_3d: torch.Tensor) -> torch.Tensor:
     return ((left - right).abs() / (0.5 * (left + right)).clamp(min=1e-6)).mean()
 
 
+#: Relative bone lengths of an adult (fractions of stature H; Drillis and Contini 1966, as
+#: tabulated in Winter, Biomechanics and Motor Control of Human Movement, fig. 4.1), in
+#: :data:`pose_lifter.runtime.joints.BONES` order. Nose-neck is not a segment there: ~0.12 H
+#: (chin-to-nose height plus the head's forward offset).
+BONE_PROPORTIONS: tuple[float, ...] = (
+    0.12,  # neck - nose
+    0.13,  # neck - right shoulder (half the shoulder width 0.259 H)
+    0.186,  # right upper arm
+    0.146,  # right forearm
+    0.13,  # neck - left shoulder
+    0.186,  # left upper arm
+    0.146,  # left forearm
+    0.288,  # neck - mid hip (shoulder height 0.818 H - hip height 0.530 H)
+    0.095,  # mid hip - right hip (half the hip width 0.191 H)
+    0.245,  # right thigh
+    0.246,  # right shank
+    0.095,  # mid hip - left hip
+    0.245,  # left thigh
+    0.246,  # left shank
+)
+
+
+def bone_proportions(joints_3d: torch.Tensor) -> torch.Tensor:
+    """Mean absolute log ratio of each bone's share of the total length to a human body's.
+
+    Scale-free (lengths are divided by their sum), so it constrains only the proportions: a
+    lift that keeps a foreshortened thigh short in 3D pays ``|log(share / 0.245 H share)|``.
+    """
+    lengths = bone_lengths(joints_3d).clamp(min=1e-6)
+    reference = torch.tensor(BONE_PROPORTIONS, dtype=lengths.dtype, device=lengths.device)
+    shares = lengths / lengths.sum(dim=1, keepdim=True)
+    return (torch.log(shares) - torch.log(reference / reference.sum())).abs().mean()
+
+
 def consistency_3d(rotated_back: torch.Tensor, joints_3d: torch.Tensor) -> torch.Tensor:
     """Mean joint distance between the re-lifted view rotated back and the first lift."""
     return (rotated_back - joints_3d).norm(dim=-1).mean()

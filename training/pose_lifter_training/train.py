@@ -256,6 +256,8 @@ class Trainer:
             terms["consistency_2d"] = losses.consistency_2d(back, x, mask)
         if w.bone_symmetry:
             terms["bone_symmetry"] = losses.bone_symmetry(pose_3d)
+        if w.bone_proportions:
+            terms["bone_proportions"] = losses.bone_proportions(pose_3d)
         if w.missing_distill or w.missing_2d:
             dropped = self._drop(len(x))
             if dropped.any():
@@ -276,6 +278,7 @@ class Trainer:
             accuracy /= self.dist.world_size
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
+        self._clip(self.discriminator)
         if accuracy.item() <= c.train.disc_accuracy_cap:
             self.opt_d.step()
         return {"loss_d": loss_d.item(), "d_accuracy": accuracy.item()}
@@ -285,11 +288,16 @@ class Trainer:
         total = losses.weighted_sum(terms, self.config.losses)
         optimizer.zero_grad(set_to_none=True)
         total.backward()
+        self._clip(self.generator)
         optimizer.step()
         logs = {f"loss_{name}": term.item() for name, term in terms.items()}
         if total_name:
             logs[total_name] = total.item()
         return logs
+
+    def _clip(self, module: nn.Module) -> None:
+        if self.config.optim.grad_clip_norm > 0:
+            nn.utils.clip_grad_norm_(module.parameters(), self.config.optim.grad_clip_norm)
 
     def _supervised_step(
         self, x: torch.Tensor, mask: torch.Tensor, target: torch.Tensor

@@ -14,6 +14,7 @@ resumes); the table (mean and spread over seeds) is printed and written to ``<ou
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ablation import STEPS
+from pose_lifter.runtime.weights import load_lifter, save_lifter
 from pose_lifter_training.cli import main as train_cli
 from pose_lifter_training.data import concatenate, load_source
 from pose_lifter_training.evaluate import evaluate, model_lifter
@@ -39,6 +41,11 @@ MPII_ONLY = [
 RECIPES: dict[str, tuple[str, list[str]]] = {
     "seed": ("seed", []),
     "default": ("default", []),
+    "e10": ("default", ["train.epochs=10"]),
+    "e10+bones0.3": ("default", ["train.epochs=10", "losses.bone_proportions=0.3"]),
+    "e10+bones1": ("default", ["train.epochs=10", "losses.bone_proportions=1.0"]),
+    "e10+clip": ("default", ["train.epochs=10", "optim.grad_clip_norm=1.0"]),
+    "e10+wide": ("default", ["train.epochs=10", "model.hidden_size=1024"]),
 }
 #: The README's ablation (seed -> default, one fix at a time) as proxy recipes ``step<k>``.
 _cumulative: list[str] = []
@@ -66,6 +73,18 @@ def run_recipe(name: str, seed: int, out: Path, threads: int, epochs: int | None
     return weights
 
 
+def with_flip_average(weights: Path) -> Path:
+    """Write the same weights with test-time flip averaging on (``<stem>_flip.safetensors``)."""
+    flipped = weights.with_name(weights.stem + "_flip.safetensors")
+    if not flipped.exists():
+        model, meta = load_lifter(weights)
+        model.config = dataclasses.replace(model.config, flip_average=True)
+        save_lifter(
+            flipped, model, {k: v for k, v in meta.items() if k not in ("format", "config")}
+        )
+    return flipped
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -75,14 +94,17 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("runs/proxy"))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--epochs", type=int, help="override every recipe's train.epochs")
+    parser.add_argument("--flip", action="store_true", help="also score with flip averaging")
     args = parser.parse_args()
     cmu_all = concatenate([load_source(CMU, "train"), load_source(CMU, "test")])
     cmu_test = load_source(CMU, "test")
     rows = {}
-    for name in args.recipes:
+    names = [(n, False) for n in args.recipes] + [(n, True) for n in args.recipes if args.flip]
+    for name, flip in names:
         per_seed = []
         for seed in args.seeds:
-            lift = model_lifter(run_recipe(name, seed, args.out, args.threads, args.epochs))
+            weights = run_recipe(name, seed, args.out, args.threads, args.epochs)
+            lift = model_lifter(with_flip_average(weights) if flip else weights)
             proxy = evaluate({name: lift}, cmu_all, dropped_counts=(2,))[name]
             test = evaluate({name: lift}, cmu_test, dropped_counts=(2,))[name]
             per_seed.append(
@@ -95,8 +117,9 @@ def main() -> int:
                     "test_pa": test["pa_mpjpe_mm"],
                 }
             )
-            print(json.dumps({"recipe": name, **per_seed[-1]}), flush=True)
-        rows[name] = per_seed
+            label = name + (" +flip" if flip else "")
+            print(json.dumps({"recipe": label, **per_seed[-1]}), flush=True)
+        rows[label] = per_seed
     (args.out / "proxy.json").write_text(json.dumps(rows, indent=2))
     columns = ["proxy_n", "proxy_pa", "proxy_pa_missing_2", "test_n", "test_pa"]
     print(

@@ -96,3 +96,31 @@ def test_supervised_depth_and_weighted_sum():
     assert losses.weighted_sum(terms, weights).item() == pytest.approx(5.0)
     with pytest.raises(ValueError):
         losses.weighted_sum({}, weights)
+
+
+def _pose_with_bone_lengths(lengths) -> torch.Tensor:
+    """Build a pose whose BONES have ``lengths``: each child straight down from its parent."""
+    from pose_lifter.runtime.joints import BONES, NECK
+
+    pose = torch.zeros(1, 15, 3, dtype=torch.float64)
+    pose[0, NECK] = torch.tensor([0.0, 0.0, 2.0], dtype=torch.float64)
+    for (parent, child), length in zip(BONES, lengths):
+        pose[0, child] = pose[0, parent] + torch.tensor([0.0, length, 0.0], dtype=torch.float64)
+    return pose
+
+
+def test_bone_proportions_zero_for_a_human_body_at_any_scale():
+    body = _pose_with_bone_lengths(losses.BONE_PROPORTIONS)
+    assert losses.bone_proportions(body).item() == pytest.approx(0.0, abs=1e-9)
+    assert losses.bone_proportions(3.7 * body).item() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_bone_proportions_hand_computed_for_a_short_thigh():
+    lengths = list(losses.BONE_PROPORTIONS)
+    total = sum(lengths)
+    lengths[9] *= 0.5  # right thigh foreshortened to half
+    # shares: thigh (0.5 * 0.245) / (total - 0.1225), every other bone x total / (total - 0.1225)
+    shrink = total / (total - 0.1225)
+    expected = (abs(math.log(0.5 * shrink)) + 13 * abs(math.log(shrink))) / 14
+    body = _pose_with_bone_lengths(lengths)
+    assert losses.bone_proportions(body).item() == pytest.approx(expected, rel=1e-6)
