@@ -219,3 +219,51 @@ def test_qos_overrides_set_a_subscription_reliability(ros):
         assert [i.qos_profile.reliability for i in infos] == [ReliabilityPolicy.RELIABLE]
         camera_infos = node.get_subscriptions_info_by_topic("/ov/camera_info")
         assert [i.qos_profile.reliability for i in camera_infos] == [ReliabilityPolicy.BEST_EFFORT]
+
+
+def test_diagnostics_levels_over_dds(ros):
+    args = [
+        "--params-file",
+        str(CONFIG),
+        "-r",
+        "__ns:=/diag",
+        "-p",
+        "diagnostics_period_s:=0.2",
+        "-p",
+        "diagnostics_error_after_s:=1.0",
+        "-p",
+        "qos.input_reliability:=reliable",
+    ]
+    with ros_process("pose_lifter_node", args) as proc:
+        io = Outputs(ros, "/diag")
+        levels: list[tuple[int, str]] = []
+
+        def on_status(array) -> None:
+            for status in array.status:
+                if status.name == "/diag/pose_lifter: lifting":
+                    levels.append((int.from_bytes(status.level, "little"), status.message))
+
+        io.node.create_subscription(DiagnosticArray, "/diagnostics", on_status, 10)
+        ros.wait_for_subscribers(io.keypoints, 1, 20.0)
+        ros.wait_for_publishers(io.subscription, 1, 20.0)
+        # subscribed and silent: ERROR after diagnostics_error_after_s
+        assert ros.spin_until(lambda: levels and levels[-1][0] == 2, 10.0), (levels, proc.log())
+        assert levels[-1][1].startswith("no input for")
+        # a steady stream of good messages: OK, with rates and latency reported
+        for msg in io.messages * 2:
+            io.keypoints.publish(msg)
+            ros.spin_until(lambda: False, 0.05)
+        assert levels[-1][0] == 0, levels[-3:]
+        assert float(io.status["input_rate_hz"]) > 0 and io.status["latency_ms_p50"] != "nan"
+        # every person unusable (too few joints): WARN
+        broken = [type(m)(header=m.header, skeletons=m.skeletons) for m in io.messages[:4]]
+        for msg in broken:
+            for skeleton in msg.skeletons:
+                for keypoint in skeleton.keypoints[3:]:
+                    keypoint.confidence = 0.0
+        seen = len(levels)
+        for msg in broken * 2:
+            io.keypoints.publish(msg)
+            ros.spin_until(lambda: False, 0.05)
+        assert any(level == 1 for level, _ in levels[seen:]), levels[seen:]
+        assert proc.process.poll() is None

@@ -1,4 +1,9 @@
-"""Counters of every dropped input, by reason, and their diagnostic_msgs report.
+"""Counters of every dropped input, by reason, and the node's diagnostic_msgs status.
+
+One status per node and report period (:class:`StatusMonitor`): input and output rates,
+processing latency p50/p95, stamp age, drop rate and the totals below; OK, WARN when the drop
+rate is above ``diagnostics_warn_drop_rate``, ERROR when no input arrived for
+``diagnostics_error_after_s`` while the node is active and subscribed, or the detector stopped.
 
 Reasons (:data:`DROP_REASONS`), counted per person unless marked per message:
 - ``malformed_message`` (message): arrays of the wrong shape (e.g. not 15 keypoints).
@@ -25,7 +30,11 @@ Image input (``input_mode: image``), per image message:
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from std_msgs.msg import Header
@@ -59,7 +68,6 @@ class DropCounters:
         self.persons_out = 0
         self.skipped_unsubscribed = 0  # inputs not processed: no output had a subscriber
         self.dropped: Counter[str] = Counter({reason: 0 for reason in DROP_REASONS})
-        self._reported_drops = 0
 
     def drop(self, reason: str, count: int = 1) -> None:
         """Count ``count`` drops for ``reason`` (one of :data:`DROP_REASONS`)."""
@@ -67,25 +75,137 @@ class DropCounters:
             raise KeyError(f"unknown drop reason {reason!r}")
         self.dropped[reason] += count
 
-    def new_drops(self) -> int:
-        """Drop since the previous call (for the report's level)."""
-        total = sum(self.dropped.values())
-        new, self._reported_drops = total - self._reported_drops, total
-        return new
+    @property
+    def inputs(self) -> int:
+        """Input messages received: keypoints messages lifted or dropped, and images."""
+        return self.images_in or self.messages_in
 
 
-def diagnostic_array(
-    header: Header, name: str, counters: DropCounters, details: dict[str, str]
-) -> DiagnosticArray:
-    """One DiagnosticStatus: WARN when anything was dropped since the previous report, else OK.
+@dataclass(frozen=True)
+class Thresholds:
+    """When the status turns WARN or ERROR (node parameters ``diagnostics_*``)."""
 
-    Values: ``messages_in`` (2D skeleton messages lifted: keypoints_2d messages or processed
-    images), ``images_in`` (image messages received), ``persons_in``, ``persons_out``,
-    ``dropped.<reason>`` (totals since start) and ``details`` (e.g. device, model, camera_info).
+    warn_drop_rate: float = 0.1
+    error_after_s: float = 5.0
+
+
+@dataclass
+class Window:
+    """What happened since the previous report: timings per processed input, in seconds."""
+
+    latency_s: list[float] = field(default_factory=list)
+    stamp_age_s: list[float] = field(default_factory=list)
+    outputs: int = 0
+
+
+def status_level(
+    drop_rate: float,
+    silent_s: float,
+    expecting_input: bool,
+    detector_alive: bool,
+    thresholds: Thresholds,
+) -> tuple[int, str]:
+    """Level and message of the node's status.
+
+    Args:
+        drop_rate: drops per input since the previous report (0 when there was no input).
+        silent_s: seconds since the last input (inf when none arrived yet).
+        expecting_input: active and some output is subscribed (an idle node is not an error).
+        detector_alive: the image detector's worker thread runs (True without image input).
     """
-    new = counters.new_drops()
-    level = DiagnosticStatus.WARN if new else DiagnosticStatus.OK
-    message = f"{new} input(s) dropped since last report" if new else "ok"
+    if not detector_alive:
+        return DiagnosticStatus.ERROR, "image detector stopped"
+    if expecting_input and silent_s > thresholds.error_after_s:
+        return DiagnosticStatus.ERROR, f"no input for {silent_s:.1f} s"
+    if drop_rate > thresholds.warn_drop_rate:
+        return DiagnosticStatus.WARN, f"{100 * drop_rate:.0f}% of the inputs dropped"
+    return DiagnosticStatus.OK, "ok"
+
+
+class StatusMonitor:
+    """Rates, latencies and drop rate between two reports; turns them into a DiagnosticStatus.
+
+    ``input_received(now_s, stamp_age_s)`` per input, ``processed(latency_s, produced)`` per
+    processed input; :meth:`report` closes the window. Times in seconds (the caller's clock).
+    """
+
+    def __init__(self, now_s: float, thresholds: Thresholds = Thresholds()):
+        self.thresholds = thresholds
+        self._window = Window()
+        self._window_start = now_s
+        self._last_input_s = -math.inf
+        self._reported_drops = 0
+        self._reported_inputs = 0
+
+    def input_received(self, now_s: float, stamp_age_s: float) -> None:
+        self._last_input_s = now_s
+        self._window.stamp_age_s.append(stamp_age_s)
+
+    def processed(self, latency_s: float, produced: bool) -> None:
+        self._window.latency_s.append(latency_s)
+        self._window.outputs += produced
+
+    def report(
+        self,
+        header: Header,
+        name: str,
+        counters: DropCounters,
+        details: dict[str, str],
+        now_s: float,
+        expecting_input: bool = False,
+        detector_alive: bool = True,
+    ) -> DiagnosticArray:
+        """Build one DiagnosticStatus for the window since the previous report; start a new one.
+
+        Values: ``input_rate_hz``, ``output_rate_hz``, ``latency_ms_p50``/``p95`` (receipt to
+        outputs built), ``stamp_age_ms_p50`` (receipt time - header stamp), ``drop_rate``, the
+        totals of :func:`counter_values` and ``details``. Level: :func:`status_level`.
+        """
+        window, elapsed = self._window, max(now_s - self._window_start, 1e-9)
+        drops = sum(counters.dropped.values())
+        new_drops, new_inputs = (
+            drops - self._reported_drops,
+            counters.inputs - self._reported_inputs,
+        )
+        self._reported_drops, self._reported_inputs = drops, counters.inputs
+        drop_rate = min(1.0, new_drops / new_inputs) if new_inputs else 0.0
+        level, message = status_level(
+            drop_rate, now_s - self._last_input_s, expecting_input, detector_alive, self.thresholds
+        )
+        values = [
+            KeyValue(key="input_rate_hz", value=f"{len(window.stamp_age_s) / elapsed:.1f}"),
+            KeyValue(key="output_rate_hz", value=f"{window.outputs / elapsed:.1f}"),
+            KeyValue(key="latency_ms_p50", value=_percentile_ms(window.latency_s, 50)),
+            KeyValue(key="latency_ms_p95", value=_percentile_ms(window.latency_s, 95)),
+            KeyValue(key="stamp_age_ms_p50", value=_percentile_ms(window.stamp_age_s, 50)),
+            KeyValue(key="drop_rate", value=f"{drop_rate:.3f}"),
+        ]
+        self._window, self._window_start = Window(), now_s
+        status = DiagnosticStatus(
+            level=level,
+            name=name,
+            message=message,
+            hardware_id="pose_lifter",
+            values=values + counter_values(counters) + _details(details),
+        )
+        return DiagnosticArray(header=header, status=[status])
+
+
+def _percentile_ms(values_s: list[float], q: float) -> str:
+    return f"{1e3 * float(np.percentile(values_s, q)):.2f}" if values_s else "nan"
+
+
+def _details(details: dict[str, str]) -> list[KeyValue]:
+    return [KeyValue(key=key, value=value) for key, value in details.items()]
+
+
+def counter_values(counters: DropCounters) -> list[KeyValue]:
+    """Return the totals since start as KeyValues.
+
+    ``messages_in`` (2D skeleton messages lifted: keypoints_2d messages or processed images),
+    ``images_in`` (image messages received), ``persons_in``, ``persons_out``,
+    ``skipped_unsubscribed`` and ``dropped.<reason>``.
+    """
     values = [
         KeyValue(key="messages_in", value=str(counters.messages_in)),
         KeyValue(key="images_in", value=str(counters.images_in)),
@@ -93,12 +213,7 @@ def diagnostic_array(
         KeyValue(key="persons_out", value=str(counters.persons_out)),
         KeyValue(key="skipped_unsubscribed", value=str(counters.skipped_unsubscribed)),
     ]
-    values += [
+    return values + [
         KeyValue(key=f"dropped.{reason}", value=str(count))
         for reason, count in counters.dropped.items()
     ]
-    values += [KeyValue(key=key, value=value) for key, value in details.items()]
-    status = DiagnosticStatus(
-        level=level, name=name, message=message, hardware_id="pose_lifter", values=values
-    )
-    return DiagnosticArray(header=header, status=[status])

@@ -132,6 +132,7 @@ class PoseLifterNode(LifecycleNode):
         self._timers: list = []
         self._configure_error: Exception | None = None
         self._image_reliability = ""
+        self._image_subscription = None
         # One callback that validates, then applies (Humble has no post-set callback).
         self.add_on_set_parameters_callback(self._on_set_parameters)
         if settings.autostart:
@@ -378,7 +379,14 @@ class PoseLifterNode(LifecycleNode):
             outputs += [self._keypoints_pub, self._debug_pub]
         return any(p.get_subscription_count() > 0 for p in outputs if p is not None)
 
+    def _received(self, msg) -> None:
+        """Note the arrival of an input and its stamp age (node clock; any stamp, even < 0)."""
+        stamp = msg.header.stamp
+        stamp_ns = int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+        self.processor.input_received((self.get_clock().now().nanoseconds - stamp_ns) * 1e-9)
+
     def _on_keypoints(self, msg: Skeleton2DArray) -> None:
+        self._received(msg)
         if not self._subscribed():
             self.processor.count_skipped()
             return
@@ -386,6 +394,7 @@ class PoseLifterNode(LifecycleNode):
 
     def _on_image(self, msg) -> None:
         """Executor thread: hand the image to the worker (never waits for the detector)."""
+        self._received(msg)
         if not self._subscribed():
             self.processor.count_skipped()
             return
@@ -483,7 +492,13 @@ class PoseLifterNode(LifecycleNode):
         # A status report, not derived data: stamped with the node clock (sim time when used).
         header = Header(stamp=self.get_clock().now().to_msg())
         name = f"{self.get_fully_qualified_name()}: lifting"
-        self._diagnostics_pub.publish(self.processor.diagnostics(header, name, details))
+        active = self._inputs != [] or self._image_subscription is not None
+        detector_alive = self._worker is None or self._worker.alive
+        details["state"] = "active" if active else "inactive"
+        array = self.processor.diagnostics(
+            header, name, details, active and self._subscribed(), detector_alive
+        )
+        self._diagnostics_pub.publish(array)
 
     def _on_set_parameters(self, params: list[Parameter]) -> SetParametersResult:
         """Refuse the whole change if any value is invalid; else apply it to the step.

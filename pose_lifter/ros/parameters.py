@@ -286,6 +286,20 @@ class Settings:
         high=1000,
         on_configure=True,
     )
+    diagnostics_warn_drop_rate: float = _param(
+        0.1,
+        "The status turns WARN when more than this fraction of the inputs of one report "
+        "period was dropped (drops per input message).",
+        low=0.0,
+        high=1.0,
+    )
+    diagnostics_error_after_s: float = _param(
+        5.0,
+        "The status turns ERROR when no input arrived for this long while the node is active "
+        "and an output is subscribed (or when the image detector stopped).",
+        low=0.1,
+        high=3600.0,
+    )
     diagnostics_period_s: float = _param(
         1.0, "Period of the /diagnostics status (s).", low=0.1, high=60.0, on_configure=True
     )

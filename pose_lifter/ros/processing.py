@@ -26,6 +26,7 @@ tracks, filters, counters) is guarded by one lock; decoding and detection run ou
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
-from pose_lifter.ros.diagnostics import DropCounters, diagnostic_array
+from pose_lifter.ros.diagnostics import DropCounters, StatusMonitor, Thresholds
 from pose_lifter.ros.image_input import ImageDetectionStage, image_drop_reason
 from pose_lifter.ros.parameters import Settings
 from pose_lifter.ros.pipeline import LiftingPipeline, PipelineOutput, TransformLookup
@@ -89,6 +90,7 @@ class MessageProcessor:
     ):
         self._lock = threading.Lock()
         self.pipeline = LiftingPipeline(settings, lifter, transform_lookup)
+        self.monitor = StatusMonitor(time.monotonic(), _thresholds(settings))
         self.image_stage: ImageDetectionStage | None = None
         if settings.input_mode == "image" if with_images is None else with_images:
             self.image_stage = ImageDetectionStage(settings)
@@ -107,6 +109,7 @@ class MessageProcessor:
         """Apply changed settings from the next message on."""
         with self._lock:
             self.pipeline.configure(settings)
+            self.monitor.thresholds = _thresholds(settings)
         if self.image_stage is not None:
             self.image_stage.configure(settings)
 
@@ -126,20 +129,34 @@ class MessageProcessor:
         with self._lock:
             return self.pipeline.set_camera_info(msg)
 
+    def input_received(self, stamp_age_s: float) -> None:
+        """Note an input's arrival (node only; ``stamp_age_s`` = receipt time - its stamp)."""
+        with self._lock:
+            self.monitor.input_received(time.monotonic(), stamp_age_s)
+
     def process_keypoints(self, msg: Skeleton2DArray) -> StepResult:
         """Lift one ``Skeleton2DArray``."""
+        started = time.perf_counter()
         with self._lock:
             try:
                 output = self.pipeline.process(msg)
             except Exception as error:  # noqa: BLE001 - no input may stop the step; counted
                 self.pipeline.counters.drop("internal_error")
                 return StepResult(msg, None, "internal_error", repr(error))
+            self.monitor.processed(time.perf_counter() - started, output is not None)
             return StepResult(msg, output, self.pipeline.drop_reason if output is None else None)
 
     def process_image(self, msg: Image | CompressedImage) -> StepResult:
         """Detect the people of one image and lift them (counted in ``images_in``)."""
+        started = time.perf_counter()
         with self._lock:
             self.pipeline.counters.images_in += 1
+        result = self._process_image(msg)
+        with self._lock:
+            self.monitor.processed(time.perf_counter() - started, result.output is not None)
+        return result
+
+    def _process_image(self, msg: Image | CompressedImage) -> StepResult:
         if self.image_stage is None:
             self.count_drop("internal_error")
             return StepResult(None, None, "internal_error", "image input is not configured")
@@ -189,7 +206,26 @@ class MessageProcessor:
         return StepResult(msg, output, reason, "", stage.rgb, detections)
 
     # -- reporting ----------------------------------------------------------------------------
-    def diagnostics(self, header: Header, name: str, details: dict[str, str]) -> DiagnosticArray:
-        """Build the ``/diagnostics`` report of the counters (see :func:`diagnostic_array`)."""
+    def diagnostics(
+        self,
+        header: Header,
+        name: str,
+        details: dict[str, str],
+        expecting_input: bool = False,
+        detector_alive: bool = True,
+    ) -> DiagnosticArray:
+        """Build the ``/diagnostics`` report (see :meth:`StatusMonitor.report`)."""
         with self._lock:
-            return diagnostic_array(header, name, self.pipeline.counters, details)
+            return self.monitor.report(
+                header,
+                name,
+                self.pipeline.counters,
+                details,
+                time.monotonic(),
+                expecting_input,
+                detector_alive,
+            )
+
+
+def _thresholds(settings: Settings) -> Thresholds:
+    return Thresholds(settings.diagnostics_warn_drop_rate, settings.diagnostics_error_after_s)

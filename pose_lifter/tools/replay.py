@@ -526,6 +526,8 @@ def replay_live(
     ``image.transport:=compressed``) unless ``remaps`` (``"BAG_TOPIC:=GRAPH_TOPIC"``) say
     otherwise;
     outputs are collected from ``node_ns``/``skeletons_3d`` and ``markers`` and ``/diagnostics``.
+    Before the bag, empty probe inputs (stamp 0) are sent until the node answers one: the node
+    skips inputs until it has discovered a subscriber of its outputs.
 
     Args:
         rate: 1 = original timing, R = R times faster, 0 = as fast as possible.
@@ -624,7 +626,19 @@ def replay_live(
                     f"namespace {node_ns!r} and the same ROS_DOMAIN_ID?)"
                 )
             spin_for(0.05)
-        spin_for(0.3)  # let the matched endpoints settle (both directions)
+        # The node skips inputs while it sees no subscriber of its outputs, and discovery is
+        # not symmetric: probe (an empty input, stamp 0) until the node answers one.
+        probe_topic = next(t for t in selection.inputs)
+        probe = _probe_message(selection.types[probe_topic])
+        deadline = time.perf_counter() + wait_s
+        while 0 not in received:
+            if time.perf_counter() > deadline:
+                raise BagError(f"the node never answered a probe on {targets[probe_topic]}")
+            publishers[probe_topic].publish(probe)
+            spin_for(0.2)
+        spin_for(0.3)  # answers to earlier probes
+        marker_count[0] = 0
+        received.clear()
 
         published: list[tuple[int, int, float, str]] = []  # (index, stamp, wall, topic)
         t0_bag = messages[0][0].timestamp_ns
@@ -716,6 +730,22 @@ def replay_live(
         )
         result.report_json = path
     return result
+
+
+def _probe_message(msgtype: str):
+    """Build an input that yields an empty output: no person (stamp 0, never a bag stamp)."""
+    import cv2
+
+    from pose_lifter.tools.bag_io import rclpy_type
+
+    msg = rclpy_type(msgtype)()
+    if msgtype == IMAGE_TYPE:
+        msg.height, msg.width, msg.encoding, msg.step = 16, 16, "bgr8", 48
+        msg.data = bytes(16 * 48)
+    elif msgtype == COMPRESSED_TYPE:
+        msg.format = "jpeg"
+        msg.data = cv2.imencode(".jpg", np.zeros((16, 16, 3), np.uint8))[1].tobytes()
+    return msg
 
 
 def _time_msg(ns: int):

@@ -22,6 +22,7 @@ from pose_lifter.ros.parameters import Settings
 from pose_lifter_msgs.msg import Skeleton2DArray
 
 from fuzzing import (  # shared strategies and checks
+    with_fuzz_seed,
     check_output,
     fuzz,
     GOOD_K,
@@ -97,7 +98,8 @@ def test_truncated_sqlite_bag_raises_bag_error(bags, tmp_path):
             list(reader.messages())
 
 
-@fuzz(_scaled(0.5, 40))
+@with_fuzz_seed
+@fuzz(_scaled(0.5, 40), decodes_raw_cdr=True)
 @given(bag_corruption())
 def test_corrupt_bag_reader_raises_bag_error(bags, pipeline, corruption):
     """Check that a corrupted bag raises BagError.
@@ -132,7 +134,8 @@ def test_corrupt_bag_reader_raises_bag_error(bags, pipeline, corruption):
             pass
 
 
-@fuzz(_scaled(0.1, 12))
+@with_fuzz_seed
+@fuzz(_scaled(0.1, 12), decodes_raw_cdr=True)
 @given(bag_corruption())
 def test_corrupt_bag_replay_raises_bag_error(bags, corruption):
     bag_io, paths = bags

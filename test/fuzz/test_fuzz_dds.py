@@ -6,7 +6,7 @@ import time
 
 import pytest
 from builtin_interfaces.msg import Time
-from hypothesis import Phase, assume, given, seed, settings
+from hypothesis import Phase, assume, given, settings
 from hypothesis import strategies as st
 from rclpy.serialization import deserialize_message, serialize_message
 from sensor_msgs.msg import CameraInfo
@@ -18,7 +18,7 @@ from pose_lifter.ros.pipeline import LiftingPipeline
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3DArray
 
 from fuzzing import (  # shared strategies and checks
-    FUZZ_SEED,
+    with_fuzz_seed,
     f64,
     fuzz,
     mutated_cdr,
@@ -136,13 +136,9 @@ def test_dds_stream_of_garbage_and_valid_messages(ros, dds_node, lifter):
     def matches():
         return all(status.get(k) == v for k, v in expected_status().items())
 
-    # derandomized: the reference decodes the raw garbage in this process, and rclpy's
-    # deserialize_message can crash (SIGSEGV) on some mutated CDR payloads; the same fixed
-    # batches every run (POSE_LIFTER_FUZZ_SEED picks others, e.g. nightly)
+    # the reference decodes the raw garbage in this process (see fuzz(decodes_raw_cdr))
     @settings(
-        fuzz(_scaled(0.04, 4)),
-        phases=(Phase.explicit, Phase.generate),
-        derandomize=FUZZ_SEED is None,
+        fuzz(_scaled(0.04, 4), decodes_raw_cdr=True), phases=(Phase.explicit, Phase.generate)
     )
     @given(dds_batch())  # no shrinking: the node's state carries over from example to example
     def run(batch):
@@ -173,7 +169,7 @@ def test_dds_stream_of_garbage_and_valid_messages(ros, dds_node, lifter):
         )
         assert ros.spin_until(matches, 10.0), (status, expected_status())
 
-    (run if FUZZ_SEED is None else seed(FUZZ_SEED)(run))()
+    with_fuzz_seed(run)()
     assert dds_node.process.poll() is None, dds_node.log()[-3000:]  # alive
     assert [(a.header.stamp.sec, len(a.skeletons)) for a in outputs] == expected_outputs
     assert sum(int(status[f"dropped.{r}"]) for r in DROP_REASONS) > 0

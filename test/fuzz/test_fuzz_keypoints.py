@@ -13,6 +13,7 @@ from pose_lifter.runtime.joints import NUM_JOINTS
 from pose_lifter_msgs.msg import Skeleton2DArray
 
 from fuzzing import (  # shared strategies and checks
+    with_fuzz_seed,
     check_output,
     delta,
     f32,
@@ -31,7 +32,8 @@ def test_pipeline_never_raises_counts_every_person(pipeline, sample):
     check_output(pipeline, msg, kinds, before, pipeline.process(msg))
 
 
-@fuzz()
+@with_fuzz_seed
+@fuzz(decodes_raw_cdr=True)
 @given(mutated_cdr())
 def test_pipeline_on_mutated_cdr_bytes(pipeline, data):
     """Handle what the middleware deserializes from corrupted bytes.

@@ -44,6 +44,9 @@ RECIPES: dict[str, tuple[str, list[str]]] = {
     "e10": ("default", ["train.epochs=10"]),
     "e10+bones0.3": ("default", ["train.epochs=10", "losses.bone_proportions=0.3"]),
     "e10+bones1": ("default", ["train.epochs=10", "losses.bone_proportions=1.0"]),
+    "e10+bones0.5": ("default", ["train.epochs=10", "losses.bone_proportions=0.5"]),
+    "e5+bones0.3": ("default", ["train.epochs=5", "losses.bone_proportions=0.3"]),
+    "e15+bones0.3": ("default", ["train.epochs=15", "losses.bone_proportions=0.3"]),
     "e10+clip": ("default", ["train.epochs=10", "optim.grad_clip_norm=1.0"]),
     "e10+wide": ("default", ["train.epochs=10", "model.hidden_size=1024"]),
 }
