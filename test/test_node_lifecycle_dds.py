@@ -217,6 +217,9 @@ def test_qos_overrides_set_a_subscription_reliability(ros):
         infos = node.get_subscriptions_info_by_topic("/ov/keypoints_2d")
         # the params file says best_effort (qos.input_reliability); the override wins
         assert [i.qos_profile.reliability for i in infos] == [ReliabilityPolicy.RELIABLE]
+        assert ros.spin_until(
+            lambda: node.get_subscriptions_info_by_topic("/ov/camera_info"), 20.0
+        )
         camera_infos = node.get_subscriptions_info_by_topic("/ov/camera_info")
         assert [i.qos_profile.reliability for i in camera_infos] == [ReliabilityPolicy.BEST_EFFORT]
 

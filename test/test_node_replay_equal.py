@@ -176,6 +176,8 @@ def run_node(
         str(CONFIG),
         "-p",
         "qos.input_reliability:=reliable",
+        "-p",
+        "tracking.id_prefix:=p",  # replay (no node) numbers its tracks p1, p2, ...
         *node_args,
     ]
     with ros_process("pose_lifter_node", args) as node:
@@ -209,12 +211,16 @@ def run_node(
     return received, counters
 
 
+def _ids(msg) -> list:
+    return [(s.id, getattr(s, "source_id", None)) for s in getattr(msg, "skeletons", [])]
+
+
 def assert_equal(replayed, live, replayed_counters, live_counters):
     assert live_counters == replayed_counters
     for name, by_stamp in replayed.items():
         assert sorted(live[name]) == sorted(by_stamp), name
         for stamp, msg in by_stamp.items():
-            assert live[name][stamp] == msg, (name, stamp)
+            assert live[name][stamp] == msg, (name, stamp, _ids(live[name][stamp]), _ids(msg))
 
 
 def test_keypoints_stream_node_equals_replay(ros, tmp_path):
@@ -241,6 +247,10 @@ def test_image_stream_node_equals_replay(ros, tmp_path):
     assert replayed_counters["corrupt_image"] == 3 and replayed_counters["bad_image_encoding"] == 1
     assert len(replayed["skeletons_3d"]) == len(replayed["keypoints_2d"]) == 3
     assert sum(len(m.skeletons) for m in replayed["skeletons_3d"].values()) >= 3
+    for stamp, people_2d in replayed["keypoints_2d"].items():  # 2D and 3D share track ids
+        lifted = replayed["skeletons_3d"][stamp].skeletons
+        assert {s.id for s in people_2d.skeletons if s.id} == {s.id for s in lifted}
+        assert all(s.source_id == s.id for s in lifted)
     live, live_counters = run_node(
         ros,
         stream,

@@ -158,3 +158,13 @@ def test_smoothing_changes_output_only_when_enabled(lifter, messages):
         for p in (plain, smooth)
     ]
     assert z[0][0] == z[1][0] and z[0][1:] != z[1][1:]
+
+
+def test_source_ids_link_each_3d_person_to_its_2d_input(lifter, messages):
+    msg = messages[0]
+    msg.skeletons[0].id = "op7"  # an id from the 2D source; the other person has none
+    msg.skeletons.insert(0, type(msg.skeletons[0])())  # an empty person first: dropped
+    out = make(lifter).process(msg)
+    sources = [s.source_id for s in out.skeletons.skeletons]
+    assert sources == ["op7", "2"] and out.source_indices == [1, 2]
+    assert [s.id for s in out.skeletons.skeletons] == ["p1", "p2"]

@@ -156,11 +156,13 @@ def skeleton3d_array(
     confidence: np.ndarray,
     scores: np.ndarray,
     scale_source: int,
+    source_ids: list[str] | None = None,
 ) -> Skeleton3DArray:
     """Build a Skeleton3DArray from 3D joints in metres.
 
     Build a Skeleton3DArray from ``(P, 15, 3)`` finite joints (metres, ``header`` frame), ``(P,
-    15)`` confidences, ``(P,)`` scores and one ``Skeleton3D.SCALE_*`` value.
+    15)`` confidences, ``(P,)`` scores, one ``Skeleton3D.SCALE_*`` value and the P input ids
+    (``source_id``; empty when None).
 
     The values are written into the 15 keypoints every ``Skeleton3D`` is constructed with
     (rosidl builds them anyway), so no further message objects are made per joint.
@@ -170,7 +172,12 @@ def skeleton3d_array(
     scores = np.asarray(scores, np.float64).tolist()
     skeletons = []
     for p, person_id in enumerate(ids):
-        skeleton = Skeleton3D(id=person_id, score=scores[p], scale_source=scale_source)
+        skeleton = Skeleton3D(
+            id=person_id,
+            source_id=source_ids[p] if source_ids else "",
+            score=scores[p],
+            scale_source=scale_source,
+        )
         for keypoint, (x, y, z), c in zip(skeleton.keypoints, joints[p], confidence[p]):
             position = keypoint.position
             position.x, position.y, position.z = x, y, z

@@ -204,7 +204,8 @@ class PoseLifterNode(LifecycleNode):
             lookup = self._lookup_transform
         if settings.input_mode == "image":
             self._check_detector_provider(settings)
-        self.processor = MessageProcessor(settings, lifter, lookup)
+        node_prefix = self.get_fully_qualified_name().strip("/").replace("/", "_") + "_p"
+        self.processor = MessageProcessor(settings, lifter, lookup, id_prefix=node_prefix)
         # one profile object per entity: qos_overrides are applied to the profile in place
         output_qos = functools.partial(keep_last_qos, settings.qos_output_depth, "reliable")
         self._skeletons_pub = self._publisher(Skeleton3DArray, "skeletons_3d", output_qos())

@@ -223,6 +223,14 @@ class Settings:
     tracking_max_missed: int = _param(
         10, "Messages an id survives without being matched.", low=0, high=10000
     )
+    tracking_id_prefix: str = _param(
+        "",
+        "Start of every track id (then a counter: <prefix>1, <prefix>2, ...). Empty = the "
+        "node's fully qualified name with '/' as '_' plus '_p' (e.g. cam1_pose_lifter_p3), "
+        "so two nodes never publish the same id; offline replay without a node: p.",
+        on_configure=True,
+        pattern=re.compile(r"^([A-Za-z][A-Za-z0-9_]*)?$"),
+    )
     smoothing_enabled: bool = _param(False, "One-Euro smoothing of the 3D joints per id.")
     smoothing_min_cutoff_hz: float = _param(
         1.0, "One-Euro cutoff at zero speed (Hz); lower = smoother.", low=0.001, high=100.0

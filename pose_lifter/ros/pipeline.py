@@ -64,11 +64,13 @@ class PipelineOutput:
         skeletons: the lifted persons (possibly none).
         markers: DELETEALL followed by 3 markers per person.
         transforms: TF frames per person when ``publish_tf`` is set, else empty.
+        source_indices: per output person, its index in the input message.
     """
 
     skeletons: Skeleton3DArray
     markers: MarkerArray
     transforms: list[TransformStamped]
+    source_indices: list[int]
 
 
 class LiftingPipeline:
@@ -79,6 +81,8 @@ class LiftingPipeline:
         lifter: a loaded lifter; None = load one from ``settings`` (model_path, device).
         transform_lookup: needed when ``settings.target_frame`` is set (see
             :data:`TransformLookup`); the node passes a tf2 buffer lookup.
+        id_prefix: start of the track ids when ``settings.tracking_id_prefix`` is empty (the
+            node passes one derived from its name); ``p`` when both are empty.
     """
 
     def __init__(
@@ -86,6 +90,7 @@ class LiftingPipeline:
         settings: Settings,
         lifter: PoseLifter | None = None,
         transform_lookup: TransformLookup | None = None,
+        id_prefix: str = "",
     ):
         self.lifter = lifter or PoseLifter(
             settings.model_path or None,
@@ -99,7 +104,7 @@ class LiftingPipeline:
         #: Why the last message gave no output (malformed_message, tf_unavailable), or None.
         self.drop_reason: str | None = None
         self.camera_matrix: np.ndarray | None = None
-        self.tracker = PersonTracker()
+        self.tracker = PersonTracker(id_prefix=settings.tracking_id_prefix or id_prefix or "p")
         self.smoother = SkeletonSmoother()
         self.configure(settings)
 
@@ -140,6 +145,7 @@ class LiftingPipeline:
             people.scores,
             msg.header,
             (msg.image_width, msg.image_height),
+            people.ids,
         )
 
     def process_arrays(
@@ -149,6 +155,7 @@ class LiftingPipeline:
         scores: np.ndarray,
         header: Header,
         image_size: tuple[int, int],
+        source_ids: list[str] | None = None,
     ) -> PipelineOutput | None:
         """Lift the persons of one image given as arrays.
 
@@ -158,6 +165,7 @@ class LiftingPipeline:
             scores: ``(P,)`` person scores in [0, 1].
             header: stamp and camera optical frame of the image.
             image_size: ``(width, height)`` pixels; ``(0, 0)`` when unknown.
+            source_ids: the P input ids (Skeleton2D.id); empty ones become the index.
 
         Returns:
             The outputs, or None when the message is dropped (wrong shapes, no transform to
@@ -186,7 +194,11 @@ class LiftingPipeline:
         present = confidence > self.settings.min_joint_confidence
         keypoints_px = np.where(present[..., None], keypoints_px, 0.0)
         confidence = np.where(present, np.minimum(confidence, 1.0), 0.0)
-        joints_m, keep, scale_px = self._lift_and_place(keypoints_px, confidence, image_size)
+        joints_m, lifted, scale_px = self._lift_and_place(keypoints_px, confidence, image_size)
+        sources = keep[lifted].tolist()  # input index of each output person
+        given = source_ids if source_ids is not None and len(source_ids) == count else None
+        source_id_list = [(given[i] if given and given[i] else str(i)) for i in sources]
+        keep = lifted
         ids = self.tracker.update(keypoints_px[keep], present[keep], scale_px[keep])
         confidence, scores = confidence[keep], np.clip(scores[keep], 0.0, 1.0)
         if transform is not None:
@@ -208,7 +220,9 @@ class LiftingPipeline:
             else Skeleton3D.SCALE_NORMALIZED
         )
         s = self.settings
-        skeletons = skeleton3d_array(out_header, ids, joints_m, confidence, scores, scale_source)
+        skeletons = skeleton3d_array(
+            out_header, ids, joints_m, confidence, scores, scale_source, source_id_list
+        )
         return PipelineOutput(
             skeletons,
             skeleton_markers(
@@ -223,6 +237,7 @@ class LiftingPipeline:
                 skeleton_points(skeletons),  # the markers share the skeletons' Points
             ),
             body_transforms(out_header, ids, joints_m) if s.publish_tf else [],
+            sources,
         )
 
     def _drop_message(self, reason: str) -> None:

@@ -76,6 +76,7 @@ class MessageProcessor:
         transform_lookup: used when ``settings.target_frame`` is set.
         with_images: build the image stage (detector loaded now); None = when
             ``settings.input_mode`` is ``image``.
+        id_prefix: track-id prefix when ``settings.tracking_id_prefix`` is empty.
 
     Raises:
         PoseLifterError: unreadable model, or (DetectorError) a detector that cannot be loaded.
@@ -87,9 +88,10 @@ class MessageProcessor:
         lifter: PoseLifter | None = None,
         transform_lookup: TransformLookup | None = None,
         with_images: bool | None = None,
+        id_prefix: str = "",
     ):
         self._lock = threading.Lock()
-        self.pipeline = LiftingPipeline(settings, lifter, transform_lookup)
+        self.pipeline = LiftingPipeline(settings, lifter, transform_lookup, id_prefix)
         self.monitor = StatusMonitor(time.monotonic(), _thresholds(settings))
         self.image_stage: ImageDetectionStage | None = None
         if settings.input_mode == "image" if with_images is None else with_images:
@@ -203,6 +205,10 @@ class MessageProcessor:
                 self.pipeline.counters.drop("internal_error")
                 return StepResult(msg, None, "internal_error", repr(error), stage.rgb, detections)
             reason = self.pipeline.drop_reason if output is None else None
+        if output is not None:  # the 2D people carry the track ids of their 3D lifts
+            for index, skeleton in zip(output.source_indices, output.skeletons.skeletons):
+                msg.skeletons[index].id = skeleton.id
+                skeleton.source_id = skeleton.id
         return StepResult(msg, output, reason, "", stage.rgb, detections)
 
     # -- reporting ----------------------------------------------------------------------------

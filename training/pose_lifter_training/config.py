@@ -89,6 +89,7 @@ class TrainSection:
     select_checkpoint_by: str = "proxy"  # proxy (2D-only) or last
     log_every_steps: int = 50
     torch_threads: int = 0  # 0 = torch default
+    export_flip_average: bool = False  # exported weights average the lift of the mirrored pose
 
 
 @dataclass

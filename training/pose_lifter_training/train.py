@@ -10,6 +10,8 @@ the generator of the epoch with the best 2D-only proxy score is exported as
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import logging
 import math
@@ -524,9 +526,13 @@ class Trainer:
         LOGGER.info("resumed from %s at epoch %d", self._checkpoint_path, self.epoch)
 
     def _export(self, path: Path, selected_epoch: int) -> None:
+        model = self.evaluated_generator
+        if self.config.train.export_flip_average:
+            model = copy.deepcopy(model)
+            model.config = dataclasses.replace(model.config, flip_average=True)
         save_lifter(
             path,
-            self.evaluated_generator,
+            model,
             {
                 "config_name": self.config.name,
                 "selected_epoch": str(selected_epoch),

@@ -41,6 +41,11 @@ MPII_ONLY = [
 RECIPES: dict[str, tuple[str, list[str]]] = {
     "seed": ("seed", []),
     "default": ("default", []),
+    # the default until 2026-12 (30 epochs, no bone-proportion prior, no flip averaging)
+    "previous-default": (
+        "default",
+        ["train.epochs=30", "losses.bone_proportions=0.0", "train.export_flip_average=false"],
+    ),
     "e10": ("default", ["train.epochs=10"]),
     "e10+bones0.3": ("default", ["train.epochs=10", "losses.bone_proportions=0.3"]),
     "e10+bones1": ("default", ["train.epochs=10", "losses.bone_proportions=1.0"]),
