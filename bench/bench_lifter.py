@@ -57,9 +57,11 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     model, _ = load_lifter(args.model)
     shapes = linear_shapes(model)
-    flop_per_pose = sum(2 * i * o for i, o in shapes)
+    passes = 2 if model.config.flip_average else 1  # flip averaging lifts the mirror image too
+    flop_per_pose = passes * sum(2 * i * o for i, o in shapes)
     print(
-        f"model {args.model.name}: layers {shapes}, {flop_per_pose / 1e6:.2f} MFLOP/pose, "
+        f"model {args.model.name}: layers {shapes} x {passes} pass(es) per pose "
+        f"(flip_average {model.config.flip_average}), {flop_per_pose / 1e6:.2f} MFLOP/pose, "
         f"torch threads {args.threads}, torch {torch.__version__}"
     )
 
@@ -92,7 +94,7 @@ def main() -> None:
                 "onnxruntime": float(np.abs(session.run(None, feeds)[0] - reference).max()),
             }
             weights = [torch.randn(i, o) for i, o in shapes]
-            activations = [torch.randn(batch, i) for i, _ in shapes]
+            activations = [torch.randn(batch * passes, i) for i, _ in shapes]
             ceiling_s = timed(
                 lambda: [torch.mm(a, w) for a, w in zip(activations, weights)], args.seconds
             )

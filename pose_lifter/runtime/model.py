@@ -123,12 +123,16 @@ class LifterModel(nn.Module):
 
     def forward(self, keypoints_2d: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         mask = mask.to(keypoints_2d.dtype)
-        lifted = self._lift(keypoints_2d, mask)
         if not self.config.flip_average:
-            return lifted
+            return self._lift(keypoints_2d, mask)
+        # one pass over the batch and its mirror image (x -> -x, left <-> right joints)
         flip = list(FLIP_PERMUTATION)
         mirror = torch.tensor([-1.0, 1.0], dtype=keypoints_2d.dtype, device=keypoints_2d.device)
-        mirrored = self._lift(keypoints_2d[:, flip] * mirror, mask[:, flip])
+        both = self._lift(
+            torch.cat([keypoints_2d, keypoints_2d[:, flip] * mirror]),
+            torch.cat([mask, mask[:, flip]]),
+        )
+        lifted, mirrored = both.chunk(2)
         unmirror = torch.tensor([-1.0, 1.0, 1.0], dtype=lifted.dtype, device=lifted.device)
         return 0.5 * (lifted + mirrored[:, flip] * unmirror)
 
