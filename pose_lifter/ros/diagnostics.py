@@ -67,6 +67,7 @@ class DropCounters:
         self.persons_in = 0
         self.persons_out = 0
         self.skipped_unsubscribed = 0  # inputs not processed: no output had a subscriber
+        self.camera_info_mismatch = 0  # inputs whose frame/size differ from the CameraInfo's
         self.dropped: Counter[str] = Counter({reason: 0 for reason in DROP_REASONS})
 
     def drop(self, reason: str, count: int = 1) -> None:
@@ -204,7 +205,8 @@ def counter_values(counters: DropCounters) -> list[KeyValue]:
 
     ``messages_in`` (2D skeleton messages lifted: keypoints_2d messages or processed images),
     ``images_in`` (image messages received), ``persons_in``, ``persons_out``,
-    ``skipped_unsubscribed`` and ``dropped.<reason>``.
+    ``skipped_unsubscribed``, ``camera_info_mismatch`` (inputs placed without the CameraInfo
+    because its frame_id or size differs from theirs) and ``dropped.<reason>``.
     """
     values = [
         KeyValue(key="messages_in", value=str(counters.messages_in)),
@@ -212,6 +214,7 @@ def counter_values(counters: DropCounters) -> list[KeyValue]:
         KeyValue(key="persons_in", value=str(counters.persons_in)),
         KeyValue(key="persons_out", value=str(counters.persons_out)),
         KeyValue(key="skipped_unsubscribed", value=str(counters.skipped_unsubscribed)),
+        KeyValue(key="camera_info_mismatch", value=str(counters.camera_info_mismatch)),
     ]
     return values + [
         KeyValue(key=f"dropped.{reason}", value=str(count))

@@ -200,6 +200,12 @@ class Settings:
         high=100.0,
     )
     # --- frames / TF -----------------------------------------------------------------------
+    camera_info_rectified: bool = _param(
+        False,
+        "The input is a rectified stream (image_rect): place with the CameraInfo's P (its "
+        "3x3 part) and no distortion. false: K, and keypoints undistorted with D "
+        "(plumb_bob, rational_polynomial, equidistant) when D is non-zero.",
+    )
     target_frame: str = _param(
         "",
         "Frame to publish in, through tf2 (needs tf2_ros); empty = the input's camera "

@@ -34,6 +34,7 @@ from pose_lifter.ros.conversions import (
     stamp_seconds,
 )
 from pose_lifter.ros.diagnostics import DropCounters
+from pose_lifter.runtime.camera import undistort_pixels, validate_intrinsics
 from pose_lifter.runtime.errors import CameraError
 from pose_lifter.runtime.joints import NUM_JOINTS
 from pose_lifter.runtime.lifter import PoseLifter
@@ -54,6 +55,57 @@ MAX_ABS_PIXEL = 1e5
 #: ``lookup(target_frame, source_frame, stamp)`` -> the transform mapping source-frame points
 #: into the target frame, or None when it is not available.
 TransformLookup = Callable[[str, str, Time], "TransformStamped | None"]
+
+
+@dataclass(frozen=True)
+class Camera:
+    """The intrinsics of the latest accepted CameraInfo and what they belong to.
+
+    Attributes:
+        matrix: ``K`` ``(3, 3)`` (``P``'s left 3x3 for a rectified stream).
+        distortion: ``D`` (empty or all zero: none; always empty for a rectified stream).
+        model: the CameraInfo's ``distortion_model``.
+        frame_id: the CameraInfo's frame ("" = unknown, matches any input).
+        size: ``(width, height)`` of the CameraInfo (``(0, 0)`` = unknown, matches any).
+    """
+
+    matrix: np.ndarray
+    distortion: np.ndarray
+    model: str
+    frame_id: str
+    size: tuple[int, int]
+
+    def matches(self, frame_id: str, size: tuple[int, int]) -> bool:
+        """Whether this CameraInfo describes an input from ``frame_id`` of ``size`` pixels."""
+        frames_agree = not self.frame_id or not frame_id or self.frame_id == frame_id
+        sizes_agree = 0 in self.size or 0 in size or tuple(self.size) == tuple(size)
+        return frames_agree and sizes_agree
+
+    @property
+    def distorted(self) -> bool:
+        return bool(np.any(self.distortion))
+
+
+def camera_from_info(msg: CameraInfo, rectified: bool) -> Camera:
+    """Return the :class:`Camera` of a CameraInfo (``rectified``: use P, no distortion).
+
+    Raises:
+        CameraError: a malformed K or P, or distortion that cannot be undone.
+    """
+    if rectified:
+        matrix = validate_intrinsics(np.asarray(msg.p, dtype=np.float64).reshape(3, 4)[:, :3])
+        distortion = np.zeros(0)
+    else:
+        matrix = camera_matrix_from_info(msg)
+        distortion = np.asarray(msg.d, dtype=np.float64)
+    if not np.all(np.isfinite(distortion)):
+        raise CameraError("distortion coefficients contain NaN or inf")
+    camera = Camera(
+        matrix, distortion, msg.distortion_model, msg.header.frame_id, (msg.width, msg.height)
+    )
+    if camera.distorted:
+        undistort_pixels(np.zeros((1, 2)), matrix, distortion, msg.distortion_model)  # checks
+    return camera
 
 
 @dataclass(frozen=True)
@@ -103,7 +155,8 @@ class LiftingPipeline:
         self.counters = DropCounters()
         #: Why the last message gave no output (malformed_message, tf_unavailable), or None.
         self.drop_reason: str | None = None
-        self.camera_matrix: np.ndarray | None = None
+        self.camera_matrix: np.ndarray | None = None  # K of the latest accepted CameraInfo
+        self.camera: Camera | None = None
         self.tracker = PersonTracker(id_prefix=settings.tracking_id_prefix or id_prefix or "p")
         self.smoother = SkeletonSmoother()
         self.configure(settings)
@@ -130,10 +183,11 @@ class LiftingPipeline:
         valid intrinsics stay). Returns whether it was accepted.
         """
         try:
-            self.camera_matrix = camera_matrix_from_info(msg)
+            self.camera = camera_from_info(msg, self.settings.camera_info_rectified)
         except CameraError:
             self.counters.drop("bad_camera_info")
             return False
+        self.camera_matrix = self.camera.matrix
         return True
 
     def process(self, msg: Skeleton2DArray) -> PipelineOutput | None:
@@ -194,7 +248,18 @@ class LiftingPipeline:
         present = confidence > self.settings.min_joint_confidence
         keypoints_px = np.where(present[..., None], keypoints_px, 0.0)
         confidence = np.where(present, np.minimum(confidence, 1.0), 0.0)
-        joints_m, lifted, scale_px = self._lift_and_place(keypoints_px, confidence, image_size)
+        camera = self.camera
+        if camera is not None and not camera.matches(header.frame_id, tuple(image_size)):
+            self.counters.camera_info_mismatch += 1
+            camera = None
+        if camera is not None and camera.distorted and len(keypoints_px):
+            undistorted = undistort_pixels(
+                keypoints_px, camera.matrix, camera.distortion, camera.model
+            )
+            keypoints_px = np.where(present[..., None], undistorted, 0.0)
+        joints_m, lifted, scale_px = self._lift_and_place(
+            keypoints_px, confidence, image_size, camera
+        )
         sources = keep[lifted].tolist()  # input index of each output person
         given = source_ids if source_ids is not None and len(source_ids) == count else None
         source_id_list = [(given[i] if given and given[i] else str(i)) for i in sources]
@@ -215,9 +280,7 @@ class LiftingPipeline:
         self.counters.persons_out += len(ids)
         out_header = copy_header(header, frame_id)
         scale_source = (
-            Skeleton3D.SCALE_ASSUMED_HEIGHT
-            if self.camera_matrix is not None
-            else Skeleton3D.SCALE_NORMALIZED
+            Skeleton3D.SCALE_ASSUMED_HEIGHT if camera is not None else Skeleton3D.SCALE_NORMALIZED
         )
         s = self.settings
         skeletons = skeleton3d_array(
@@ -291,7 +354,11 @@ class LiftingPipeline:
         return np.sort(valid)
 
     def _lift_and_place(
-        self, keypoints_px: np.ndarray, confidence: np.ndarray, image_size: tuple[int, int]
+        self,
+        keypoints_px: np.ndarray,
+        confidence: np.ndarray,
+        image_size: tuple[int, int],
+        camera: Camera | None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Lift all P persons in one pass and place them in metres (camera optical frame).
 
@@ -308,8 +375,8 @@ class LiftingPipeline:
             self.counters.drop("nonfinite_output", int((result.valid & ~finite).sum()))
         lifted = np.flatnonzero(result.valid & finite)
         args = (result.joints_3d[lifted], result.root_px[lifted], result.scale_px[lifted])
-        if self.camera_matrix is not None:
-            joints_m = place_with_camera(*args, self.camera_matrix, self.settings.subject_height_m)
+        if camera is not None:
+            joints_m = place_with_camera(*args, camera.matrix, self.settings.subject_height_m)
         else:
             joints_m = place_without_camera(
                 *args, self.settings.subject_height_m, self.settings.default_distance_m, image_size

@@ -42,6 +42,48 @@ def validate_intrinsics(camera_matrix: np.ndarray) -> np.ndarray:
     return k
 
 
+#: CameraInfo distortion models :func:`undistort_pixels` handles (REP 104 names).
+DISTORTION_MODELS = ("plumb_bob", "rational_polynomial", "equidistant")
+
+
+def undistort_pixels(
+    pixels: np.ndarray, camera_matrix: np.ndarray, distortion: np.ndarray, model: str
+) -> np.ndarray:
+    """Map distorted ``(..., 2)`` pixels to where an ideal pinhole camera ``K`` would see them.
+
+    Args:
+        pixels: image coordinates (x right, y down) as the camera delivered them.
+        camera_matrix: ``K`` ``(3, 3)``; the result is in the same pixel frame.
+        distortion: ``D`` of sensor_msgs/CameraInfo (plumb_bob: k1 k2 t1 t2 k3;
+            rational_polynomial: 8 values; equidistant: k1..k4).
+        model: one of :data:`DISTORTION_MODELS`.
+
+    Raises:
+        CameraError: an unsupported model or a D of the wrong length.
+    """
+    import cv2
+
+    k = validate_intrinsics(camera_matrix)
+    d = np.asarray(distortion, dtype=np.float64).reshape(-1)
+    points = np.asarray(pixels, dtype=np.float64)
+    flat = points.reshape(-1, 1, 2)
+    if model == "equidistant":
+        if len(d) < 4:
+            raise CameraError(f"equidistant distortion needs 4 coefficients, got {len(d)}")
+        out = cv2.fisheye.undistortPoints(flat, k, d[:4], P=k)
+    elif model in ("plumb_bob", "rational_polynomial"):
+        if len(d) not in (4, 5, 8, 12, 14):
+            raise CameraError(
+                f"{model} distortion has 4, 5, 8, 12 or 14 coefficients, got {len(d)}"
+            )
+        out = cv2.undistortPoints(flat, k, d, P=k)
+    else:
+        raise CameraError(
+            f"unsupported distortion model {model!r} (supported: {DISTORTION_MODELS})"
+        )
+    return out.reshape(points.shape)
+
+
 def back_project(pixels: np.ndarray, depth_m: np.ndarray, camera_matrix: np.ndarray) -> np.ndarray:
     """Lift ``(..., 2)`` pixels at ``depth_m`` (``(...)``, metres along z) to ``(..., 3)``."""
     k = validate_intrinsics(camera_matrix)
