@@ -42,7 +42,7 @@ demo: setup
 
 # Benchmarks print tables (numbers, ratios side by side); nothing here asserts a time.
 BENCHES = bench/bench_lifter.py bench/bench_detector.py bench/bench_node_startup.py bench/bench_node_load.py \
-          bench/bench_image_node.py bench/bench_soak.py bench/bench_training.py
+          bench/bench_image_node.py bench/bench_node_idle.py bench/bench_soak.py bench/bench_training.py
 bench: setup
 	@for script in $(BENCHES); do \
 	  if [ -f $$script ]; then echo "== $$script"; $(IN_ENV) python $$script || exit $$?; fi; \

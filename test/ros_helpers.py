@@ -80,14 +80,24 @@ def ros_process(executable: str, ros_args: list[str]):
         proc.stop()
 
 
-def call_service(ros, node, srv_type, name: str, request, timeout: float = 10.0):
-    """Call service ``name`` from ``node`` (on the harness executor) and return the response."""
+def call_service(
+    ros, node, srv_type, name: str, request, timeout: float = 10.0, attempts: int = 3
+):
+    """Call service ``name`` from ``node`` (on the harness executor) and return the response.
+
+    A request sent right after discovery can lose its response (the server's reply writer has
+    not matched this client's reader yet, a known DDS service race): each attempt waits
+    ``timeout / attempts`` before the request is sent again.
+    """
     client = node.create_client(srv_type, name)
     try:
         assert ros.spin_until(client.service_is_ready, timeout), f"service {name} not available"
-        future = client.call_async(request)
-        assert ros.spin_until(future.done, timeout), f"service {name} did not answer"
-        return future.result()
+        for _ in range(attempts):
+            future = client.call_async(request)
+            if ros.spin_until(future.done, timeout / attempts):
+                return future.result()
+            client.remove_pending_request(future)
+        raise AssertionError(f"service {name} did not answer {attempts} requests in {timeout} s")
     finally:
         node.destroy_client(client)
 
