@@ -49,7 +49,7 @@ def main() -> int:
     messages = openpose_sample_messages(5)
 
     def stream(seconds: float) -> tuple[float, int]:
-        """Publish at 100 Hz; return the node's CPU ms per second and the markers received."""
+        """Publish at 100 Hz; return the node's CPU ms per second, markers received, sent."""
         before, count = _dds.cpu_seconds(proc.pid), received[0]
         start = time.monotonic()
         sent = 0
@@ -58,8 +58,10 @@ def main() -> int:
             msg.header.stamp = node.get_clock().now().to_msg()
             publisher.publish(msg)
             sent += 1
-            rclpy.spin_once(node, timeout_sec=max(0.0, start + sent / 100.0 - time.monotonic()))
-        return 1e3 * (_dds.cpu_seconds(proc.pid) - before) / seconds, received[0] - count
+            while (left := start + sent / 100.0 - time.monotonic()) > 0:
+                rclpy.spin_once(node, timeout_sec=left)
+        cpu_ms = 1e3 * (_dds.cpu_seconds(proc.pid) - before) / seconds
+        return cpu_ms, received[0] - count, sent
 
     try:
         _dds.wait_for_graph(rclpy, node, publisher, markers, proc)
@@ -78,9 +80,11 @@ def main() -> int:
         time.sleep(1.0)
         rows.append(("deactivated", *stream(args.seconds)))
         print(f"pose_lifter node CPU, 100 Hz x 5 persons published for {args.seconds:.0f} s each")
-        print(f"{'state':<30} {'node CPU ms/s':>14} {'% of a core':>11} {'markers':>8}")
-        for name, cpu_ms, count in rows:
-            print(f"{name:<30} {cpu_ms:14.1f} {cpu_ms / 10:10.1f}% {count:8d}")
+        print(
+            f"{'state':<30} {'node CPU ms/s':>14} {'% of a core':>11} {'sent':>6} {'markers':>8}"
+        )
+        for name, cpu_ms, count, sent in rows:
+            print(f"{name:<30} {cpu_ms:14.1f} {cpu_ms / 10:10.1f}% {sent:6d} {count:8d}")
         return 0
     finally:
         node.destroy_node()
