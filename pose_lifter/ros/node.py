@@ -31,7 +31,6 @@ import sys
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.duration import Duration
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rcl_interfaces.msg import ParameterDescriptor
@@ -200,7 +199,8 @@ class PoseLifterNode(LifecycleNode):
         lookup = None
         if tf2_ros is not None and settings.target_frame:
             self._tf_buffer = tf2_ros.Buffer()
-            self._tf_listener = tf2_ros.TransformListener(self._tf_buffer, self)
+            # its own thread: /tf arrives while the executor is busy (lookups never block)
+            self._tf_listener = tf2_ros.TransformListener(self._tf_buffer, self, spin_thread=True)
             lookup = self._lookup_transform
         if settings.input_mode == "image":
             self._check_detector_provider(settings)
@@ -240,6 +240,8 @@ class PoseLifterNode(LifecycleNode):
             if settings.qos_image_reliability == "auto" and not self._image_reliability_fixed():
                 self._timers.append(self.create_timer(1.0, self._adapt_image_qos))
         else:
+            if settings.target_frame:
+                self._timers.append(self.create_timer(0.01, self._poll_tf))
             self._inputs.append(
                 self.create_subscription(
                     Skeleton2DArray,
@@ -391,7 +393,20 @@ class PoseLifterNode(LifecycleNode):
         if not self._subscribed():
             self.processor.count_skipped()
             return
-        self._publish(self.processor.process_keypoints(msg))
+        result = self.processor.process_keypoints(msg)
+        if result is not None:  # None: waiting for its target_frame transform
+            self._publish(result)
+
+    def _poll_tf(self) -> None:
+        """Timer: publish the waiting messages whose transform arrived (or count them)."""
+        for result in self.processor.poll_waiting():
+            if result.drop_reason == "tf_unavailable":
+                self.get_logger().warning(
+                    f"no transform {result.keypoints_msg.header.frame_id} -> "
+                    f"{self.processor.settings.target_frame} within tf_timeout_s: dropped",
+                    throttle_duration_sec=5.0,
+                )
+            self._publish(result)
 
     def _on_image(self, msg) -> None:
         """Executor thread: hand the image to the worker (never waits for the detector)."""
@@ -430,17 +445,10 @@ class PoseLifterNode(LifecycleNode):
             )
 
     def _lookup_transform(self, target: str, source: str, stamp):
+        """Return the transform at ``stamp`` if the buffer has it now (never waits), else None."""
         try:
-            return self._tf_buffer.lookup_transform(
-                target,
-                source,
-                Time.from_msg(stamp),
-                Duration(seconds=self.processor.settings.tf_timeout_s),
-            )
-        except tf2_ros.TransformException as error:
-            self.get_logger().warning(
-                f"no transform {source} -> {target}: {error}", throttle_duration_sec=5.0
-            )
+            return self._tf_buffer.lookup_transform(target, source, Time.from_msg(stamp))
+        except (tf2_ros.TransformException, ValueError):
             return None
 
     # -- outputs -------------------------------------------------------------------------------

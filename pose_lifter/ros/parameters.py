@@ -213,7 +213,18 @@ class Settings:
         pattern=_FRAME_ID,
     )
     tf_timeout_s: float = _param(
-        0.05, "How long to wait for the target_frame transform (s).", low=0.0, high=2.0
+        0.5,
+        "How long a keypoints message waits (in a small queue, never blocking the node) for "
+        "its target_frame transform to arrive before it is dropped as tf_unavailable (s).",
+        low=0.0,
+        high=10.0,
+    )
+    tf_queue_size: int = _param(
+        10,
+        "Keypoints messages that may wait for their transform at once; the oldest beyond "
+        "this is dropped (tf_unavailable).",
+        low=1,
+        high=1000,
     )
     publish_tf: bool = _param(
         False, "Broadcast per-person TF frames body_<id> and <joint>_<id> (needs tf2_msgs)."

@@ -25,6 +25,7 @@ tracks, filters, counters) is guarded by one lock; decoding and detection run ou
 
 from __future__ import annotations
 
+import collections
 import threading
 import time
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ class MessageProcessor:
         self._lock = threading.Lock()
         self.pipeline = LiftingPipeline(settings, lifter, transform_lookup, id_prefix)
         self.monitor = StatusMonitor(time.monotonic(), _thresholds(settings))
+        self._waiting: collections.deque = collections.deque()  # (arrival s, msg) for TF
         self.image_stage: ImageDetectionStage | None = None
         if settings.input_mode == "image" if with_images is None else with_images:
             self.image_stage = ImageDetectionStage(settings)
@@ -136,8 +138,62 @@ class MessageProcessor:
         with self._lock:
             self.monitor.input_received(time.monotonic(), stamp_age_s)
 
-    def process_keypoints(self, msg: Skeleton2DArray) -> StepResult:
-        """Lift one ``Skeleton2DArray``."""
+    def process_keypoints(self, msg: Skeleton2DArray) -> StepResult | None:
+        """Lift one ``Skeleton2DArray``; None while it waits for its transform.
+
+        With ``target_frame`` set, a message whose transform is not available yet waits in a
+        bounded queue (``tf_queue_size``) for up to ``tf_timeout_s``; :meth:`poll_waiting`
+        returns it once lifted (or counts it ``tf_unavailable``). Messages leave the queue in
+        arrival order, and a new message queues behind waiting ones.
+        """
+        if self._needs_wait(msg):
+            return self._wait_for_transform(msg)
+        return self._lift_keypoints(msg)
+
+    def _needs_wait(self, msg: Skeleton2DArray) -> bool:
+        target, lookup = self.settings.target_frame, self.pipeline.transform_lookup
+        if not target or target == msg.header.frame_id or lookup is None:
+            return False
+        if self._waiting:
+            return True
+        return lookup(target, msg.header.frame_id, msg.header.stamp) is None
+
+    def _wait_for_transform(self, msg: Skeleton2DArray) -> None:
+        with self._lock:
+            self._waiting.append((time.monotonic(), msg))
+            while len(self._waiting) > self.settings.tf_queue_size:
+                self._waiting.popleft()
+                self.pipeline.counters.messages_in += 1
+                self.pipeline.counters.drop("tf_unavailable")
+        return None
+
+    def poll_waiting(self) -> list[StepResult]:
+        """Lift the waiting messages whose transform arrived; drop the expired ones (counted).
+
+        The node calls this from a timer; offline tools after the last message.
+        """
+        results = []
+        target, lookup = self.settings.target_frame, self.pipeline.transform_lookup
+        while self._waiting:
+            arrived, msg = self._waiting[0]
+            ready = lookup is not None and (
+                lookup(target, msg.header.frame_id, msg.header.stamp) is not None
+            )
+            expired = time.monotonic() - arrived > self.settings.tf_timeout_s
+            if not ready and not expired:
+                break
+            with self._lock:
+                self._waiting.popleft()
+            # an expired message meets the pipeline's own check and is counted tf_unavailable
+            results.append(self._lift_keypoints(msg))
+        return results
+
+    @property
+    def waiting(self) -> int:
+        """How many keypoints messages wait for their transform."""
+        return len(self._waiting)
+
+    def _lift_keypoints(self, msg: Skeleton2DArray) -> StepResult:
         started = time.perf_counter()
         with self._lock:
             try:

@@ -1,0 +1,77 @@
+"""A message whose target_frame transform is late waits (bounded, non-blocking), not dropped."""
+
+from __future__ import annotations
+
+import time
+
+from geometry_msgs.msg import Quaternion, Transform, TransformStamped, Vector3
+
+from pose_lifter.ros.parameters import Settings
+from pose_lifter.ros.processing import MessageProcessor
+from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter.tools.sample_bag import openpose_sample_messages
+
+SHIFT = TransformStamped(
+    transform=Transform(translation=Vector3(x=1.0, y=2.0, z=3.0), rotation=Quaternion(w=1.0))
+)
+
+
+class LateTransform:
+    """A tf lookup (the node's: never waits) that has the transform only from ``after_s`` on."""
+
+    def __init__(self, after_s: float):
+        self.available_from = time.monotonic() + after_s
+        self.calls = 0
+
+    def __call__(self, target, source, stamp):
+        self.calls += 1
+        return SHIFT if time.monotonic() >= self.available_from else None
+
+
+def processor(lookup, **settings) -> MessageProcessor:
+    base = Settings().replace(**{"target_frame": "map", "tf_timeout_s": 0.5, **settings})
+    return MessageProcessor(base, PoseLifter(device="cpu"), lookup)
+
+
+def poll_until(step: MessageProcessor, count: int, timeout_s: float) -> list:
+    results, deadline = [], time.monotonic() + timeout_s
+    while len(results) < count and time.monotonic() < deadline:
+        results += step.poll_waiting()
+        time.sleep(0.005)
+    return results
+
+
+def test_transform_100_ms_late_the_message_still_comes_out():
+    lookup = LateTransform(after_s=0.1)
+    step = processor(lookup)
+    messages = openpose_sample_messages(frame_id="cam")[:3]
+    started = time.monotonic()
+    assert all(step.process_keypoints(msg) is None for msg in messages)  # queued, not dropped
+    assert time.monotonic() - started < 0.05  # and nothing waited inside the call
+    assert step.waiting == 3
+    results = poll_until(step, 3, 2.0)
+    assert [r.keypoints_msg for r in results] == messages  # in arrival order
+    assert all(
+        r.output is not None and r.output.skeletons.header.frame_id == "map" for r in results
+    )
+    assert step.counters.dropped["tf_unavailable"] == 0 and step.waiting == 0
+    # later messages see the transform at once
+    assert step.process_keypoints(messages[0]).output is not None
+
+
+def test_transform_that_never_comes_times_out_counted_and_the_queue_is_bounded():
+    step = processor(LateTransform(after_s=1e9), tf_timeout_s=0.1, tf_queue_size=2)
+    messages = openpose_sample_messages(frame_id="cam")[:3]
+    for msg in messages:
+        assert step.process_keypoints(msg) is None
+    assert step.waiting == 2 and step.counters.dropped["tf_unavailable"] == 1  # oldest pushed out
+    results = poll_until(step, 2, 2.0)
+    assert [r.drop_reason for r in results] == ["tf_unavailable"] * 2
+    assert step.counters.dropped["tf_unavailable"] == 3 and step.counters.messages_in == 3
+
+
+def test_no_queue_without_target_frame():
+    lookup = LateTransform(after_s=1e9)
+    step = MessageProcessor(Settings(), PoseLifter(device="cpu"), lookup)
+    assert step.process_keypoints(openpose_sample_messages()[0]).output is not None
+    assert lookup.calls == 0
