@@ -15,7 +15,6 @@ import sys
 
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
@@ -23,6 +22,7 @@ from _dds import LOSSLESS_QOS
 from pose_lifter.ros.conversions import skeleton3d_array
 from pose_lifter.ros.markers import skeleton_markers
 from pose_lifter.ros.parameters import load_params_file
+from pose_lifter.ros.process import run_node
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3DArray
 from _dds import CONFIG
 
@@ -45,25 +45,21 @@ def main() -> int:
         settings.markers_text_height_m,
         settings.markers_lifetime_s,
     )
-    rclpy.init()
-    node = rclpy.create_node("relay", namespace=namespace)
-    skeletons_pub = node.create_publisher(Skeleton3DArray, "skeletons_3d", LOSSLESS_QOS)
-    markers_pub = node.create_publisher(MarkerArray, "markers", LOSSLESS_QOS)
 
-    def relay(msg: Skeleton2DArray) -> None:
-        header.stamp = msg.header.stamp  # the header object every output message shares
-        skeletons_pub.publish(skeletons)
-        markers_pub.publish(markers)
+    def make_node():
+        node = rclpy.create_node("relay", namespace=namespace)
+        skeletons_pub = node.create_publisher(Skeleton3DArray, "skeletons_3d", LOSSLESS_QOS)
+        markers_pub = node.create_publisher(MarkerArray, "markers", LOSSLESS_QOS)
 
-    node.create_subscription(Skeleton2DArray, "keypoints_2d", relay, LOSSLESS_QOS)
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+        def relay(msg: Skeleton2DArray) -> None:
+            header.stamp = msg.header.stamp  # the header object every output message shares
+            skeletons_pub.publish(skeletons)
+            markers_pub.publish(markers)
+
+        node.create_subscription(Skeleton2DArray, "keypoints_2d", relay, LOSSLESS_QOS)
+        return node
+
+    return run_node(make_node, "relay", args=[])
 
 
 if __name__ == "__main__":

@@ -27,6 +27,14 @@ from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3DArray
 from ros_helpers import CONFIG, RELIABLE_QOS, call_service, ros_process
 
 
+def node_args(namespace: str, *parameters: str) -> list[str]:
+    """``--ros-args`` of the installed node: the shipped params file, a namespace, ``-p`` each."""
+    args = ["--params-file", str(CONFIG), "-r", f"__ns:={namespace}"]
+    for parameter in parameters:
+        args += ["-p", parameter]
+    return args
+
+
 def state_of(ros, node, name: str) -> int:
     return call_service(
         ros, node, GetState, f"{name}/get_state", GetState.Request()
@@ -84,18 +92,12 @@ class Outputs:
 
 def test_lifecycle_transitions_stop_and_resume_outputs(ros):
     name = "/managed/pose_lifter"
-    args = [
-        "--params-file",
-        str(CONFIG),
-        "-r",
-        "__ns:=/managed",
-        "-p",
+    args = node_args(
+        "/managed",
         "autostart:=false",
-        "-p",
         "qos.input_reliability:=reliable",
-        "-p",
         "diagnostics_period_s:=0.2",
-    ]
+    )
     with ros_process("pose_lifter_node", args) as proc:
         client = ros.node()
         assert state_of(ros, client, name) == State.PRIMARY_STATE_UNCONFIGURED, proc.log()
@@ -139,16 +141,7 @@ def test_lifecycle_transitions_stop_and_resume_outputs(ros):
 
 
 def test_inputs_without_output_subscribers_are_skipped_and_counted(ros):
-    args = [
-        "--params-file",
-        str(CONFIG),
-        "-r",
-        "__ns:=/idle",
-        "-p",
-        "diagnostics_period_s:=0.2",
-        "-p",
-        "qos.input_reliability:=reliable",
-    ]
+    args = node_args("/idle", "diagnostics_period_s:=0.2", "qos.input_reliability:=reliable")
     with ros_process("pose_lifter_node", args) as proc:
         io = Outputs(ros, "/idle")
         io.node.destroy_subscription(io.subscription)  # nobody listens to any output
@@ -168,16 +161,7 @@ def _camera_images() -> list:
 
 def test_image_input_connects_to_best_effort_and_reliable_cameras(ros):
     images = _camera_images()[:2]
-    args = [
-        "--params-file",
-        str(CONFIG),
-        "-r",
-        "__ns:=/cam",
-        "-p",
-        "input_mode:=image",
-        "-p",
-        "image.transport:=compressed",
-    ]
+    args = node_args("/cam", "input_mode:=image", "image.transport:=compressed")
     with ros_process("pose_lifter_node", args) as proc:
         node = ros.node()
         markers: list = []
@@ -201,14 +185,7 @@ def test_image_input_connects_to_best_effort_and_reliable_cameras(ros):
 
 
 def test_qos_overrides_set_a_subscription_reliability(ros):
-    args = [
-        "--params-file",
-        str(CONFIG),
-        "-r",
-        "__ns:=/ov",
-        "-p",
-        "qos_overrides./ov/keypoints_2d.subscription.reliability:=reliable",
-    ]
+    args = node_args("/ov", "qos_overrides./ov/keypoints_2d.subscription.reliability:=reliable")
     with ros_process("pose_lifter_node", args) as proc:
         node = ros.node()
         assert ros.spin_until(
@@ -225,18 +202,12 @@ def test_qos_overrides_set_a_subscription_reliability(ros):
 
 
 def test_diagnostics_levels_over_dds(ros):
-    args = [
-        "--params-file",
-        str(CONFIG),
-        "-r",
-        "__ns:=/diag",
-        "-p",
+    args = node_args(
+        "/diag",
         "diagnostics_period_s:=0.2",
-        "-p",
         "diagnostics_error_after_s:=1.0",
-        "-p",
         "qos.input_reliability:=reliable",
-    ]
+    )
     with ros_process("pose_lifter_node", args) as proc:
         io = Outputs(ros, "/diag")
         levels: list[tuple[int, str]] = []

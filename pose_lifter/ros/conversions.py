@@ -59,6 +59,11 @@ def copy_header(header: Header, frame_id: str | None = None) -> Header:
     )
 
 
+def stamp_nanoseconds(stamp: Time) -> int:
+    """Return a ``builtin_interfaces/Time`` as integer nanoseconds (any stamp, even < 0)."""
+    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
 def stamp_seconds(stamp: Time) -> float:
     """Return a ``builtin_interfaces/Time`` as float seconds."""
     return stamp.sec + 1e-9 * stamp.nanosec

@@ -39,8 +39,8 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from std_msgs.msg import Header
 
-DROP_REASONS: tuple[str, ...] = (
-    "malformed_message",
+#: The reasons counted per person (the others of :data:`DROP_REASONS` count whole messages).
+PERSON_REASONS: tuple[str, ...] = (
     "nonfinite_confidence",
     "nonfinite_keypoint",
     "huge_keypoint",
@@ -48,6 +48,12 @@ DROP_REASONS: tuple[str, ...] = (
     "too_few_joints",
     "nonfinite_output",
     "degenerate_pose",
+)
+
+
+DROP_REASONS: tuple[str, ...] = (
+    "malformed_message",
+    *PERSON_REASONS,
     "tf_unavailable",
     "bad_camera_info",
     "internal_error",

@@ -28,11 +28,9 @@ from __future__ import annotations
 import functools
 import sys
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.lifecycle.publisher import LifecyclePublisher
@@ -44,7 +42,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from pose_lifter.ros.conversions import image_msg_from_rgb
+from pose_lifter.ros.conversions import image_msg_from_rgb, stamp_nanoseconds
 from pose_lifter.ros.image_input import onnx_providers
 from pose_lifter.ros.latest_worker import LatestOnlyWorker
 from pose_lifter.runtime.detection import draw_skeletons
@@ -59,6 +57,7 @@ from pose_lifter.ros.parameters import (
     settings_from_values,
     validate_value,
 )
+from pose_lifter.ros.process import run_node
 from pose_lifter.ros.processing import MessageProcessor, StepResult
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3DArray
 
@@ -384,9 +383,8 @@ class PoseLifterNode(LifecycleNode):
 
     def _received(self, msg) -> None:
         """Note the arrival of an input and its stamp age (node clock; any stamp, even < 0)."""
-        stamp = msg.header.stamp
-        stamp_ns = int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
-        self.processor.input_received((self.get_clock().now().nanoseconds - stamp_ns) * 1e-9)
+        age_ns = self.get_clock().now().nanoseconds - stamp_nanoseconds(msg.header.stamp)
+        self.processor.input_received(age_ns * 1e-9)
 
     def _on_keypoints(self, msg: Skeleton2DArray) -> None:
         self._received(msg)
@@ -540,21 +538,8 @@ class PoseLifterNode(LifecycleNode):
 
 def main(args: list[str] | None = None) -> int:
     """Entry point of ``pose_lifter_node``; returns the process exit status."""
-    rclpy.init(args=args)
-    try:
-        node = PoseLifterNode()
-    except (PoseLifterError, RuntimeError, ValueError, ParameterException) as error:
-        rclpy.logging.get_logger("pose_lifter").fatal(f"cannot start: {error}")
-        rclpy.try_shutdown()
-        return 1
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    errors = (PoseLifterError, RuntimeError, ValueError, ParameterException)
+    return run_node(PoseLifterNode, "pose_lifter", errors, args=args)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import rclpy
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
 
+from pose_lifter.ros.process import run_node
 from pose_lifter.ros.conversions import skeleton2d_array
 from pose_lifter.runtime.errors import OpenPoseJsonError
 from pose_lifter.runtime.openpose_json import OpenPoseFrame, list_openpose_json, read_openpose_json
@@ -210,28 +210,20 @@ class OpenPoseBridge(Node):
         self.published += 1
 
 
+def _play(node: OpenPoseBridge) -> None:
+    """Spin until the playlist is done (or shutdown), then let the last messages get out."""
+    while rclpy.ok() and not node.done:
+        rclpy.spin_once(node, timeout_sec=0.1)
+    # Let reliable delivery of the last messages finish before leaving the graph.
+    for _ in range(5):
+        rclpy.spin_once(node, timeout_sec=0.1)
+    node.get_logger().info(f"published {node.published} messages")
+
+
 def main(args: list[str] | None = None) -> int:
     """Entry point of ``openpose_bridge``; returns the process exit status."""
-    rclpy.init(args=args)
-    try:
-        node = OpenPoseBridge()
-    except (OpenPoseJsonError, ValueError) as error:
-        rclpy.logging.get_logger("openpose_bridge").fatal(f"cannot start: {error}")
-        rclpy.try_shutdown()
-        return 1
-    try:
-        while rclpy.ok() and not node.done:
-            rclpy.spin_once(node, timeout_sec=0.1)
-        # Let reliable delivery of the last messages finish before leaving the graph.
-        for _ in range(5):
-            rclpy.spin_once(node, timeout_sec=0.1)
-        node.get_logger().info(f"published {node.published} messages")
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    errors = (OpenPoseJsonError, ValueError)
+    return run_node(OpenPoseBridge, "openpose_bridge", errors, _play, args)
 
 
 if __name__ == "__main__":

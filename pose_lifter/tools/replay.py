@@ -34,6 +34,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from pose_lifter.ros.conversions import stamp_nanoseconds
 from pose_lifter.tools.bag_io import BagError, BagMessage, BagReader, BagWriter
 from pose_lifter.runtime.joints import NUM_JOINTS, ROOT
 from pose_lifter.tools.report import FrameRecord, percentiles, render_html, summarize, write_json
@@ -144,7 +145,8 @@ def load_settings(params_file: str | Path | None):
 
 
 def stamp_ns(header) -> int:
-    return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+    """Return a header's stamp in nanoseconds (the key that pairs inputs and outputs)."""
+    return stamp_nanoseconds(header.stamp)
 
 
 def _arrays_2d(msg) -> tuple[np.ndarray, np.ndarray]:

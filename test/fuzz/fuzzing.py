@@ -27,6 +27,7 @@ from rclpy.serialization import serialize_message
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker
 
+from pose_lifter.ros.diagnostics import PERSON_REASONS
 from pose_lifter.runtime.joints import NUM_JOINTS
 from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY, frame_to_msg
 from pose_lifter.runtime.openpose_json import read_openpose_directory
@@ -70,16 +71,6 @@ def fuzz(max_examples: int = EXAMPLES, decodes_raw_cdr: bool = False):
     )
 
 
-#: Drop reasons counted per person (the others are per message).
-PERSON_REASONS = (
-    "nonfinite_confidence",
-    "nonfinite_keypoint",
-    "huge_keypoint",
-    "too_many_persons",
-    "too_few_joints",
-    "nonfinite_output",
-    "degenerate_pose",
-)
 MAX_PERSONS = 8  # messages below hold 0..30 persons: both regimes of max_persons
 
 # --------------------------------------------------------------------------------------------

@@ -317,6 +317,10 @@ class Trainer:
         return self._optimise(self.opt_g, terms, None)
 
     # ----------------------------------------------------------------------------- epochs
+    def _resumable_state(self) -> tuple:
+        """``(modules, opt_g, opt_d, sched_g, sched_d)``: what a checkpoint saves and restores."""
+        return self._checkpointed_modules(), self.opt_g, self.opt_d, self.sched_g, self.sched_d
+
     def _checkpointed_modules(self) -> dict[str, nn.Module]:
         modules = {"generator": self.generator, "discriminator": self.discriminator}
         if self.ema is not None:
@@ -494,15 +498,11 @@ class Trainer:
         self._export(self.run_dir / "last.safetensors", selected_epoch=self.epoch)
         save_checkpoint(
             self._checkpoint_path,
-            self._checkpointed_modules(),
-            self.opt_g,
-            self.opt_d,
-            self.sched_g,
-            self.sched_d,
+            *self._resumable_state(),
             self.epoch,
             self.global_step,
             self.best_proxy,
-            {"augment": self.augment_rng},
+            generators={"augment": self.augment_rng},
         )
         self._log(summary)
         LOGGER.info(
@@ -514,12 +514,8 @@ class Trainer:
     def _resume(self) -> None:
         meta = load_checkpoint(
             self._checkpoint_path,
-            self._checkpointed_modules(),
-            self.opt_g,
-            self.opt_d,
-            self.sched_g,
-            self.sched_d,
-            {"augment": self.augment_rng},
+            *self._resumable_state(),
+            generators={"augment": self.augment_rng},
         )
         self.epoch, self.global_step = meta["epoch"], meta["global_step"]
         self.best_proxy = meta["best_proxy"]
