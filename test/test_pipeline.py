@@ -141,6 +141,8 @@ def test_target_frame_through_lookup_and_tf_frames(lifter, messages):
     frames = {(t.header.frame_id, t.child_frame_id) for t in b.transforms}
     assert ("world", "body_p1") in frames and ("body_p1", "r_shoulder_p1") in frames
     assert len(b.transforms) == 2 * 16 and a.transforms == []
+    assert [s.body_frame for s in b.skeletons.skeletons] == ["body_p1", "body_p2"]
+    assert {s.body_frame for s in a.skeletons.skeletons} == {""}  # no TF, no frame
     no_tf = LiftingPipeline(Settings().replace(target_frame="map"), lifter, lookup)
     assert no_tf.process(messages[0]) is None
     assert no_tf.counters.dropped["tf_unavailable"] == 1

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Quaternion, Transform, TransformStamped, Vector3
 
 from pose_lifter.ros.parameters import Settings
 from pose_lifter.ros.processing import MessageProcessor
 from pose_lifter.runtime.lifter import PoseLifter
 from pose_lifter.tools.sample_bag import openpose_sample_messages
+from sensor_msgs.msg import CompressedImage
+from std_msgs.msg import Header
+
+IMAGES = Path(__file__).resolve().parents[1] / "pose_lifter" / "sample_data" / "images"
 
 SHIFT = TransformStamped(
     transform=Transform(translation=Vector3(x=1.0, y=2.0, z=3.0), rotation=Quaternion(w=1.0))
@@ -26,6 +32,14 @@ class LateTransform:
     def __call__(self, target, source, stamp):
         self.calls += 1
         return SHIFT if time.monotonic() >= self.available_from else None
+
+
+def photo_msg(name: str, sec: int) -> CompressedImage:
+    return CompressedImage(
+        header=Header(stamp=Time(sec=sec), frame_id="cam"),
+        format="jpeg",
+        data=(IMAGES / name).read_bytes(),
+    )
 
 
 def processor(lookup, **settings) -> MessageProcessor:
@@ -65,9 +79,31 @@ def test_transform_that_never_comes_times_out_counted_and_the_queue_is_bounded()
     for msg in messages:
         assert step.process_keypoints(msg) is None
     assert step.waiting == 2 and step.counters.dropped["tf_unavailable"] == 1  # oldest pushed out
-    results = poll_until(step, 2, 2.0)
-    assert [r.drop_reason for r in results] == ["tf_unavailable"] * 2
+    results = poll_until(step, 3, 2.0)  # the pushed-out one comes back too (its 2D kept)
+    assert [r.keypoints_msg for r in results] == messages
+    assert [r.drop_reason for r in results] == ["tf_unavailable"] * 3
     assert step.counters.dropped["tf_unavailable"] == 3 and step.counters.messages_in == 3
+
+
+def test_image_mode_detections_wait_for_a_late_transform_too():
+    settings = Settings().replace(
+        target_frame="map", tf_timeout_s=0.5, input_mode="image", detector_backend="movenet"
+    )
+    lookup = LateTransform(after_s=1e9)
+    step = MessageProcessor(settings, PoseLifter(device="cpu"), lookup)  # loads the detector
+    lookup.available_from = time.monotonic() + 0.1
+    images = [photo_msg("vtest_frame600.jpg", sec) for sec in (1, 2)]
+    assert all(step.process_image(msg) is None for msg in images)  # detected, then queued
+    assert step.waiting == 2 and step.counters.images_in == 2
+    results = poll_until(step, 2, 2.0)
+    assert [r.keypoints_msg.header.stamp for r in results] == [m.header.stamp for m in images]
+    assert all(r.detections is not None and r.output is not None for r in results)
+    assert all(r.output.skeletons.header.frame_id == "map" for r in results)
+    assert all(len(r.output.skeletons.skeletons) > 0 for r in results)
+    # the 2D people carry the track ids of their lifts, as without the wait
+    ids_2d = [s.id for s in results[0].keypoints_msg.skeletons if s.id]
+    assert ids_2d and set(ids_2d) >= {s.id for s in results[0].output.skeletons.skeletons}
+    assert step.counters.dropped["tf_unavailable"] == 0
 
 
 def test_no_queue_without_target_frame():

@@ -15,6 +15,7 @@ from geometry_msgs.msg import Point, Transform, TransformStamped, Vector3
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
+from pose_lifter.runtime.body_frames import body_axes, matrix_to_quaternion
 from pose_lifter.runtime.camera import validate_intrinsics
 from pose_lifter.runtime.detection.images import rgb_to_image_fields
 from pose_lifter.runtime.joints import JOINT_NAMES, NUM_JOINTS, ROOT
@@ -160,14 +161,16 @@ def skeleton3d_array(
     joints_m: np.ndarray,
     confidence: np.ndarray,
     scores: np.ndarray,
-    scale_source: int,
+    scale_sources: int | list[int],
     source_ids: list[str] | None = None,
+    body_frames: list[str] | None = None,
 ) -> Skeleton3DArray:
     """Build a Skeleton3DArray from 3D joints in metres.
 
     Build a Skeleton3DArray from ``(P, 15, 3)`` finite joints (metres, ``header`` frame), ``(P,
-    15)`` confidences, ``(P,)`` scores, one ``Skeleton3D.SCALE_*`` value and the P input ids
-    (``source_id``; empty when None).
+    15)`` confidences, ``(P,)`` scores, the ``Skeleton3D.SCALE_*`` value (one for all, or one
+    per person), the P input ids (``source_id``; empty when None) and the P TF frame names
+    (``body_frame``; empty when None).
 
     The values are written into the 15 keypoints every ``Skeleton3D`` is constructed with
     (rosidl builds them anyway), so no further message objects are made per joint.
@@ -180,8 +183,9 @@ def skeleton3d_array(
         skeleton = Skeleton3D(
             id=person_id,
             source_id=source_ids[p] if source_ids else "",
+            body_frame=body_frames[p] if body_frames else "",
             score=scores[p],
-            scale_source=scale_source,
+            scale_source=scale_sources if isinstance(scale_sources, int) else scale_sources[p],
         )
         for keypoint, (x, y, z), c in zip(skeleton.keypoints, joints[p], confidence[p]):
             position = keypoint.position
@@ -197,29 +201,41 @@ def skeleton_points(skeletons: Skeleton3DArray) -> list[list[Point]]:
 
 
 def body_transforms(
-    header: Header, ids: list[str], joints_m: np.ndarray
+    header: Header, frame_names: list[str], joints_m: np.ndarray
 ) -> list[TransformStamped]:
-    """Build REP-155-style TF frames per person.
+    """Build REP 155 TF frames per person.
 
-    REP-155-style TF frames per person: ``body_<id>`` at the root (MidHip) with the orientation of
-    ``header.frame_id``, and ``<joint>_<id>`` (:data:`JOINT_FRAME_STEMS`) as its children,
-    translated only. ``joints_m`` ``(P, 15, 3)`` metres in ``header.frame_id``.
+    ``body_<name>`` at the root (MidHip), oriented x forward, y left, z up
+    (:func:`~pose_lifter.runtime.body_frames.body_axes`), and ``<joint>_<name>``
+    (:data:`JOINT_FRAME_STEMS`) as its children, translated only (in the body frame).
+    ``frame_names`` ``(P,)`` from a :class:`~pose_lifter.runtime.body_frames.FramePool`;
+    ``joints_m`` ``(P, 15, 3)`` metres in ``header.frame_id``.
     """
+    joints_m = np.asarray(joints_m, np.float64)
+    axes = body_axes(joints_m)
+    quaternions = matrix_to_quaternion(axes)
     transforms = []
-    for person_id, joints in zip(ids, np.asarray(joints_m, np.float64)):
-        body = f"body_{person_id}"
-        transforms.append(_transform(header, header.frame_id, body, joints[ROOT]))
-        for stem, position in zip(JOINT_FRAME_STEMS, joints - joints[ROOT]):
-            transforms.append(_transform(header, body, f"{stem}_{person_id}", position))
+    for name, joints, rotation, quaternion in zip(frame_names, joints_m, axes, quaternions):
+        body = f"body_{name}"
+        transforms.append(_transform(header, header.frame_id, body, joints[ROOT], quaternion))
+        in_body = (joints - joints[ROOT]) @ rotation  # rows: R^T (p - root)
+        for stem, position in zip(JOINT_FRAME_STEMS, in_body):
+            transforms.append(_transform(header, body, f"{stem}_{name}", position))
     return transforms
 
 
 def _transform(
-    header: Header, parent: str, child: str, translation: np.ndarray
+    header: Header,
+    parent: str,
+    child: str,
+    translation: np.ndarray,
+    quaternion_xyzw: np.ndarray | None = None,
 ) -> TransformStamped:
     x, y, z = translation.tolist()
+    transform = Transform(translation=Vector3(x=x, y=y, z=z))
+    if quaternion_xyzw is not None:
+        r = transform.rotation
+        r.x, r.y, r.z, r.w = quaternion_xyzw.tolist()
     return TransformStamped(
-        header=copy_header(header, parent),
-        child_frame_id=child,
-        transform=Transform(translation=Vector3(x=x, y=y, z=z)),
+        header=copy_header(header, parent), child_frame_id=child, transform=transform
     )

@@ -127,7 +127,8 @@ class PoseLifterNode(LifecycleNode):
         self._worker: LatestOnlyWorker | None = None
         self._inputs: list = []
         self._outputs: list = []
-        self._timers: list = []
+        self._timers: list = []  # from configure to cleanup
+        self._input_timers: list = []  # while active
         self._configure_error: Exception | None = None
         self._image_reliability = ""
         self._image_subscription = None
@@ -231,16 +232,16 @@ class PoseLifterNode(LifecycleNode):
         input_qos = functools.partial(  # one profile per entity (overrides apply in place)
             keep_last_qos, settings.qos_input_depth, settings.qos_input_reliability
         )
+        if settings.target_frame:
+            self._input_timers.append(self.create_timer(0.01, self._poll_tf))
         if settings.input_mode == "image":
             self._worker = LatestOnlyWorker(
                 self._process_image, "pose_lifter_detector", self._on_worker_error
             )
             self._subscribe_image(settings)
             if settings.qos_image_reliability == "auto" and not self._image_reliability_fixed():
-                self._timers.append(self.create_timer(1.0, self._adapt_image_qos))
+                self._input_timers.append(self.create_timer(1.0, self._adapt_image_qos))
         else:
-            if settings.target_frame:
-                self._timers.append(self.create_timer(0.01, self._poll_tf))
             self._inputs.append(
                 self.create_subscription(
                     Skeleton2DArray,
@@ -324,7 +325,9 @@ class PoseLifterNode(LifecycleNode):
         for subscription in self._inputs + [getattr(self, "_image_subscription", None)]:
             if subscription is not None:
                 self.destroy_subscription(subscription)
-        self._inputs, self._image_subscription = [], None
+        for timer in self._input_timers:
+            self.destroy_timer(timer)
+        self._inputs, self._image_subscription, self._input_timers = [], None, []
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
@@ -418,17 +421,8 @@ class PoseLifterNode(LifecycleNode):
     def _process_image(self, msg) -> None:
         """Worker thread: the step on one image, then publish its 2D and 3D outputs."""
         result = self.processor.process_image(msg)
-        if result.keypoints_msg is not None:
-            self._keypoints_pub.publish(result.keypoints_msg)
-        self._publish(result)
-        if (
-            result.rgb is not None
-            and self.processor.settings.image_publish_debug
-            and self._debug_pub.get_subscription_count() > 0
-        ):
-            detections = result.detections
-            drawn = draw_skeletons(result.rgb, detections.keypoints_2d, detections.confidence)
-            self._debug_pub.publish(image_msg_from_rgb(result.keypoints_msg.header, drawn))
+        if result is not None:  # None: waiting for its target_frame transform
+            self._publish(result)
 
     def _on_worker_error(self, msg, error: Exception) -> None:
         if not self.context.ok():  # shutting down (Ctrl-C): publishing failed, quietly
@@ -451,6 +445,9 @@ class PoseLifterNode(LifecycleNode):
 
     # -- outputs -------------------------------------------------------------------------------
     def _publish(self, result: StepResult) -> None:
+        """Publish one step's outputs (image input: its 2D people and debug image first)."""
+        if result.detections is not None:
+            self._publish_image_outputs(result)
         out = result.output
         if out is not None:
             self._skeletons_pub.publish(out.skeletons)
@@ -459,6 +456,17 @@ class PoseLifterNode(LifecycleNode):
                 self._tf_pub.publish(TFMessage(transforms=out.transforms))
         elif result.detail:
             self._log_drop(result)
+
+    def _publish_image_outputs(self, result: StepResult) -> None:
+        self._keypoints_pub.publish(result.keypoints_msg)
+        if (
+            result.rgb is not None
+            and self.processor.settings.image_publish_debug
+            and self._debug_pub.get_subscription_count() > 0
+        ):
+            detections = result.detections
+            drawn = draw_skeletons(result.rgb, detections.keypoints_2d, detections.confidence)
+            self._debug_pub.publish(image_msg_from_rgb(result.keypoints_msg.header, drawn))
 
     def _log_drop(self, result: StepResult) -> None:
         """Log a dropped message with its error (one call site per reason: throttled apart)."""

@@ -227,7 +227,9 @@ class Settings:
         high=1000,
     )
     publish_tf: bool = _param(
-        False, "Broadcast per-person TF frames body_<id> and <joint>_<id> (needs tf2_msgs)."
+        False,
+        "Broadcast per-person REP 155 TF frames body_<prefix><n> (x forward, y left, z up) and "
+        "<joint>_<prefix><n>; n from a pool reused after a track ends (needs tf2_msgs).",
     )
     # --- tracking / smoothing --------------------------------------------------------------
     tracking_max_distance: float = _param(

@@ -34,6 +34,7 @@ from pose_lifter.ros.conversions import (
     stamp_seconds,
 )
 from pose_lifter.ros.diagnostics import DropCounters
+from pose_lifter.runtime.body_frames import FramePool
 from pose_lifter.runtime.camera import undistort_pixels, validate_intrinsics
 from pose_lifter.runtime.errors import CameraError
 from pose_lifter.runtime.joints import NUM_JOINTS
@@ -157,7 +158,9 @@ class LiftingPipeline:
         self.drop_reason: str | None = None
         self.camera_matrix: np.ndarray | None = None  # K of the latest accepted CameraInfo
         self.camera: Camera | None = None
-        self.tracker = PersonTracker(id_prefix=settings.tracking_id_prefix or id_prefix or "p")
+        prefix = settings.tracking_id_prefix or id_prefix or "p"
+        self.tracker = PersonTracker(id_prefix=prefix)
+        self.frame_pool = FramePool(prefix)  # TF frame names, reused after a track ends
         self.smoother = SkeletonSmoother()
         self.configure(settings)
 
@@ -283,8 +286,16 @@ class LiftingPipeline:
             Skeleton3D.SCALE_ASSUMED_HEIGHT if camera is not None else Skeleton3D.SCALE_NORMALIZED
         )
         s = self.settings
+        frames = self.frame_pool.names(ids, self.tracker.active_ids) if s.publish_tf else None
         skeletons = skeleton3d_array(
-            out_header, ids, joints_m, confidence, scores, scale_source, source_id_list
+            out_header,
+            ids,
+            joints_m,
+            confidence,
+            scores,
+            scale_source,
+            source_id_list,
+            [f"body_{name}" for name in frames] if frames is not None else None,
         )
         return PipelineOutput(
             skeletons,
@@ -299,7 +310,7 @@ class LiftingPipeline:
                 s.markers_lifetime_s,
                 skeleton_points(skeletons),  # the markers share the skeletons' Points
             ),
-            body_transforms(out_header, ids, joints_m) if s.publish_tf else [],
+            body_transforms(out_header, frames, joints_m) if frames is not None else [],
             sources,
         )
 

@@ -29,6 +29,7 @@ import collections
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
@@ -42,6 +43,15 @@ from pose_lifter.ros.pipeline import LiftingPipeline, PipelineOutput, TransformL
 from pose_lifter.runtime.detection import Detections, DetectorError, ImageDecodeError
 from pose_lifter.runtime.lifter import PoseLifter
 from pose_lifter_msgs.msg import Skeleton2DArray
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    """A message waiting for its ``target_frame`` transform: when it came, its header, its lift."""
+
+    arrived_s: float
+    header: Header
+    lift: Callable[[], "StepResult"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,8 @@ class MessageProcessor:
         self._lock = threading.Lock()
         self.pipeline = LiftingPipeline(settings, lifter, transform_lookup, id_prefix)
         self.monitor = StatusMonitor(time.monotonic(), _thresholds(settings))
-        self._waiting: collections.deque = collections.deque()  # (arrival s, msg) for TF
+        self._waiting: collections.deque[_Waiting] = collections.deque()  # for their TF
+        self._ready: list[StepResult] = []  # pushed out of a full queue, for poll_waiting
         self.image_stage: ImageDetectionStage | None = None
         if settings.input_mode == "image" if with_images is None else with_images:
             self.image_stage = ImageDetectionStage(settings)
@@ -143,54 +154,60 @@ class MessageProcessor:
 
         With ``target_frame`` set, a message whose transform is not available yet waits in a
         bounded queue (``tf_queue_size``) for up to ``tf_timeout_s``; :meth:`poll_waiting`
-        returns it once lifted (or counts it ``tf_unavailable``). Messages leave the queue in
+        returns it once lifted (or counted ``tf_unavailable``). Messages leave the queue in
         arrival order, and a new message queues behind waiting ones.
         """
-        if self._needs_wait(msg):
-            return self._wait_for_transform(msg)
+        if self._needs_wait(msg.header):
+            return self._wait_for_transform(msg.header, lambda: self._lift_keypoints(msg))
         return self._lift_keypoints(msg)
 
-    def _needs_wait(self, msg: Skeleton2DArray) -> bool:
+    def _needs_wait(self, header: Header) -> bool:
         target, lookup = self.settings.target_frame, self.pipeline.transform_lookup
-        if not target or target == msg.header.frame_id or lookup is None:
+        if not target or target == header.frame_id or lookup is None:
             return False
         if self._waiting:
             return True
-        return lookup(target, msg.header.frame_id, msg.header.stamp) is None
+        return lookup(target, header.frame_id, header.stamp) is None
 
-    def _wait_for_transform(self, msg: Skeleton2DArray) -> None:
+    def _wait_for_transform(self, header: Header, lift: Callable[[], StepResult]) -> None:
+        """Queue ``lift`` until ``header``'s transform arrives; the oldest leaves when full."""
         with self._lock:
-            self._waiting.append((time.monotonic(), msg))
-            while len(self._waiting) > self.settings.tf_queue_size:
-                self._waiting.popleft()
-                self.pipeline.counters.messages_in += 1
-                self.pipeline.counters.drop("tf_unavailable")
+            self._waiting.append(_Waiting(time.monotonic(), header, lift))
+            overflow = len(self._waiting) > self.settings.tf_queue_size
+            oldest = self._waiting.popleft() if overflow else None
+        if oldest is not None:  # lifted now: out in target_frame if it arrived, else counted
+            result = oldest.lift()
+            with self._lock:
+                self._ready.append(result)
         return None
 
     def poll_waiting(self) -> list[StepResult]:
         """Lift the waiting messages whose transform arrived; drop the expired ones (counted).
 
-        The node calls this from a timer; offline tools after the last message.
+        Also returns the messages pushed out of a full queue since the last call. The node
+        calls this from a timer; offline tools after the last message.
         """
-        results = []
+        with self._lock:
+            results, self._ready = self._ready, []
         target, lookup = self.settings.target_frame, self.pipeline.transform_lookup
         while self._waiting:
-            arrived, msg = self._waiting[0]
+            waiting = self._waiting[0]
+            header = waiting.header
             ready = lookup is not None and (
-                lookup(target, msg.header.frame_id, msg.header.stamp) is not None
+                lookup(target, header.frame_id, header.stamp) is not None
             )
-            expired = time.monotonic() - arrived > self.settings.tf_timeout_s
+            expired = time.monotonic() - waiting.arrived_s > self.settings.tf_timeout_s
             if not ready and not expired:
                 break
             with self._lock:
                 self._waiting.popleft()
             # an expired message meets the pipeline's own check and is counted tf_unavailable
-            results.append(self._lift_keypoints(msg))
+            results.append(waiting.lift())
         return results
 
     @property
     def waiting(self) -> int:
-        """How many keypoints messages wait for their transform."""
+        """How many messages (keypoints or detected images) wait for their transform."""
         return len(self._waiting)
 
     def _lift_keypoints(self, msg: Skeleton2DArray) -> StepResult:
@@ -204,17 +221,22 @@ class MessageProcessor:
             self.monitor.processed(time.perf_counter() - started, output is not None)
             return StepResult(msg, output, self.pipeline.drop_reason if output is None else None)
 
-    def process_image(self, msg: Image | CompressedImage) -> StepResult:
-        """Detect the people of one image and lift them (counted in ``images_in``)."""
+    def process_image(self, msg: Image | CompressedImage) -> StepResult | None:
+        """Detect the people of one image and lift them (counted in ``images_in``).
+
+        None while the detections wait for their ``target_frame`` transform (as
+        :meth:`process_keypoints`; :meth:`poll_waiting` returns them with the 2D people).
+        """
         started = time.perf_counter()
         with self._lock:
             self.pipeline.counters.images_in += 1
         result = self._process_image(msg)
-        with self._lock:
-            self.monitor.processed(time.perf_counter() - started, result.output is not None)
+        if result is not None:
+            with self._lock:
+                self.monitor.processed(time.perf_counter() - started, result.output is not None)
         return result
 
-    def _process_image(self, msg: Image | CompressedImage) -> StepResult:
+    def _process_image(self, msg: Image | CompressedImage) -> StepResult | None:
         if self.image_stage is None:
             self.count_drop("internal_error")
             return StepResult(None, None, "internal_error", "image input is not configured")
@@ -230,6 +252,9 @@ class MessageProcessor:
         except Exception as error:  # noqa: BLE001 - no image may stop the step; counted
             reason, detail = "internal_error", repr(error)
         else:
+            header = stage.keypoints_msg.header
+            if self._needs_wait(header):
+                return self._wait_for_transform(header, lambda: self._timed_lift(stage))
             return self._lift_detections(stage)
         self.count_drop(reason)
         return StepResult(None, None, reason, detail)
@@ -244,6 +269,14 @@ class MessageProcessor:
         with self._lock:
             self.pipeline.counters.images_in += 1
             self.pipeline.counters.drop("frame_dropped_busy")
+
+    def _timed_lift(self, stage) -> StepResult:
+        """Lift detections that waited for their transform (the latency counts the lift)."""
+        started = time.perf_counter()
+        result = self._lift_detections(stage)
+        with self._lock:
+            self.monitor.processed(time.perf_counter() - started, result.output is not None)
+        return result
 
     def _lift_detections(self, stage) -> StepResult:
         detections = stage.detections
