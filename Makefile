@@ -9,7 +9,7 @@ IN_ENV = source scripts/env.sh &&
 TEST_DIRS = $(wildcard test training/tests)
 PYTEST_ARGS ?=
 
-.PHONY: setup test test-unit test-workspaces demo bench clean
+.PHONY: setup test test-unit test-workspaces demo demo-rgbd bench clean
 
 setup:
 	bash scripts/setup_env.sh
@@ -40,9 +40,17 @@ demo: setup
 	  --report out/demo/report && \
 	echo "make demo: open out/demo/report/report.html (replay took $$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" $$start $$(date +%s.%N)) s incl. start-up)"
 
+# The RGB-D variant: the bundled RGB-D sample bag (keypoints + compressedDepth + CameraInfo +
+# ground truth; synthetic depth bodies of CMU test poses, `pose-lifter record-rgbd-sample`).
+RGBD_BAG = pose_lifter/sample_data/rgbd_bag
+demo-rgbd: setup
+	$(IN_ENV) python -m pose_lifter.tools.cli replay $(RGBD_BAG) --out out/demo/rgbd_replay --overwrite \
+	  --report out/demo/rgbd_report && echo "make demo-rgbd: open out/demo/rgbd_report/report.html"
+
 # Benchmarks print tables (numbers, ratios side by side); nothing here asserts a time.
 BENCHES = bench/bench_lifter.py bench/bench_detector.py bench/bench_node_startup.py bench/bench_node_load.py \
-          bench/bench_image_node.py bench/bench_node_idle.py bench/bench_soak.py bench/bench_training.py
+          bench/bench_image_node.py bench/bench_node_idle.py bench/bench_soak.py bench/bench_training.py \
+          bench/bench_rgbd.py
 bench: setup
 	@for script in $(BENCHES); do \
 	  if [ -f $$script ]; then echo "== $$script"; $(IN_ENV) python $$script || exit $$?; fi; \

@@ -5,6 +5,11 @@
         [keypoints_topic:=...] [camera_info_topic:=...]
         [input_mode:=keypoints|image] [image_topic:=...] [image_transport:=raw|compressed]
         [image_reliability:=auto|reliable|best_effort] [rviz:=true|false] [rviz_fixed_frame:=...]
+        [depth:=true|false] [depth_topic:=...] [depth_transport:=raw|compressedDepth]
+
+RGB-D (RealSense-style topics): ``depth:=true
+depth_topic:=/camera/aligned_depth_to_color/image_raw
+camera_info_topic:=/camera/color/camera_info`` places people from the aligned depth image.
 
 From images (built-in detector): ``input_mode:=image image_topic:=/camera/color/image_raw
 camera_info_topic:=/camera/color/camera_info``; keypoints_topic is then where the detected 2D
@@ -14,7 +19,7 @@ file (the node subscribes ``<image_topic>/compressed``).
 Equivalent without launch (what the tests run):
     pose_lifter_node --ros-args --params-file config/pose_lifter.yaml \
         -r keypoints_2d:=<keypoints_topic> -r camera_info:=<camera_info_topic> \
-        -r image:=<image_topic> [-p input_mode:=image]
+        -r image:=<image_topic> -r depth:=<depth_topic> [-p input_mode:=image]
 """
 
 import os
@@ -37,9 +42,13 @@ def pose_lifter_node(context):
         ("input_mode", LaunchConfiguration("input_mode")),
         ("image.transport", LaunchConfiguration("image_transport")),
         ("qos.image_reliability", LaunchConfiguration("image_reliability")),
+        ("depth.enabled", LaunchConfiguration("depth")),
+        ("depth.transport", LaunchConfiguration("depth_transport")),
     ):
         value = argument.perform(context)
-        if value:  # empty: the params file's value
+        if value.lower() in ("true", "false"):
+            value = value.lower() == "true"
+        if value != "":  # empty: the params file's value
             overrides[parameter] = value
     return [
         Node(
@@ -52,6 +61,7 @@ def pose_lifter_node(context):
                 ("keypoints_2d", LaunchConfiguration("keypoints_topic")),
                 ("camera_info", LaunchConfiguration("camera_info_topic")),
                 ("image", LaunchConfiguration("image_topic")),
+                ("depth", LaunchConfiguration("depth_topic")),
             ],
             output="screen",
         )
@@ -112,6 +122,24 @@ def generate_launch_description():
                 "camera_info_topic",
                 default_value="camera_info",
                 description="Input sensor_msgs/CameraInfo topic (optional)",
+            ),
+            DeclareLaunchArgument(
+                "depth",
+                default_value="",
+                description="true = place people from an aligned depth image (depth.enabled); "
+                "empty = the params file's",
+            ),
+            DeclareLaunchArgument(
+                "depth_topic",
+                default_value="depth",
+                description="Input depth image aligned to the colour camera (16UC1 mm / 32FC1 "
+                "m), e.g. /camera/aligned_depth_to_color/image_raw",
+            ),
+            DeclareLaunchArgument(
+                "depth_transport",
+                default_value="",
+                description="raw | compressedDepth (subscribes <depth_topic>/compressedDepth); "
+                "empty = the params file's depth.transport",
             ),
             DeclareLaunchArgument("rviz", default_value="false", description="Also start RViz"),
             DeclareLaunchArgument(

@@ -113,7 +113,7 @@ python3 -m pytest -q -p no:cacheprovider \
   src/pose_lifter/test/test_installed_package.py src/pose_lifter/test/test_package_manifest.py \
   src/pose_lifter/test/test_msgs_dds.py src/pose_lifter/test/test_node_dds.py \
   src/pose_lifter/test/test_image_node_dds.py src/pose_lifter/test/test_openpose_bridge.py \
-  src/pose_lifter/test/test_node_lifecycle_dds.py
+  src/pose_lifter/test/test_node_lifecycle_dds.py src/pose_lifter/test/test_rgbd_node_dds.py
 
 log "colcon test (linters)"
 python3 -m colcon test --packages-select pose_lifter --event-handlers console_cohesion- status- \

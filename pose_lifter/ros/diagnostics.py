@@ -16,6 +16,8 @@ Reasons (:data:`DROP_REASONS`), counted per person unless marked per message:
 - ``degenerate_pose``: no usable metric scale (zero-length bone chain).
 - ``tf_unavailable`` (message): no transform to ``target_frame`` in time.
 - ``bad_camera_info`` (CameraInfo message): non-finite K or non-positive focal length.
+- ``bad_depth_image`` (depth message): a depth image that cannot be decoded (not 16UC1/32FC1,
+  wrong size or step, corrupt compressedDepth).
 - ``internal_error`` (message): an unexpected exception while processing (logged).
 
 Image input (``input_mode: image``), per image message:
@@ -56,12 +58,17 @@ DROP_REASONS: tuple[str, ...] = (
     *PERSON_REASONS,
     "tf_unavailable",
     "bad_camera_info",
+    "bad_depth_image",
     "internal_error",
     "frame_dropped_busy",
     "bad_image_encoding",
     "corrupt_image",
     "detector_error",
 )
+
+
+#: The RGB-D counters of :class:`DropCounters` (reported as they are named).
+DEPTH_COUNTERS = ("depth_unpaired", "depth_mismatch", "depth_fallback", "persons_depth")
 
 
 class DropCounters:
@@ -74,6 +81,11 @@ class DropCounters:
         self.persons_out = 0
         self.skipped_unsubscribed = 0  # inputs not processed: no output had a subscriber
         self.camera_info_mismatch = 0  # inputs whose frame/size differ from the CameraInfo's
+        # depth (depth.enabled): not drops, the persons are placed from the stature prior
+        self.depth_unpaired = 0  # inputs with no depth image within depth.slop_s
+        self.depth_mismatch = 0  # inputs whose paired depth image has another frame or size
+        self.depth_fallback = 0  # persons with too few consistent depth joints
+        self.persons_depth = 0  # persons placed from depth (SCALE_DEPTH)
         self.dropped: Counter[str] = Counter({reason: 0 for reason in DROP_REASONS})
 
     def drop(self, reason: str, count: int = 1) -> None:
@@ -212,7 +224,11 @@ def counter_values(counters: DropCounters) -> list[KeyValue]:
     ``messages_in`` (2D skeleton messages lifted: keypoints_2d messages or processed images),
     ``images_in`` (image messages received), ``persons_in``, ``persons_out``,
     ``skipped_unsubscribed``, ``camera_info_mismatch`` (inputs placed without the CameraInfo
-    because its frame_id or size differs from theirs) and ``dropped.<reason>``.
+    because its frame_id or size differs from theirs), the depth counts (``depth_unpaired``:
+    inputs with no depth image within ``depth.slop_s``; ``depth_mismatch``: paired depth of
+    another frame or size; ``depth_fallback``: persons placed from the stature prior because
+    too few joints had consistent depth; ``persons_depth``: persons placed from depth) and
+    ``dropped.<reason>``.
     """
     values = [
         KeyValue(key="messages_in", value=str(counters.messages_in)),
@@ -221,6 +237,10 @@ def counter_values(counters: DropCounters) -> list[KeyValue]:
         KeyValue(key="persons_out", value=str(counters.persons_out)),
         KeyValue(key="skipped_unsubscribed", value=str(counters.skipped_unsubscribed)),
         KeyValue(key="camera_info_mismatch", value=str(counters.camera_info_mismatch)),
+    ]
+    values += [
+        KeyValue(key=key, value=str(getattr(counters, key)))
+        for key in DEPTH_COUNTERS
     ]
     return values + [
         KeyValue(key=f"dropped.{reason}", value=str(count))

@@ -10,6 +10,9 @@ Topics (relative names, remappable):
   detector runs on a worker thread that takes only the newest image: an image that arrives
   while another one waits is replaced (counted as ``frame_dropped_busy``); the detections are
   lifted in-process (no DDS hop). Undecodable images are logged and counted, never fatal.
+- in ``depth`` (``depth.enabled``: sensor_msgs/Image 16UC1/32FC1 aligned to the colour camera,
+  or with ``depth.transport: compressedDepth`` ``<depth>/compressedDepth``): paired with the
+  inputs by stamp, people placed from it (SCALE_DEPTH).
 - in ``camera_info`` (sensor_msgs/CameraInfo, optional). keypoints_2d and camera_info use
   sensor-data QoS, the image topic reliable QoS by default (``qos.*`` parameters).
 - out ``skeletons_3d`` (pose_lifter_msgs/Skeleton3DArray), ``markers``
@@ -260,6 +263,22 @@ class PoseLifterNode(LifecycleNode):
                 qos_overriding_options=OVERRIDABLE,
             )
         )
+        if settings.depth_enabled:
+            self._subscribe_depth(settings)
+
+    def _subscribe_depth(self, settings: Settings) -> None:
+        """Subscribe to the aligned depth image (best effort: matches every publisher)."""
+        topic = self.resolve_topic_name("depth")
+        msg_type = Image
+        if settings.depth_transport == "compressedDepth":
+            msg_type, topic = CompressedImage, topic + "/compressedDepth"
+        qos = keep_last_qos(settings.depth_buffer_size, "best_effort")
+        self._inputs.append(
+            self.create_subscription(
+                msg_type, topic, self._on_depth, qos, qos_overriding_options=OVERRIDABLE
+            )
+        )
+        self.get_logger().info(f"placing people from the depth images on {topic}")
 
     def _image_topic(self) -> tuple[type, str]:
         """``(message type, resolved topic)`` of the image input (image_transport naming)."""
@@ -429,6 +448,14 @@ class PoseLifterNode(LifecycleNode):
             return
         self.processor.count_drop("internal_error")
         self.get_logger().error(f"dropped an image: {error!r}", throttle_duration_sec=5.0)
+
+    def _on_depth(self, msg) -> None:
+        if not self.processor.set_depth(msg):
+            self.get_logger().warning(
+                "ignored a depth image that cannot be decoded (16UC1 mm, 32FC1 m or "
+                "compressedDepth PNG expected)",
+                throttle_duration_sec=5.0,
+            )
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
         if not self.processor.set_camera_info(msg):

@@ -22,7 +22,7 @@ import yaml
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
 #: Field-name prefixes that become dotted parameter groups.
-GROUPS = ("tracking", "smoothing", "markers", "qos", "image", "detector")
+GROUPS = ("tracking", "smoothing", "markers", "qos", "image", "detector", "depth")
 
 _FRAME_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_/]*$")
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
@@ -190,7 +190,60 @@ class Settings:
     )
     # --- metric placement ----------------------------------------------------------------
     subject_height_m: float = _param(
-        1.7, "Assumed stature of every person (m); sets the metric scale.", low=0.5, high=2.5
+        1.7,
+        "Stature prior (m): without depth (or when depth fails for a person) every person is "
+        "assumed this tall, and an error in stature is the same relative error in distance "
+        "(a 1.2 m child is placed 40% too far at 1.7 m). SCALE_ASSUMED_HEIGHT.",
+        low=0.5,
+        high=2.5,
+    )
+    # --- depth (RGB-D) ----------------------------------------------------------------------
+    depth_enabled: bool = _param(
+        False,
+        "Subscribe to 'depth' (a depth image aligned to the colour camera: sensor_msgs/Image "
+        "16UC1 mm or 32FC1 m, or with depth.transport compressedDepth "
+        "'<depth>/compressedDepth') and place people from it (SCALE_DEPTH).",
+        on_configure=True,
+    )
+    depth_transport: str = _param(
+        "raw",
+        "raw = sensor_msgs/Image on 'depth'; compressedDepth = sensor_msgs/CompressedImage on "
+        "'<depth>/compressedDepth' (image_transport's compressed_depth plugin, PNG).",
+        choices=("raw", "compressedDepth"),
+        on_configure=True,
+    )
+    depth_slop_s: float = _param(
+        0.02,
+        "A depth image pairs with the keypoints/colour image of the nearest stamp within this "
+        "(s); inputs without one are placed from the stature prior (counted depth_unpaired).",
+        low=0.0,
+        high=1.0,
+    )
+    depth_buffer_size: int = _param(
+        10, "Depth images kept for pairing (newest).", low=1, high=100, on_configure=True
+    )
+    depth_window_px: int = _param(
+        7, "Side of the square sampled around each keypoint (pixels).", low=1, high=31
+    )
+    depth_min_m: float = _param(0.2, "Nearest valid depth (m).", low=0.0, high=100.0)
+    depth_max_m: float = _param(10.0, "Farthest valid depth (m).", low=0.1, high=100.0)
+    depth_min_joints: int = _param(
+        4,
+        "Joints with consistent depth needed to place a person from depth; fewer = stature "
+        "prior (counted depth_fallback).",
+        low=1,
+        high=15,
+    )
+    depth_noise_at_1m_m: float = _param(
+        0.01,
+        "Depth noise (1 sigma, m) of the sensor at 1 m; assumed to grow with distance squared.",
+        low=0.0,
+        high=1.0,
+    )
+    depth_refine_joints: bool = _param(
+        True,
+        "Move joints whose measured depth is consistent along their pixel ray to that depth "
+        "(else only the root depth and scale come from depth).",
     )
     default_distance_m: float = _param(
         3.0,

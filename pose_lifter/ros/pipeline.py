@@ -31,13 +31,16 @@ from pose_lifter.ros.conversions import (
     skeleton3d_array,
     skeleton_points,
     skeletons_from_msg,
+    stamp_nanoseconds,
     stamp_seconds,
 )
 from pose_lifter.ros.diagnostics import DropCounters
 from pose_lifter.runtime.body_frames import FramePool
+from pose_lifter.runtime.depth_placement import DepthSettings, place_with_depth
+from pose_lifter.runtime.pairing import StampBuffer
 from pose_lifter.runtime.camera import undistort_pixels, validate_intrinsics
 from pose_lifter.runtime.errors import CameraError
-from pose_lifter.runtime.joints import NUM_JOINTS
+from pose_lifter.runtime.joints import NUM_JOINTS, ROOT
 from pose_lifter.runtime.lifter import PoseLifter
 from pose_lifter.ros.markers import skeleton_markers
 from pose_lifter.ros.parameters import Settings
@@ -162,6 +165,7 @@ class LiftingPipeline:
         self.tracker = PersonTracker(id_prefix=prefix)
         self.frame_pool = FramePool(prefix)  # TF frame names, reused after a track ends
         self.smoother = SkeletonSmoother()
+        self.depth_frames = StampBuffer(settings.depth_buffer_size)  # (frame_id, depth_m)
         self.configure(settings)
 
     def configure(self, settings: Settings) -> None:
@@ -171,6 +175,16 @@ class LiftingPipeline:
         self.lifter.min_joints = settings.min_joints
         self.tracker.max_distance = settings.tracking_max_distance
         self.tracker.max_missed = settings.tracking_max_missed
+        self.depth_frames.resize(settings.depth_buffer_size)
+        self.depth_settings = DepthSettings(
+            window_px=settings.depth_window_px,
+            min_depth_m=settings.depth_min_m,
+            max_depth_m=max(settings.depth_max_m, settings.depth_min_m),
+            min_joints=settings.depth_min_joints,
+            noise_at_1m_m=settings.depth_noise_at_1m_m,
+            refine=settings.depth_refine_joints,
+            prior_height_m=settings.subject_height_m,
+        )
         smoothing = (
             settings.smoothing_min_cutoff_hz,
             settings.smoothing_beta,
@@ -192,6 +206,25 @@ class LiftingPipeline:
             return False
         self.camera_matrix = self.camera.matrix
         return True
+
+    def set_depth(self, header: Header, depth_m: np.ndarray) -> None:
+        """Keep a decoded depth image ``(H, W)`` metres for pairing by stamp (``header``)."""
+        self.depth_frames.add(stamp_nanoseconds(header.stamp), (header.frame_id, depth_m))
+
+    def _paired_depth(self, header: Header, image_size: tuple[int, int]) -> np.ndarray | None:
+        """Return the depth image paired with an input (nearest stamp within the slop), or None."""
+        slop_ns = round(self.settings.depth_slop_s * 1e9)
+        paired = self.depth_frames.nearest(stamp_nanoseconds(header.stamp), slop_ns)
+        if paired is None:
+            self.counters.depth_unpaired += 1
+            return None
+        frame_id, depth_m = paired
+        size = (depth_m.shape[1], depth_m.shape[0])
+        frames_agree = not frame_id or not header.frame_id or frame_id == header.frame_id
+        if not frames_agree or (0 not in image_size and tuple(image_size) != size):
+            self.counters.depth_mismatch += 1
+            return None
+        return depth_m
 
     def process(self, msg: Skeleton2DArray) -> PipelineOutput | None:
         """Lift one Skeleton2DArray; None when the whole message is dropped (counted)."""
@@ -255,13 +288,17 @@ class LiftingPipeline:
         if camera is not None and not camera.matches(header.frame_id, tuple(image_size)):
             self.counters.camera_info_mismatch += 1
             camera = None
+        depth_m = None
+        if self.settings.depth_enabled and camera is not None and len(keypoints_px):
+            depth_m = self._paired_depth(header, tuple(image_size))
+        sample_px = keypoints_px  # depth is aligned to the (distorted) colour image
         if camera is not None and camera.distorted and len(keypoints_px):
             undistorted = undistort_pixels(
                 keypoints_px, camera.matrix, camera.distortion, camera.model
             )
             keypoints_px = np.where(present[..., None], undistorted, 0.0)
-        joints_m, lifted, scale_px = self._lift_and_place(
-            keypoints_px, confidence, image_size, camera
+        joints_m, lifted, scale_px, from_depth, consistent = self._lift_and_place(
+            keypoints_px, confidence, image_size, camera, depth_m, sample_px
         )
         sources = keep[lifted].tolist()  # input index of each output person
         given = source_ids if source_ids is not None and len(source_ids) == count else None
@@ -269,6 +306,8 @@ class LiftingPipeline:
         keep = lifted
         ids = self.tracker.update(keypoints_px[keep], present[keep], scale_px[keep])
         confidence, scores = confidence[keep], np.clip(scores[keep], 0.0, 1.0)
+        # from depth: present joints whose depth disagreed (hidden, off the body) count half
+        confidence = np.where(from_depth[:, None] & ~consistent, 0.5 * confidence, confidence)
         if transform is not None:
             rotation, translation = transform.transform.rotation, transform.transform.translation
             joints_m = apply_rigid_transform(
@@ -285,6 +324,8 @@ class LiftingPipeline:
         scale_source = (
             Skeleton3D.SCALE_ASSUMED_HEIGHT if camera is not None else Skeleton3D.SCALE_NORMALIZED
         )
+        if from_depth.any():
+            scale_source = np.where(from_depth, Skeleton3D.SCALE_DEPTH, scale_source).tolist()
         s = self.settings
         frames = self.frame_pool.names(ids, self.tracker.active_ids) if s.publish_tf else None
         skeletons = skeleton3d_array(
@@ -370,14 +411,26 @@ class LiftingPipeline:
         confidence: np.ndarray,
         image_size: tuple[int, int],
         camera: Camera | None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        depth_m: np.ndarray | None = None,
+        sample_px: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Lift all P persons in one pass and place them in metres (camera optical frame).
 
         Returns ``joints_m (Q, 15, 3)``, ``keep (Q,)`` indices of the placed persons into the
-        input, and the 2D scales ``(P,)`` of all persons (pixels).
+        input, the 2D scales ``(P,)`` of all persons (pixels), ``from_depth (Q,)`` (placed
+        from ``depth_m``, else from the stature prior) and ``consistent (Q, 15)`` (joints whose
+        measured depth agreed). ``sample_px`` ``(P, 15, 2)``: where to read the depth image
+        (the keypoints before undistortion; default ``keypoints_px``).
         """
         if len(keypoints_px) == 0:
-            return np.zeros((0, NUM_JOINTS, 3)), np.zeros(0, dtype=int), np.zeros(0)
+            none = np.zeros((0, NUM_JOINTS), bool)
+            return (
+                np.zeros((0, NUM_JOINTS, 3)),
+                np.zeros(0, dtype=int),
+                np.zeros(0),
+                none[:, 0],
+                none,
+            )
         result = self.lifter.lift(keypoints_px, confidence)
         finite = np.isfinite(result.joints_3d).all(axis=(1, 2))
         if (~result.valid).any():
@@ -386,8 +439,26 @@ class LiftingPipeline:
             self.counters.drop("nonfinite_output", int((result.valid & ~finite).sum()))
         lifted = np.flatnonzero(result.valid & finite)
         args = (result.joints_3d[lifted], result.root_px[lifted], result.scale_px[lifted])
+        from_depth = np.zeros(len(lifted), bool)
+        consistent = np.zeros((len(lifted), NUM_JOINTS), bool)
         if camera is not None:
             joints_m = place_with_camera(*args, camera.matrix, self.settings.subject_height_m)
+            if depth_m is not None and len(lifted):
+                present = confidence[lifted] > 0
+                placement = place_with_depth(
+                    *args,
+                    keypoints_px[lifted],
+                    present,
+                    depth_m,
+                    camera.matrix,
+                    self.depth_settings,
+                    prior_root_depth_m=joints_m[:, ROOT, 2],
+                    sample_px=None if sample_px is None else sample_px[lifted],
+                )
+                from_depth, consistent = placement.placed, placement.consistent
+                joints_m = np.where(from_depth[:, None, None], placement.joints_m, joints_m)
+                self.counters.depth_fallback += int((~from_depth).sum())
+                self.counters.persons_depth += int(from_depth.sum())
         else:
             joints_m = place_without_camera(
                 *args, self.settings.subject_height_m, self.settings.default_distance_m, image_size
@@ -395,4 +466,10 @@ class LiftingPipeline:
         placed = np.isfinite(joints_m).all(axis=(1, 2))
         if (~placed).any():
             self.counters.drop("degenerate_pose", int((~placed).sum()))
-        return joints_m[placed], lifted[placed], result.scale_px
+        return (
+            joints_m[placed],
+            lifted[placed],
+            result.scale_px,
+            from_depth[placed],
+            consistent[placed],
+        )

@@ -15,6 +15,8 @@ Per message:
   :class:`~pose_lifter.ros.image_input.ImageDetectionStage` (decode, detect) and then the same
   pipeline on the detections, in-process.
 - ``sensor_msgs/CameraInfo`` -> :meth:`MessageProcessor.set_camera_info`.
+- a depth ``sensor_msgs/Image`` / compressedDepth ``CompressedImage`` (``depth.enabled``) ->
+  :meth:`MessageProcessor.set_depth`: kept for pairing with the next inputs by stamp.
 
 Nothing raises: every failure is a counted drop with its reason in the result
 (:data:`pose_lifter.ros.diagnostics.DROP_REASONS`).
@@ -40,6 +42,7 @@ from pose_lifter.ros.diagnostics import DropCounters, StatusMonitor, Thresholds
 from pose_lifter.ros.image_input import ImageDetectionStage, image_drop_reason
 from pose_lifter.ros.parameters import Settings
 from pose_lifter.ros.pipeline import LiftingPipeline, PipelineOutput, TransformLookup
+from pose_lifter.runtime.depth_image import depth_from_compressed, depth_from_image_fields
 from pose_lifter.runtime.detection import Detections, DetectorError, ImageDecodeError
 from pose_lifter.runtime.lifter import PoseLifter
 from pose_lifter_msgs.msg import Skeleton2DArray
@@ -143,6 +146,26 @@ class MessageProcessor:
         """Use ``msg``'s intrinsics from now on; False (counted) when it is malformed."""
         with self._lock:
             return self.pipeline.set_camera_info(msg)
+
+    def set_depth(self, msg: Image | CompressedImage) -> bool:
+        """Keep a depth image for pairing; False (counted ``bad_depth_image``) when undecodable.
+
+        ``sensor_msgs/Image`` 16UC1 (mm) / 32FC1 (m), or a compressedDepth ``CompressedImage``
+        (:mod:`pose_lifter.runtime.depth_image`). Decoded here, outside the lock.
+        """
+        try:
+            if isinstance(msg, CompressedImage):
+                depth_m = depth_from_compressed(msg.format, msg.data)
+            else:
+                depth_m = depth_from_image_fields(
+                    msg.height, msg.width, msg.encoding, msg.step, msg.data, msg.is_bigendian
+                )
+        except ImageDecodeError:
+            self.count_drop("bad_depth_image")
+            return False
+        with self._lock:
+            self.pipeline.set_depth(msg.header, depth_m)
+        return True
 
     def input_received(self, stamp_age_s: float) -> None:
         """Note an input's arrival (node only; ``stamp_age_s`` = receipt time - its stamp)."""

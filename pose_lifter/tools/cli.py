@@ -8,6 +8,8 @@
   timing, R times faster, or R = 0 as fast as possible; /clock for use_sim_time), collect the
   node's outputs, report end-to-end latency p50/p95/p99 and drops.
 - ``pose-lifter record-sample``: rebuild the bundled sample bag from vtest.avi (opencv-doc).
+- ``pose-lifter record-rgbd-sample``: rebuild the bundled RGB-D sample bag (keypoints + depth +
+  CameraInfo + ground truth; synthetic depth bodies of CMU test poses).
 - ``pose-lifter view FILE``: a Plotly HTML page of 3D poses from an npz (``joints_3d``), of
   lifted poses from an OpenPose ``--write_json`` directory, or of a bag (its Skeleton3DArray
   topic, else its inputs replayed offline).
@@ -234,8 +236,14 @@ def _replay(args) -> int:
         print(
             f"ground truth: {truth['matched']}/{truth['persons']} persons matched; N-MPJPE "
             f"{truth['n_mpjpe_mm']:.1f} mm, PA-MPJPE {truth['pa_mpjpe_mm']:.1f} mm (flat "
-            f"baseline {flat['n_mpjpe_mm']:.1f} / {flat['pa_mpjpe_mm']:.1f} mm)"
+            f"baseline {flat['n_mpjpe_mm']:.1f} / {flat['pa_mpjpe_mm']:.1f} mm); absolute "
+            f"(camera frame) MPJPE {truth['abs_mpjpe_mm']:.1f} mm, root-depth error median "
+            f"{truth['root_depth_error_pct']['p50']:.1f}%"
         )
+    sources = s.get("persons_by_scale_source", {})
+    print(
+        "scale from: " + ", ".join(f"{name} {count}" for name, count in sources.items() if count)
+    )
     for label, path in (
         ("output bag", result.out_bag),
         ("report", result.report_html),
@@ -265,6 +273,17 @@ def _record_sample(args) -> int:
         f"wrote {info['path']}: {info['frames']} frames from frame {info['first_frame']} of "
         f"{args.video} ({info['bytes'] / 1e6:.2f} MB)"
     )
+    return 0
+
+
+def _record_rgbd_sample(args) -> int:
+    from pose_lifter.tools.sample_bag import record_rgbd_sample
+
+    output = Path(args.output)
+    if args.overwrite:
+        _remove_old_bag(output)
+    info = record_rgbd_sample(output, args.cmu, args.frames, args.seed, args.storage)
+    print(f"wrote {info['path']}: {info['frames']} RGB-D frames ({info['bytes'] / 1e6:.2f} MB)")
     return 0
 
 
@@ -369,6 +388,21 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--quality", type=int, default=75, help="JPEG quality")
     record.add_argument("--storage", choices=("sqlite3", "mcap"), default="mcap")
     record.set_defaults(func=_record_sample)
+    from pose_lifter.tools.sample_bag import RGBD_SAMPLE_BAG
+
+    rgbd = sub.add_parser(
+        "record-rgbd-sample",
+        help="rebuild the bundled RGB-D sample bag (synthetic depth bodies of CMU test poses)",
+    )
+    rgbd.add_argument(
+        "--cmu", default="training/data/cmu_mocap_15j.npz", help="CMU mocap npz (training/data)"
+    )
+    rgbd.add_argument("--output", default=str(RGBD_SAMPLE_BAG), help="bag directory to write")
+    rgbd.add_argument("--overwrite", action="store_true", help="replace an existing bag")
+    rgbd.add_argument("--frames", type=int, default=10)
+    rgbd.add_argument("--seed", type=int, default=0)
+    rgbd.add_argument("--storage", choices=("sqlite3", "mcap"), default="mcap")
+    rgbd.set_defaults(func=_record_rgbd_sample)
     view = sub.add_parser("view", help="interactive 3D stick figures (Plotly HTML)")
     view.add_argument(
         "file",

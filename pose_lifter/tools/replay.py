@@ -35,6 +35,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from pose_lifter.ros.conversions import stamp_nanoseconds
+from pose_lifter.ros.diagnostics import DEPTH_COUNTERS
 from pose_lifter.tools.bag_io import BagError, BagMessage, BagReader, BagWriter
 from pose_lifter.runtime.joints import NUM_JOINTS, ROOT
 from pose_lifter.tools.report import FrameRecord, percentiles, render_html, summarize, write_json
@@ -63,21 +64,30 @@ class TopicSelection:
     camera_info: list[str]
     ground_truth: list[str]
     types: dict[str, str]
+    depth: list[str] = field(default_factory=list)
 
     @property
     def all(self) -> list[str]:
-        return self.inputs + self.camera_info + self.ground_truth
+        return self.inputs + self.camera_info + self.depth + self.ground_truth
 
     def is_image(self, topic: str) -> bool:
         return self.types[topic] in (IMAGE_TYPE, COMPRESSED_TYPE)
+
+
+def is_depth_topic(name: str, msgtype: str) -> bool:
+    """Whether an image topic carries depth: its name contains ``depth`` (any case)."""
+    return msgtype in (IMAGE_TYPE, COMPRESSED_TYPE) and "depth" in name.lower()
 
 
 def select_topics(types: dict[str, str], requested: Sequence[str] | None = None) -> TopicSelection:
     """Roles of the topics ``{name: type}`` of a bag.
 
     ``requested`` (``--topics``) names the inputs (image, CompressedImage or Skeleton2DArray
-    topics) and optionally CameraInfo / ground-truth topics; without it the bag must hold
-    exactly one input topic. CameraInfo: the requested ones, else the bag's only one.
+    topics) and optionally CameraInfo / depth / ground-truth topics; without it the bag must
+    hold exactly one input topic. Depth: image topics whose name contains ``depth`` (e.g.
+    ``/camera/aligned_depth_to_color/image_raw``, ``.../compressedDepth``): the requested ones,
+    else the bag's only one; they place people (``depth.enabled`` is switched on).
+    CameraInfo: the requested ones, else the bag's only one.
     Ground truth: Skeleton3DArray topics ending in ``joints_3d``.
 
     Raises:
@@ -97,13 +107,18 @@ def select_topics(types: dict[str, str], requested: Sequence[str] | None = None)
                 f"unsupported topic types: {[(t, types[t]) for t in unsupported]}; "
                 f"inputs are {list(INPUT_TYPES)}"
             )
-        inputs = [t for t in requested if types[t] in INPUT_TYPES]
+        depth = [t for t in requested if is_depth_topic(t, types[t])]
+        inputs = [t for t in requested if types[t] in INPUT_TYPES and t not in depth]
         camera = [t for t in requested if types[t] == CAMERA_INFO_TYPE]
         truth = [t for t in requested if types[t] == SKELETONS_3D_TYPE]
     else:
-        inputs = sorted(t for t, kind in types.items() if kind in INPUT_TYPES)
+        inputs = sorted(
+            t for t, kind in types.items() if kind in INPUT_TYPES and not is_depth_topic(t, kind)
+        )
         if len(inputs) > 1:
             raise BagError(f"the bag has several input topics {inputs}: choose with --topics")
+        all_depth = sorted(t for t, kind in types.items() if is_depth_topic(t, kind))
+        depth = all_depth if len(all_depth) == 1 else []
         camera, truth = [], []
     if not inputs:
         raise BagError(f"no input topic (types {list(INPUT_TYPES)}) in {sorted(types.items())}")
@@ -116,7 +131,9 @@ def select_topics(types: dict[str, str], requested: Sequence[str] | None = None)
             for t, kind in types.items()
             if kind == SKELETONS_3D_TYPE and t.rstrip("/").endswith(GROUND_TRUTH_SUFFIX)
         )
-    return TopicSelection(inputs, camera, truth, dict(types))
+    if len(depth) > 1:
+        raise BagError(f"several depth topics {depth}: choose one with --topics")
+    return TopicSelection(inputs, camera, truth, dict(types), depth)
 
 
 def default_params_file() -> Path:
@@ -299,6 +316,8 @@ def replay_offline(
     with BagReader(bag) as reader:
         infos = reader.topics()
         selection = select_topics({name: info.msgtype for name, info in infos.items()}, topics)
+        if selection.depth and not settings.depth_enabled:
+            settings = settings.replace(depth_enabled=True)
         processor = _processor(settings, selection)
         writer = BagWriter(out_bag, storage or reader.storage) if out_bag else None
         out_topics = dict(
@@ -329,6 +348,8 @@ def replay_offline(
                     continue
                 if item.topic in selection.camera_info:
                     processor.set_camera_info(msg)
+                elif item.topic in selection.depth:
+                    processor.set_depth(msg)
                 elif item.topic in selection.ground_truth:
                     truth_by_stamp[stamp_ns(msg.header)] = _arrays_3d(msg)[1]
                 else:
@@ -346,6 +367,7 @@ def replay_offline(
         bag=str(bag),
         input_topics=selection.inputs,
         camera_info_topics=selection.camera_info,
+        depth_topics=selection.depth,
         ground_truth_source=(str(ground_truth) if ground_truth else selection.ground_truth)
         or None,
         params_file=str(params_file or default_params_file()),
@@ -357,6 +379,7 @@ def replay_offline(
             persons_in=pipeline.counters.persons_in,
             persons_out=pipeline.counters.persons_out,
             dropped={k: v for k, v in pipeline.counters.dropped.items() if v},
+            **{key: getattr(pipeline.counters, key) for key in DEPTH_COUNTERS},
         ),
         output_bag=str(out_bag) if out_bag else None,
         output_topics=counts,
@@ -435,6 +458,7 @@ def _process_one(
         source_2d=source_indices(kp, conf, joints),
         dropped=out is None,
         image_size=size,
+        scale_sources=[s.scale_source for s in out.skeletons.skeletons] if out is not None else [],
     )
     if item.msgtype in (IMAGE_TYPE, COMPRESSED_TYPE):
         record.image_jpeg, record.image_pixel_size = _report_image(msg, rgb)

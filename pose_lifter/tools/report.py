@@ -64,6 +64,8 @@ class FrameRecord:
         image_jpeg: the input image as JPEG bytes (image inputs only), image_size ``(w, h)``
             of the input, image_pixel_size: input pixels per JPEG pixel (downscaled images).
         ground_truth: ``(G, 15, 3)`` ground-truth joints (metres, camera frame) or None.
+        scale_sources: per output person, its ``Skeleton3D.scale_source`` (0 normalised,
+            1 assumed height, 2 depth).
     """
 
     index: int
@@ -82,6 +84,20 @@ class FrameRecord:
     image_size: tuple[int, int] = (0, 0)
     image_pixel_size: float = 1.0
     ground_truth: np.ndarray | None = None
+    scale_sources: list[int] = field(default_factory=list)
+
+
+#: Names of the ``Skeleton3D.scale_source`` values, as the report shows them.
+SCALE_SOURCE_NAMES = {0: "normalized", 1: "assumed_height", 2: "depth"}
+
+
+def scale_source_counts(records: Sequence[FrameRecord]) -> dict[str, int]:
+    """How many output persons had each scale source (by name)."""
+    counts = {name: 0 for name in SCALE_SOURCE_NAMES.values()}
+    for record in records:
+        for source in record.scale_sources:
+            counts[SCALE_SOURCE_NAMES.get(source, str(source))] += 1
+    return counts
 
 
 def percentiles(values: Sequence[float]) -> dict[str, float | None]:
@@ -138,8 +154,9 @@ def flat_baseline(truth: np.ndarray) -> np.ndarray:
 def ground_truth_metrics(records: Sequence[FrameRecord]) -> dict[str, Any] | None:
     """Score the matched persons and the flat baseline.
 
-    N-MPJPE / PA-MPJPE (mm) of the matched persons and of the flat baseline; None without ground
-    truth.
+    N-MPJPE / PA-MPJPE (mm) of the matched persons and of the flat baseline, absolute MPJPE
+    (camera frame, no alignment, mm) and the root-depth error (% of the true distance); None
+    without ground truth.
     """
     frames = [r for r in records if r.ground_truth is not None]
     if not frames:
@@ -161,6 +178,15 @@ def ground_truth_metrics(records: Sequence[FrameRecord]) -> dict[str, Any] | Non
         result.update(
             n_mpjpe_mm=round(1000 * n_mpjpe(predicted_a, truth_a), 1),
             pa_mpjpe_mm=round(1000 * pa_mpjpe(predicted_a, truth_a), 1),
+            # metric placement: no alignment at all (camera frame), and the root's distance
+            abs_mpjpe_mm=round(
+                1000 * float(np.linalg.norm(predicted_a - truth_a, axis=-1).mean()), 1
+            ),
+            root_depth_error_pct=percentiles(
+                100
+                * np.abs(predicted_a[:, ROOT, 2] - truth_a[:, ROOT, 2])
+                / np.abs(truth_a[:, ROOT, 2])
+            ),
             flat_baseline=dict(
                 n_mpjpe_mm=round(1000 * n_mpjpe(flat, truth_a), 1),
                 pa_mpjpe_mm=round(1000 * pa_mpjpe(flat, truth_a), 1),
@@ -190,6 +216,7 @@ def summarize(
         persons_per_frame_mean=round(float(np.mean(persons_out)), 2) if records else None,
         persons_per_frame_max=int(max(persons_out, default=0)),
         unique_ids=len({i for r in records for i in r.ids}),
+        persons_by_scale_source=scale_source_counts(records),
         id_switches=int(sum(switches)),
         joints_missing=int(missing.sum()),
         joints_missing_by_joint={name: int(n) for name, n in zip(JOINT_NAMES, missing)},
@@ -214,6 +241,7 @@ def per_frame_table(records: Sequence[FrameRecord]) -> list[dict[str, Any]]:
             persons_2d=len(r.keypoints_2d),
             persons_3d=len(r.ids),
             ids=list(r.ids),
+            scale_sources=[SCALE_SOURCE_NAMES.get(v, str(v)) for v in r.scale_sources],
             id_switches=s,
             dropped=r.dropped,
             joints_missing=int((np.asarray(r.confidence_3d) <= 0).sum()) if len(r.ids) else 0,
@@ -241,6 +269,13 @@ def _image_source(record: FrameRecord) -> str | None:
     if record.image_jpeg is None:
         return None
     return "data:image/jpeg;base64," + base64.b64encode(record.image_jpeg).decode("ascii")
+
+
+def _person_label(record: FrameRecord, slot: int) -> str:
+    """``<id> (<scale source>)``: which person and where its metric scale came from."""
+    source = record.scale_sources[slot] if slot < len(record.scale_sources) else None
+    name = SCALE_SOURCE_NAMES.get(source, "?") if source is not None else "?"
+    return f"{record.ids[slot]} ({name})"
 
 
 def skeleton_animation(records: Sequence[FrameRecord], title: str = "pose_lifter replay"):
@@ -307,7 +342,7 @@ def skeleton_animation(records: Sequence[FrameRecord], title: str = "pose_lifter
                         y=y + list(j[:, 2]),
                         z=z + list(-j[:, 1]),
                         mode="lines+markers",
-                        name=ids[slot],
+                        name=_person_label(record, slot),
                         showlegend=False,
                         line=dict(color=colour, width=6),
                         marker=dict(size=3, color=colour),
@@ -391,9 +426,10 @@ def skeleton_animation(records: Sequence[FrameRecord], title: str = "pose_lifter
         return f"{record.index} ({(record.stamp_ns - t0) * 1e-9:.1f} s)"
 
     def frame_title(record: FrameRecord) -> str:
+        people = ", ".join(_person_label(record, q) for q in range(len(record.ids)))
         return (
             f"{title}: frame {record.index}, t = {(record.stamp_ns - t0) * 1e-9:.2f} s, "
-            f"{len(record.ids)} person(s), {record.latency_ms:.0f} ms"
+            f"{len(record.ids)} person(s) [{people}], {record.latency_ms:.0f} ms"
         )
 
     first = frame_traces(records[0]) if records else []

@@ -240,8 +240,15 @@ def openpose_sample_msg(header, keypoints: np.ndarray):
     from pose_lifter.ros.conversions import skeleton2d_array
 
     persons = len(keypoints)
-    return skeleton2d_array(header, keypoints[..., :2], keypoints[..., 2], np.ones(persons),
-                            [""] * persons, (1280, 720), "openpose_body25")
+    return skeleton2d_array(
+        header,
+        keypoints[..., :2],
+        keypoints[..., 2],
+        np.ones(persons),
+        [""] * persons,
+        (1280, 720),
+        "openpose_body25",
+    )
 
 
 def openpose_sample_messages(
@@ -280,3 +287,116 @@ def openpose_sample_stream(persons: int = 3):
         )
         yield openpose_sample_msg(header, keypoints)
         index += 1
+
+
+RGBD_SAMPLE_BAG = Path(str(resources.files("pose_lifter") / "sample_data" / "rgbd_bag"))
+RGBD_FRAME_ID = "camera_color_optical_frame"
+RGBD_CAMERA_INFO_TOPIC = "/camera/color/camera_info"
+RGBD_DEPTH_TOPIC = "/camera/aligned_depth_to_color/image_raw"
+
+
+def rgbd_sample_messages(
+    poses_m: np.ndarray,
+    count: int = 10,
+    seed: int = 0,
+    compressed: bool = True,
+    rate_hz: float = 10.0,
+    first_stamp_ns: int = FIRST_STAMP_NS,
+):
+    """Build an RGB-D keypoints bag from synthetic depth scenes of real mocap poses.
+
+    ``(topic, message, receive_ns)`` triples and the true joints ``(count, P, 15, 3)`` (NaN rows
+    pad frames with one person): per frame (:func:`pose_lifter.tools.synthetic_rgbd.sample_scenes`,
+    one or two people 1-6 m away, 640x480, f = 525 px) the CameraInfo on
+    ``/camera/color/camera_info``, the aligned depth image on
+    ``/camera/aligned_depth_to_color/image_raw`` (16UC1 mm; with ``compressed`` as
+    image_transport's compressedDepth on ``.../image_raw/compressedDepth``), the 2D keypoints
+    on ``/keypoints_2d`` and the true joints on ``/ground_truth/joints_3d``, one header stamp
+    per frame (depth before keypoints, as a detector's latency orders them).
+    """
+    from geometry_msgs.msg import Point
+    from pose_lifter.ros.conversions import skeleton2d_array
+    from pose_lifter.runtime.depth_image import compress_depth_png
+    from pose_lifter.tools.synthetic_rgbd import CAMERA_MATRIX, HEIGHT, WIDTH, sample_scenes
+    from pose_lifter_msgs.msg import Keypoint3D, Skeleton3D, Skeleton3DArray
+    from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+
+    period = round(1e9 / rate_hz)
+    messages, truths = [], []
+    for i, scene in enumerate(sample_scenes(poses_m, count, seed)):
+        stamp = first_stamp_ns + i * period
+        header = _header(stamp, RGBD_FRAME_ID)
+        info = CameraInfo(
+            header=header,
+            width=WIDTH,
+            height=HEIGHT,
+            distortion_model="plumb_bob",
+            d=[0.0] * 5,
+            k=CAMERA_MATRIX.reshape(-1).tolist(),
+            p=np.hstack([CAMERA_MATRIX, np.zeros((3, 1))]).reshape(-1).tolist(),
+        )
+        if compressed:
+            fmt, data = compress_depth_png(scene.depth_m)
+            depth = CompressedImage(header=header, format=fmt, data=data)
+            depth_topic = RGBD_DEPTH_TOPIC + "/compressedDepth"
+        else:
+            millimetres = np.nan_to_num(scene.depth_m * 1000.0, nan=0.0)
+            stored = np.clip(np.round(millimetres), 0, 65535).astype("<u2")
+            depth = Image(
+                header=header,
+                height=HEIGHT,
+                width=WIDTH,
+                encoding="16UC1",
+                step=2 * WIDTH,
+                data=stored.tobytes(),
+            )
+            depth_topic = RGBD_DEPTH_TOPIC
+        people = len(scene.joints_3d)
+        keypoints = skeleton2d_array(
+            header,
+            scene.keypoints_2d,
+            scene.confidence,
+            np.ones(people),
+            [f"gt{n}" for n in range(people)],
+            (WIDTH, HEIGHT),
+            "synthetic_rgbd",
+        )
+        truth = Skeleton3DArray(
+            header=header,
+            skeletons=[
+                Skeleton3D(
+                    id=f"gt{n}",
+                    score=1.0,
+                    scale_source=Skeleton3D.SCALE_DEPTH,
+                    keypoints=[
+                        Keypoint3D(
+                            position=Point(x=float(x), y=float(y), z=float(z)), confidence=1.0
+                        )
+                        for x, y, z in joints.tolist()
+                    ],
+                )
+                for n, joints in enumerate(scene.joints_3d)
+            ],
+        )
+        messages += [
+            (RGBD_CAMERA_INFO_TOPIC, info, stamp + 500_000),
+            (depth_topic, depth, stamp + 1_000_000),
+            (KEYPOINTS_TOPIC, keypoints, stamp + 20_000_000),
+            (GROUND_TRUTH_TOPIC, truth, stamp + 20_500_000),
+        ]
+        padded = np.full((2, 15, 3), np.nan)
+        padded[:people] = scene.joints_3d
+        truths.append(padded)
+    return messages, np.array(truths)
+
+
+def record_rgbd_sample(
+    output: str | Path, cmu_npz: str | Path, count: int = 10, seed: int = 0, storage: str = "mcap"
+) -> dict[str, Any]:
+    """Write the RGB-D sample bag (compressedDepth) from every 12th CMU test pose."""
+    with np.load(cmu_npz) as data:
+        poses = data["test_joints_3d"][::12].astype(np.float64)
+    messages, _ = rgbd_sample_messages(poses, count, seed, compressed=True)
+    path = write_bag(output, messages, storage)
+    total = sum(f.stat().st_size for f in path.iterdir())
+    return dict(path=str(path), frames=count, bytes=total)
