@@ -124,17 +124,18 @@ class PoseLifterNode(LifecycleNode):
     """
 
     def __init__(self, **kwargs):
-        super().__init__("pose_lifter", **kwargs)
-        settings = declare_parameters(self)
+        # set before anything can raise: rclpy destroys a half-built node at context shutdown
         self.processor: MessageProcessor | None = None
         self._worker: LatestOnlyWorker | None = None
         self._inputs: list = []
         self._outputs: list = []
         self._timers: list = []  # from configure to cleanup
         self._input_timers: list = []  # while active
+        self._image_subscription = None
+        super().__init__("pose_lifter", **kwargs)
+        settings = declare_parameters(self)
         self._configure_error: Exception | None = None
         self._image_reliability = ""
-        self._image_subscription = None
         # One callback that validates, then applies (Humble has no post-set callback).
         self.add_on_set_parameters_callback(self._on_set_parameters)
         if settings.autostart:
