@@ -38,6 +38,7 @@ from pose_lifter.ros.pipeline import LiftingPipeline
 from pose_lifter.runtime.joints import ROOT
 from pose_lifter.runtime.placement import CHAIN_TO_STATURE, chain_length
 from pose_lifter.tools.replay import default_params_file
+from pose_lifter.tools.sample_bag import pinhole_camera_info
 from pose_lifter.tools.synthetic_rgbd import CAMERA_MATRIX, HEIGHT, WIDTH, sample_scenes
 
 FRAME = "camera_color_optical_frame"
@@ -51,9 +52,7 @@ def cmu_test_poses(path: Path = CMU, every: int = 12) -> np.ndarray:
 
 
 def camera_info() -> CameraInfo:
-    return CameraInfo(
-        header=Header(frame_id=FRAME), width=WIDTH, height=HEIGHT, k=CAMERA_MATRIX.ravel().tolist()
-    )
+    return pinhole_camera_info(Header(frame_id=FRAME), CAMERA_MATRIX, WIDTH, HEIGHT)
 
 
 def run(condition: str, scenes: int, seed: int) -> dict:

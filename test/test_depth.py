@@ -11,6 +11,7 @@ from builtin_interfaces.msg import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
+from pose_lifter.ros.conversions import depth_image_msg
 from pose_lifter.ros.parameters import Settings
 from pose_lifter.ros.processing import MessageProcessor
 from pose_lifter.runtime.depth_image import (
@@ -25,7 +26,7 @@ from pose_lifter.runtime.lifter import PoseLifter
 from pose_lifter.runtime.pairing import StampBuffer
 from pose_lifter.tools.bag_io import write_bag
 from pose_lifter.tools.replay import replay_offline
-from pose_lifter.tools.sample_bag import RGBD_SAMPLE_BAG, rgbd_sample_messages
+from pose_lifter.tools.sample_bag import RGBD_SAMPLE_BAG, pinhole_camera_info, rgbd_sample_messages
 from pose_lifter.tools.synthetic_rgbd import CAMERA_MATRIX, HEIGHT, WIDTH, sample_scenes
 from pose_lifter_msgs.msg import Skeleton3D
 
@@ -51,9 +52,7 @@ def header(sec: int, frame_id: str = FRAME) -> Header:
 
 
 def camera_info() -> CameraInfo:
-    return CameraInfo(
-        header=header(0), width=WIDTH, height=HEIGHT, k=CAMERA_MATRIX.ravel().tolist()
-    )
+    return pinhole_camera_info(header(0), CAMERA_MATRIX, WIDTH, HEIGHT)
 
 
 # -- decoding -------------------------------------------------------------------------------
@@ -170,18 +169,6 @@ def test_an_occluder_in_front_is_rejected_not_averaged_in(lifter, poses):
 
 
 # -- the per-message step -------------------------------------------------------------------
-def depth_image_msg(depth_m: np.ndarray, stamp: Header) -> Image:
-    millimetres = np.clip(np.round(np.nan_to_num(depth_m * 1000.0)), 0, 65535)
-    return Image(
-        header=stamp,
-        height=depth_m.shape[0],
-        width=depth_m.shape[1],
-        encoding="16UC1",
-        step=2 * depth_m.shape[1],
-        data=millimetres.astype("<u2").tobytes(),
-    )
-
-
 def test_the_step_pairs_by_stamp_counts_unpaired_mismatched_and_bad_depth(lifter, poses):
     step = MessageProcessor(Settings().replace(depth_enabled=True, depth_slop_s=0.02), lifter)
     step.set_camera_info(camera_info())
@@ -200,7 +187,7 @@ def test_the_step_pairs_by_stamp_counts_unpaired_mismatched_and_bad_depth(lifter
     assert {s.scale_source for s in out.skeletons.skeletons} == {Skeleton3D.SCALE_ASSUMED_HEIGHT}
     assert step.counters.depth_unpaired == 1
     # another camera's depth image at the right stamp: not used, counted
-    other = depth_image_msg(np.full((HEIGHT, WIDTH), 2.0), header(0, "other_frame"))
+    other = depth_image_msg(header(0, "other_frame"), np.full((HEIGHT, WIDTH), 2.0))
     other.header.stamp = keypoints[2].header.stamp
     step.set_depth(other)
     out = step.process_keypoints(keypoints[2]).output

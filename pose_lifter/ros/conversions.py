@@ -17,6 +17,7 @@ from std_msgs.msg import Header
 
 from pose_lifter.runtime.body_frames import body_axes, matrix_to_quaternion
 from pose_lifter.runtime.camera import validate_intrinsics
+from pose_lifter.runtime.depth_image import depth_to_millimetres
 from pose_lifter.runtime.detection.images import rgb_to_image_fields
 from pose_lifter.runtime.joints import JOINT_NAMES, NUM_JOINTS, ROOT
 from pose_lifter_msgs.msg import (
@@ -113,6 +114,20 @@ def skeleton2d_array(
         image_height=int(image_size[1]),
         source_format=source_format,
         skeletons=skeletons,
+    )
+
+
+def depth_image_msg(header: Header, depth_m: np.ndarray) -> Image:
+    """Build a 16UC1 sensor_msgs/Image (millimetres, 0 = no value) of ``(H, W)`` metres."""
+    height, width = np.shape(depth_m)
+    return Image(
+        header=copy_header(header),
+        height=height,
+        width=width,
+        encoding="16UC1",
+        is_bigendian=0,
+        step=2 * width,
+        data=depth_to_millimetres(depth_m).astype("<u2").tobytes(),
     )
 
 

@@ -15,7 +15,7 @@ input's stamp; frame_id is the input's (camera optical frame) or ``target_frame`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 from builtin_interfaces.msg import Time
@@ -127,6 +127,24 @@ class PipelineOutput:
     markers: MarkerArray
     transforms: list[TransformStamped]
     source_indices: list[int]
+
+
+class _Placed(NamedTuple):
+    """The persons :meth:`LiftingPipeline._lift_and_place` placed (Q of the P it was given).
+
+    Attributes:
+        joints_m: ``(Q, 15, 3)`` metres, camera optical frame.
+        lifted: ``(Q,)`` their indices into the P input persons.
+        scale_px: ``(P,)`` the 2D scales of all P persons (pixels).
+        from_depth: ``(Q,)`` placed from the depth image (else from the stature prior).
+        consistent: ``(Q, 15)`` joints whose measured depth agreed with the fit.
+    """
+
+    joints_m: np.ndarray
+    lifted: np.ndarray
+    scale_px: np.ndarray
+    from_depth: np.ndarray
+    consistent: np.ndarray
 
 
 class LiftingPipeline:
@@ -297,9 +315,11 @@ class LiftingPipeline:
                 keypoints_px, camera.matrix, camera.distortion, camera.model
             )
             keypoints_px = np.where(present[..., None], undistorted, 0.0)
-        joints_m, lifted, scale_px, from_depth, consistent = self._lift_and_place(
+        placed = self._lift_and_place(
             keypoints_px, confidence, image_size, camera, depth_m, sample_px
         )
+        joints_m, lifted, scale_px = placed.joints_m, placed.lifted, placed.scale_px
+        from_depth, consistent = placed.from_depth, placed.consistent
         sources = keep[lifted].tolist()  # input index of each output person
         given = source_ids if source_ids is not None and len(source_ids) == count else None
         source_id_list = [(given[i] if given and given[i] else str(i)) for i in sources]
@@ -413,23 +433,16 @@ class LiftingPipeline:
         camera: Camera | None,
         depth_m: np.ndarray | None = None,
         sample_px: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ) -> _Placed:
         """Lift all P persons in one pass and place them in metres (camera optical frame).
 
-        Returns ``joints_m (Q, 15, 3)``, ``keep (Q,)`` indices of the placed persons into the
-        input, the 2D scales ``(P,)`` of all persons (pixels), ``from_depth (Q,)`` (placed
-        from ``depth_m``, else from the stature prior) and ``consistent (Q, 15)`` (joints whose
-        measured depth agreed). ``sample_px`` ``(P, 15, 2)``: where to read the depth image
-        (the keypoints before undistortion; default ``keypoints_px``).
+        ``sample_px`` ``(P, 15, 2)``: where to read the depth image (the keypoints before
+        undistortion; default ``keypoints_px``). See :class:`_Placed`.
         """
         if len(keypoints_px) == 0:
             none = np.zeros((0, NUM_JOINTS), bool)
-            return (
-                np.zeros((0, NUM_JOINTS, 3)),
-                np.zeros(0, dtype=int),
-                np.zeros(0),
-                none[:, 0],
-                none,
+            return _Placed(
+                np.zeros((0, NUM_JOINTS, 3)), np.zeros(0, int), np.zeros(0), none[:, 0], none
             )
         result = self.lifter.lift(keypoints_px, confidence)
         finite = np.isfinite(result.joints_3d).all(axis=(1, 2))
@@ -466,7 +479,7 @@ class LiftingPipeline:
         placed = np.isfinite(joints_m).all(axis=(1, 2))
         if (~placed).any():
             self.counters.drop("degenerate_pose", int((~placed).sum()))
-        return (
+        return _Placed(
             joints_m[placed],
             lifted[placed],
             result.scale_px,

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from pose_lifter.runtime.detection.errors import ImageDecodeError
-from pose_lifter.runtime.detection.images import _as_bytes
+from pose_lifter.runtime.detection.images import as_byte_array
 
 #: Raw depth encodings and their ``(numpy dtype, metres per stored unit)``.
 DEPTH_ENCODINGS: dict[str, tuple[str, float]] = {
@@ -50,7 +50,7 @@ def depth_from_image_fields(
         raise ImageDecodeError(f"depth image has zero size ({width}x{height})")
     if step < width * itemsize:
         raise ImageDecodeError(f"step {step} is smaller than a row ({width} x {itemsize} bytes)")
-    buffer = _as_bytes(data)
+    buffer = as_byte_array(data)
     if buffer.size < height * step:
         raise ImageDecodeError(
             f"depth data has {buffer.size} bytes, {height} rows of step {step} need "
@@ -80,7 +80,7 @@ def depth_from_compressed(format: str, data) -> np.ndarray:
         raise ImageDecodeError(f"RVL-coded compressedDepth is not supported (format {format!r})")
     if encoding not in ("16UC1", "32FC1"):
         raise ImageDecodeError(f"compressedDepth of {encoding!r}: only 16UC1 and 32FC1")
-    buffer = _as_bytes(data)
+    buffer = as_byte_array(data)
     if buffer.size <= COMPRESSED_DEPTH_HEADER:
         raise ImageDecodeError(f"compressedDepth data of {buffer.size} bytes has no payload")
     _, quant_a, quant_b = struct.unpack("<iff", buffer[:COMPRESSED_DEPTH_HEADER].tobytes())
@@ -100,15 +100,19 @@ def _to_metres(values: np.ndarray, metres_per_unit: float) -> np.ndarray:
     return np.where(np.isfinite(depth) & (depth > 0), depth, np.nan).astype(np.float32)
 
 
+def depth_to_millimetres(depth_m: np.ndarray) -> np.ndarray:
+    """Encode metres ``(H, W)`` as 16UC1 stores them: uint16 millimetres, NaN/holes -> 0."""
+    millimetres = np.nan_to_num(np.asarray(depth_m, np.float64) * 1000.0, nan=0.0)
+    return np.clip(np.round(millimetres), 0, 65535).astype(np.uint16)
+
+
 def compress_depth_png(depth_m: np.ndarray) -> tuple[str, bytes]:
     """Encode metres ``(H, W)`` as ``("16UC1; compressedDepth png", data)`` (mm, NaN -> 0).
 
     What image_transport's compressedDepth plugin publishes for a 16UC1 image (for sample bags
     and tests).
     """
-    millimetres = np.nan_to_num(np.asarray(depth_m, np.float64) * 1000.0, nan=0.0)
-    stored = np.clip(np.round(millimetres), 0, 65535).astype(np.uint16)
-    ok, png = cv2.imencode(".png", stored)
+    ok, png = cv2.imencode(".png", depth_to_millimetres(depth_m))
     if not ok:
         raise ImageDecodeError("could not PNG-encode the depth image")
     header = struct.pack("<iff", 0, 0.0, 0.0)

@@ -37,7 +37,7 @@ import numpy as np
 from pose_lifter.ros.conversions import stamp_nanoseconds
 from pose_lifter.ros.diagnostics import DEPTH_COUNTERS
 from pose_lifter.tools.bag_io import BagError, BagMessage, BagReader, BagWriter
-from pose_lifter.runtime.joints import NUM_JOINTS, ROOT
+from pose_lifter.runtime.joints import NUM_JOINTS
 from pose_lifter.tools.report import FrameRecord, percentiles, render_html, summarize, write_json
 
 LOGGER = logging.getLogger(__name__)
@@ -183,48 +183,6 @@ def _arrays_3d(msg) -> tuple[list[str], np.ndarray, np.ndarray]:
         [[k.confidence for k in s.keypoints] for s in msg.skeletons], dtype=np.float64
     ).reshape(-1, NUM_JOINTS)
     return ids, joints, conf
-
-
-def source_indices(
-    keypoints_2d: np.ndarray, confidence_2d: np.ndarray, joints_3d: np.ndarray
-) -> list[int]:
-    """For each lifted person, the index of the 2D person it came from.
-
-    The pipeline keeps input order (it only drops persons), so this is the order-preserving
-    assignment minimising the difference of the scale-normalised 2D shapes and the lifted poses'
-    (x, y) shapes (identity when nobody was dropped).
-    """
-    p_count, q_count = len(keypoints_2d), len(joints_3d)
-    if q_count == 0 or q_count > p_count:
-        return list(range(min(p_count, q_count)))
-    if q_count == p_count:
-        return list(range(p_count))
-
-    def shape(points: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        centred = points - points[ROOT]
-        scale = np.sqrt((centred[mask] ** 2).sum(axis=1).mean()) if mask.any() else 1.0
-        return centred / max(scale, 1e-9)
-
-    cost = np.zeros((q_count, p_count))
-    for q in range(q_count):
-        for p in range(p_count):
-            mask = confidence_2d[p] > 0
-            diff = shape(keypoints_2d[p], mask) - shape(joints_3d[q, :, :2], mask)
-            cost[q, p] = np.linalg.norm(diff[mask], axis=1).mean() if mask.any() else 1e3
-    # dp[q][p]: best cost of assigning outputs < q to inputs < p
-    dp = np.full((q_count + 1, p_count + 1), np.inf)
-    dp[0, :] = 0.0
-    for q in range(1, q_count + 1):
-        for p in range(q, p_count + 1):
-            dp[q, p] = min(dp[q, p - 1], dp[q - 1, p - 1] + cost[q - 1, p - 1])
-    result, q, p = [], q_count, p_count
-    while q > 0:
-        if dp[q, p] == dp[q, p - 1] and p > q:
-            p -= 1
-        else:
-            result.append(p - 1)
-            q, p = q - 1, p - 1
-    return result[::-1]
 
 
 def _report_image(msg, rgb: np.ndarray | None) -> tuple[bytes | None, float]:
@@ -455,7 +413,7 @@ def _process_one(
         ids=ids,
         joints_3d=joints,
         confidence_3d=conf3,
-        source_2d=source_indices(kp, conf, joints),
+        source_2d=list(out.source_indices) if out is not None else [],
         dropped=out is None,
         image_size=size,
         scale_sources=[s.scale_source for s in out.skeletons.skeletons] if out is not None else [],

@@ -39,21 +39,49 @@ FIRST_STAMP_NS = 1_704_067_200 * 1_000_000_000
 ASSUMED_HFOV_DEG = 60.0
 
 
-def assumed_camera_info(width: int, height: int, header):
-    """Return the CameraInfo of the sample (an assumed 60 deg HFOV pinhole; see the module)."""
+def pinhole_camera_info(header, camera_matrix: np.ndarray, width: int, height: int):
+    """Return the CameraInfo of a distortion-free pinhole ``camera_matrix`` ``(3, 3)``."""
     from sensor_msgs.msg import CameraInfo
 
-    focal = 0.5 * width / math.tan(math.radians(ASSUMED_HFOV_DEG / 2))
-    cx, cy = (width - 1) / 2, (height - 1) / 2
+    k = np.asarray(camera_matrix, np.float64)
     return CameraInfo(
         header=header,
         width=width,
         height=height,
         distortion_model="plumb_bob",
         d=[0.0] * 5,
-        k=[focal, 0.0, cx, 0.0, focal, cy, 0.0, 0.0, 1.0],
-        r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
-        p=[focal, 0.0, cx, 0.0, 0.0, focal, cy, 0.0, 0.0, 0.0, 1.0, 0.0],
+        k=k.reshape(-1).tolist(),
+        r=np.eye(3).reshape(-1).tolist(),
+        p=np.hstack([k, np.zeros((3, 1))]).reshape(-1).tolist(),
+    )
+
+
+def assumed_camera_info(width: int, height: int, header):
+    """Return the CameraInfo of the sample (an assumed 60 deg HFOV pinhole; see the module)."""
+    focal = 0.5 * width / math.tan(math.radians(ASSUMED_HFOV_DEG / 2))
+    k = np.array([[focal, 0.0, (width - 1) / 2], [0.0, focal, (height - 1) / 2], [0, 0, 1]])
+    return pinhole_camera_info(header, k, width, height)
+
+
+def ground_truth_msg(header, joints_3d: np.ndarray):
+    """Return true joints ``(P, 15, 3)`` (metres) as a Skeleton3DArray, ids ``gt0``, ``gt1``..."""
+    from geometry_msgs.msg import Point
+    from pose_lifter_msgs.msg import Keypoint3D, Skeleton3D, Skeleton3DArray
+
+    return Skeleton3DArray(
+        header=header,
+        skeletons=[
+            Skeleton3D(
+                id=f"gt{n}",
+                score=1.0,
+                scale_source=Skeleton3D.SCALE_DEPTH,
+                keypoints=[
+                    Keypoint3D(position=Point(x=float(x), y=float(y), z=float(z)), confidence=1.0)
+                    for x, y, z in np.asarray(joints, np.float64).tolist()
+                ],
+            )
+            for n, joints in enumerate(joints_3d)
+        ],
     )
 
 
@@ -139,10 +167,7 @@ def cmu_ground_truth_messages(
     and the 3D joints (metres, camera frame) as a Skeleton3DArray on ``/ground_truth/joints_3d``,
     all with the same header stamp, at ``rate_hz``.
     """
-    from geometry_msgs.msg import Point
     from pose_lifter.ros.conversions import skeleton2d_array
-    from pose_lifter_msgs.msg import Keypoint3D, Skeleton3D, Skeleton3DArray
-    from sensor_msgs.msg import CameraInfo
 
     with np.load(npz) as data:
         rows = np.flatnonzero(
@@ -175,32 +200,8 @@ def cmu_ground_truth_messages(
             (1280, 720),
             "cmu_mocap_15j",
         )
-        truth = Skeleton3DArray(
-            header=header,
-            skeletons=[
-                Skeleton3D(
-                    id=f"gt{n}",
-                    score=1.0,
-                    scale_source=Skeleton3D.SCALE_DEPTH,
-                    keypoints=[
-                        Keypoint3D(
-                            position=Point(x=float(x), y=float(y), z=float(z)), confidence=1.0
-                        )
-                        for x, y, z in joints_3d[j].tolist()
-                    ],
-                )
-                for n, j in enumerate(index)
-            ],
-        )
-        info = CameraInfo(
-            header=header,
-            width=1280,
-            height=720,
-            distortion_model="plumb_bob",
-            d=[0.0] * 5,
-            k=k_matrix.reshape(-1).tolist(),
-            p=np.hstack([k_matrix, np.zeros((3, 1))]).reshape(-1).tolist(),
-        )
+        truth = ground_truth_msg(header, joints_3d[index])
+        info = pinhole_camera_info(header, k_matrix, 1280, 720)
         messages += [
             ("/camera_info", info, stamp + 500_000),
             (KEYPOINTS_TOPIC, msg, stamp + 1_000_000),
@@ -314,42 +315,23 @@ def rgbd_sample_messages(
     on ``/keypoints_2d`` and the true joints on ``/ground_truth/joints_3d``, one header stamp
     per frame (depth before keypoints, as a detector's latency orders them).
     """
-    from geometry_msgs.msg import Point
-    from pose_lifter.ros.conversions import skeleton2d_array
+    from pose_lifter.ros.conversions import depth_image_msg, skeleton2d_array
     from pose_lifter.runtime.depth_image import compress_depth_png
     from pose_lifter.tools.synthetic_rgbd import CAMERA_MATRIX, HEIGHT, WIDTH, sample_scenes
-    from pose_lifter_msgs.msg import Keypoint3D, Skeleton3D, Skeleton3DArray
-    from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+    from sensor_msgs.msg import CompressedImage
 
     period = round(1e9 / rate_hz)
     messages, truths = [], []
     for i, scene in enumerate(sample_scenes(poses_m, count, seed)):
         stamp = first_stamp_ns + i * period
         header = _header(stamp, RGBD_FRAME_ID)
-        info = CameraInfo(
-            header=header,
-            width=WIDTH,
-            height=HEIGHT,
-            distortion_model="plumb_bob",
-            d=[0.0] * 5,
-            k=CAMERA_MATRIX.reshape(-1).tolist(),
-            p=np.hstack([CAMERA_MATRIX, np.zeros((3, 1))]).reshape(-1).tolist(),
-        )
+        info = pinhole_camera_info(header, CAMERA_MATRIX, WIDTH, HEIGHT)
         if compressed:
             fmt, data = compress_depth_png(scene.depth_m)
             depth = CompressedImage(header=header, format=fmt, data=data)
             depth_topic = RGBD_DEPTH_TOPIC + "/compressedDepth"
         else:
-            millimetres = np.nan_to_num(scene.depth_m * 1000.0, nan=0.0)
-            stored = np.clip(np.round(millimetres), 0, 65535).astype("<u2")
-            depth = Image(
-                header=header,
-                height=HEIGHT,
-                width=WIDTH,
-                encoding="16UC1",
-                step=2 * WIDTH,
-                data=stored.tobytes(),
-            )
+            depth = depth_image_msg(header, scene.depth_m)
             depth_topic = RGBD_DEPTH_TOPIC
         people = len(scene.joints_3d)
         keypoints = skeleton2d_array(
@@ -361,23 +343,7 @@ def rgbd_sample_messages(
             (WIDTH, HEIGHT),
             "synthetic_rgbd",
         )
-        truth = Skeleton3DArray(
-            header=header,
-            skeletons=[
-                Skeleton3D(
-                    id=f"gt{n}",
-                    score=1.0,
-                    scale_source=Skeleton3D.SCALE_DEPTH,
-                    keypoints=[
-                        Keypoint3D(
-                            position=Point(x=float(x), y=float(y), z=float(z)), confidence=1.0
-                        )
-                        for x, y, z in joints.tolist()
-                    ],
-                )
-                for n, joints in enumerate(scene.joints_3d)
-            ],
-        )
+        truth = ground_truth_msg(header, scene.joints_3d)
         messages += [
             (RGBD_CAMERA_INFO_TOPIC, info, stamp + 500_000),
             (depth_topic, depth, stamp + 1_000_000),

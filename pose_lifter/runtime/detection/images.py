@@ -40,7 +40,7 @@ def _check_encoding(encoding: str) -> int:
     return CHANNELS[encoding]
 
 
-def _as_bytes(data) -> np.ndarray:
+def as_byte_array(data) -> np.ndarray:
     """View ``data`` as a flat uint8 array, without copying where possible.
 
     View ``data`` (bytes, bytearray, memoryview, array.array('B'), uint8 ndarray or a list of ints)
@@ -89,7 +89,7 @@ def image_to_rgb(
             f"step {step} is smaller than width*channels = {width}*{channels} = {row_bytes} "
             f"for {encoding}"
         )
-    buffer = _as_bytes(data)
+    buffer = as_byte_array(data)
     if buffer.size < step * height:
         raise ImageDecodeError(
             f"image data has {buffer.size} bytes, need step*height = {step}*{height} = "
@@ -160,7 +160,7 @@ def decode_compressed(format: str, data) -> np.ndarray:  # noqa: A002 (the messa
         raise ImageDecodeError(
             f"unsupported compressed image format {format!r}; supported: jpeg, png"
         )
-    buffer = _as_bytes(data)
+    buffer = as_byte_array(data)
     if buffer.size == 0:
         raise ImageDecodeError("compressed image data is empty")
     # libjpeg decodes a truncated JPEG to a partly grey image with only a warning: refuse it.
