@@ -226,3 +226,23 @@ def test_replay_takes_the_depth_topic_from_topics_and_beats_the_prior(tmp_path, 
     assert with_depth["persons_by_scale_source"]["depth"] > 0
     assert with_depth["counters"]["depth_unpaired"] == 0
     assert 2 * with_depth["ground_truth"]["abs_mpjpe_mm"] < without["ground_truth"]["abs_mpjpe_mm"]
+
+
+def test_a_joint_behind_the_persons_own_arm_is_not_sampled():
+    """The right wrist held in front of the pelvis hides MidHip; held behind, it does not."""
+    from pose_lifter.runtime.depth_placement import self_occluded
+    from pose_lifter.runtime.joints import MIDHIP, RELBOW, RWRIST
+
+    keypoints = np.zeros((1, 15, 2))
+    keypoints[0, :, 0] = np.linspace(100, 240, 15)  # joints spread out, apart from each other
+    keypoints[0, :, 1] = 100.0
+    keypoints[0, RELBOW] = (170.0, 40.0)
+    keypoints[0, RWRIST] = keypoints[0, MIDHIP] + (0.0, 5.0)  # the forearm ends over MidHip
+    present = np.ones((1, 15), bool)
+    scale = np.array([60.0])
+    depth = np.zeros((1, 15))
+    depth[0, [RELBOW, RWRIST]] = -0.6  # the arm nearer the camera than the body
+    assert self_occluded(keypoints, present, scale, depth, 0.25)[0, MIDHIP]
+    depth[0, [RELBOW, RWRIST]] = +0.6  # behind the body: the pelvis is what the sensor sees
+    hidden = self_occluded(keypoints, present, scale, depth, 0.25)
+    assert not hidden[0, MIDHIP] and hidden[0, RWRIST]  # now the wrist is the hidden one

@@ -228,9 +228,10 @@ class Settings:
     depth_min_m: float = _param(0.2, "Nearest valid depth (m).", low=0.0, high=100.0)
     depth_max_m: float = _param(10.0, "Farthest valid depth (m).", low=0.1, high=100.0)
     depth_min_joints: int = _param(
-        4,
-        "Joints with consistent depth needed to place a person from depth; fewer = stature "
-        "prior (counted depth_fallback).",
+        2,
+        "Joints whose depths agree needed to place a person from depth; fewer = stature prior "
+        "(counted depth_fallback). Two agreeing joints beat the prior even for a half-hidden "
+        "person (bench/bench_rgbd.py).",
         low=1,
         high=15,
     )

@@ -54,6 +54,8 @@ class DepthSettings:
             3 x the sensor noise at that distance, :attr:`noise_at_1m_m` x Z^2).
         noise_at_1m_m: the sensor's depth noise (1 sigma, metres) at 1 m; grows with Z^2.
         refine: move consistent joints along their pixel ray to their measured depth.
+        self_margin_units: how much nearer (lifted z, normalised units; about 0.1 m on an
+            adult) a bone over a joint must be to hide it (:func:`self_occluded`).
         prior_height_m: the stature the prior's root depth was computed for.
         min_height_m, max_height_m: statures a person may have (with ``prior_root_depth_m``).
     """
@@ -61,10 +63,11 @@ class DepthSettings:
     window_px: int = 7
     min_depth_m: float = 0.2
     max_depth_m: float = 10.0
-    min_joints: int = 4
+    min_joints: int = 2
     tolerance_m: float = 0.12
     noise_at_1m_m: float = 0.01
     refine: bool = False
+    self_margin_units: float = 0.25
     prior_height_m: float = 1.7
     min_height_m: float = 1.0
     max_height_m: float = 2.3
@@ -164,6 +167,7 @@ def place_with_depth(
     usable = present & (gain > 0.2)
     s = settings
     covered_by = covering_persons(sample_px, present, scale_px)  # (N, 15, N)
+    usable &= ~self_occluded(sample_px, present, scale_px, units[..., 2], s.self_margin_units)
     free = usable & ~covered_by.any(axis=2)
     low, high = s.min_depth_m, s.max_depth_m
     if prior_root_depth_m is not None:  # depth is proportional to the implied stature
@@ -173,12 +177,15 @@ def place_with_depth(
         low = np.where(known, np.maximum(per_metre * s.min_height_m - SURFACE_DEPTH_M, low), low)
         high = np.where(known, np.minimum(per_metre * s.max_height_m, high), high)
     first = window_medians(depth_m, sample_px, usable, s.window_px, low, high)
-    root_free = _robust_root(first, gain, free, None, s)
-    root_all = _robust_root(first, gain, usable, None, s)
-    root_first = np.where(np.isfinite(root_free), root_free, root_all)
+    # who is in front: from the joints nobody else covers; a person with none left is ordered
+    # by the stature prior (else by all its joints, which may see the occluder)
+    order = _robust_root(first, gain, free, None, s)
+    if prior_root_depth_m is not None:
+        order = np.where(np.isfinite(order), order, prior[:, 0])
+    order = np.where(np.isfinite(order), order, _robust_root(first, gain, usable, None, s))
     # a joint inside another person's silhouette is used only when that person is behind
-    nearer = root_first[None, :] < root_first[:, None] - 0.1  # [p, q]: q in front of p
-    nearer |= ~np.isfinite(root_first)[None, :] & np.isfinite(root_first)[:, None]
+    nearer = order[None, :] < order[:, None] - 0.1  # [p, q]: q in front of p
+    nearer |= ~np.isfinite(order)[None, :] & np.isfinite(order)[:, None]
     hidden = (covered_by & nearer[:, None, :]).any(axis=2)
     usable &= ~hidden
     root_first = _robust_root(first, gain, usable, None, s)
@@ -230,6 +237,45 @@ _SILHOUETTE_BONES = tuple(
         (0, 1, 0.1),
     )
 )
+
+
+def self_occluded(
+    keypoints_px: np.ndarray,
+    present: np.ndarray,
+    scale_px: np.ndarray,
+    depth_units: np.ndarray,
+    margin_units: float,
+) -> np.ndarray:
+    """``(N, 15)`` bool: a joint hidden behind the person's own body, by the lifted depths.
+
+    A joint is hidden when it lies inside the 2D capsule of one of the person's own bones that
+    does not end at it (:data:`_SILHOUETTE_BONES`) and the lifted pose puts that bone, where it
+    passes over the joint, more than ``margin_units`` nearer the camera (``depth_units``
+    ``(N, 15)``: the lifted z, normalised units): an arm across the body, the far shoulder of a
+    person seen from the side, a hand behind the back.
+    """
+    hidden = np.zeros(present.shape, bool)
+    for a, b, relative_radius in _SILHOUETTE_BONES:
+        both = present[:, a] & present[:, b]
+        if not both.any():
+            continue
+        start, end = keypoints_px[:, a, None, :], keypoints_px[:, b, None, :]  # (N, 1, 2)
+        segment = end - start
+        length2 = (segment**2).sum(-1)
+        t = ((keypoints_px - start) * segment).sum(-1) / np.where(length2 > 0, length2, 1.0)
+        t = np.clip(t, 0.0, 1.0)
+        closest = start + t[..., None] * segment
+        inside = (
+            np.linalg.norm(keypoints_px - closest, axis=-1) <= relative_radius * scale_px[:, None]
+        )
+        bone_depth = depth_units[:, a, None] + t * (
+            depth_units[:, b, None] - depth_units[:, a, None]
+        )
+        nearer = bone_depth < depth_units - margin_units
+        cover = inside & nearer & both[:, None] & present
+        cover[:, [a, b]] = False  # a bone does not hide its own ends
+        hidden |= cover
+    return hidden
 
 
 def covering_persons(

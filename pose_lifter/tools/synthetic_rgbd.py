@@ -4,7 +4,8 @@ Used by the RGB-D benchmark (``bench/bench_rgbd.py``), the sample depth bag and 
 scene is one or two CMU test poses (real people, their own body orientation) placed in front of
 a 640x480 camera (f = 525 px) at chosen distances, rendered as depth:
 
-- **bodies**: capsules around the bones and a head sphere, with human radii
+- **bodies**: capsules around the bones, a trunk capsule (chest to pelvis) and a head sphere,
+  with human radii
   (:data:`BONE_RADII_M`) scaled per person by a random build factor (0.8-1.2), z-buffered, so a
   person in front hides the one behind; a wall behind everyone;
 - **sensor model** (:func:`add_sensor_noise`): Gaussian depth noise with sigma =
@@ -47,9 +48,9 @@ FOCAL_PX = 525.0
 CAMERA_MATRIX = np.array(
     [[FOCAL_PX, 0.0, (WIDTH - 1) / 2], [0.0, FOCAL_PX, (HEIGHT - 1) / 2], [0.0, 0.0, 1.0]]
 )
-#: Capsule radii (metres) of an average adult: (joint a, joint b, radius).
+#: Capsule radii (metres) of an average adult: (joint a, joint b, radius); the trunk, the head
+#: and the neck are added by :func:`render_depth`.
 BONE_RADII_M: tuple[tuple[int, int, float], ...] = (
-    (NECK, MIDHIP, 0.13),
     (RSHOULDER, LSHOULDER, 0.06),
     (RHIP, LHIP, 0.09),
     (NECK, RSHOULDER, 0.06),
@@ -64,6 +65,8 @@ BONE_RADII_M: tuple[tuple[int, int, float], ...] = (
     (LKNEE, LANKLE, 0.05),
 )
 HEAD_RADIUS_M = 0.1
+#: Half the depth of an adult trunk (chest to pelvis; capsule around the lower spine).
+TRUNK_RADIUS_M = 0.12
 WALL_DEPTH_M = 8.0
 
 
@@ -142,6 +145,9 @@ def render_depth(
     forward = body_axes(people_m)[:, :, 0]
     for p, (joints, build) in enumerate(zip(people_m, builds)):
         shapes = [(joints[a], joints[b], r * build) for a, b, r in BONE_RADII_M]
+        # the trunk: chest to pelvis (its top a quarter down the spine, below the neck)
+        chest = joints[NECK] + 0.25 * (joints[MIDHIP] - joints[NECK])
+        shapes.append((chest, joints[MIDHIP], TRUNK_RADIUS_M * build))
         head = joints[NOSE] - 0.08 * forward[p]
         shapes.append((head, head, HEAD_RADIUS_M * build))
         shapes.append((joints[NECK], head, 0.05 * build))
