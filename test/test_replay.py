@@ -28,6 +28,7 @@ from pose_lifter.tools.sample_bag import (
     GROUND_TRUTH_TOPIC,
     IMAGE_TOPIC,
     KEYPOINTS_TOPIC,
+    RGBD_SAMPLE_BAG,
     SAMPLE_BAG,
     VTEST_VIDEO,
     cmu_ground_truth_messages,
@@ -390,3 +391,25 @@ def test_live_replay_of_images_against_image_node(tmp_path):
         # the detector keeps up with 10 Hz on this machine; every image gives 3D skeletons
         assert s["received"] + s["dropped"] == 6 and s["received"] >= 4, (s, node.log())
         assert s["end_to_end_latency_ms"]["p50"] > 0
+
+
+def test_live_replay_of_the_rgbd_bag_feeds_the_depth_topic(tmp_path):
+    args = ["--params-file", str(CONFIG), "-r", "__ns:=/replay_rgbd"]
+    args += ["-p", "depth.enabled:=true", "-p", "depth.transport:=compressedDepth"]
+    args += ["-p", "qos.depth_reliability:=reliable"]  # lossless from the first frame
+    args += ["-p", "qos.input_reliability:=reliable"]
+    with ros_process("pose_lifter_node", args) as node:
+        result = replay_live(
+            RGBD_SAMPLE_BAG,
+            rate=1.0,
+            node_ns="/replay_rgbd",
+            wait_s=60.0,
+            drain_s=10.0,
+            clock=False,
+        )
+        s = result.summary
+        log = node.log()
+    depth_topic = "/camera/aligned_depth_to_color/image_raw/compressedDepth"
+    assert s["published_topics"][depth_topic] == "/replay_rgbd/depth/compressedDepth"
+    assert s["published"] == 4 and s["received"] == 4, (s, log)
+    assert s["persons_by_scale_source"].get("depth", 0) >= 3, (s, log)

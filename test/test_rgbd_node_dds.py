@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from builtin_interfaces.msg import Time
+from rclpy.qos import ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
@@ -34,13 +35,17 @@ def test_keypoints_and_raw_depth_give_scale_depth(ros):
     messages, truth = rgbd_sample_messages(poses, 6, seed=7, compressed=False)
     depth_topic = "/rgbd/camera/aligned_depth_to_color/image_raw"
     args = ["--params-file", str(CONFIG), "-r", "__ns:=/rgbd", "-p", "depth.enabled:=true"]
-    # raw 600 kB depth images: reliable, as a user would set for a lossless link
-    args += ["-p", f"qos_overrides.{depth_topic}.subscription.reliability:=reliable"]
     with ros_process("pose_lifter_node", args + ["-r", f"depth:={depth_topic}"]) as node:
         io = Io(ros, "/rgbd")
         depth_pub = io.node.create_publisher(Image, depth_topic, RELIABLE_QOS)
         io.connect()
         ros.wait_for_subscribers(depth_pub, 1, 20.0)
+
+        def depth_reliable():  # qos.depth_reliability auto: follows our reliable publisher
+            infos = io.node.get_subscriptions_info_by_topic(depth_topic)
+            return [i.qos_profile.reliability for i in infos] == [ReliabilityPolicy.RELIABLE]
+
+        assert ros.spin_until(depth_reliable, 10.0), node.log()
         by_topic = {}
         for topic, msg, _ in messages[:4]:
             by_topic["depth" if "depth" in topic else topic] = msg

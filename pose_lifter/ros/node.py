@@ -34,11 +34,10 @@ import sys
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.exceptions import ParameterException
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.lifecycle.publisher import LifecyclePublisher
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSPolicyKind, QoSProfile, ReliabilityPolicy
+from rclpy.qos import QoSProfile
 from rclpy.qos_overriding_options import QoSOverridingOptions
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
@@ -46,6 +45,7 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from pose_lifter.ros.conversions import image_msg_from_rgb, stamp_nanoseconds
+from pose_lifter.ros.following_qos import FollowingSubscription, keep_last_qos
 from pose_lifter.ros.image_input import onnx_providers
 from pose_lifter.ros.latest_worker import LatestOnlyWorker
 from pose_lifter.runtime.detection import draw_skeletons
@@ -90,20 +90,6 @@ def unavailable_feature(name: str, value) -> str | None:
 OVERRIDABLE = QoSOverridingOptions.with_default_policies()
 
 
-def keep_last_qos(depth: int, reliability: str) -> QoSProfile:
-    """Return a volatile keep-last QoS of ``depth`` (``reliability``: reliable|best_effort)."""
-    return QoSProfile(
-        history=HistoryPolicy.KEEP_LAST,
-        depth=depth,
-        reliability=(
-            ReliabilityPolicy.BEST_EFFORT
-            if reliability == "best_effort"
-            else ReliabilityPolicy.RELIABLE
-        ),
-        durability=DurabilityPolicy.VOLATILE,
-    )
-
-
 class PoseLifterNode(LifecycleNode):
     """Lift 2D skeletons or images to 3D skeletons, markers, TF and diagnostics.
 
@@ -131,11 +117,11 @@ class PoseLifterNode(LifecycleNode):
         self._outputs: list = []
         self._timers: list = []  # from configure to cleanup
         self._input_timers: list = []  # while active
-        self._image_subscription = None
+        self._image_input: FollowingSubscription | None = None
+        self._depth_input: FollowingSubscription | None = None
         super().__init__("pose_lifter", **kwargs)
         settings = declare_parameters(self)
         self._configure_error: Exception | None = None
-        self._image_reliability = ""
         # One callback that validates, then applies (Humble has no post-set callback).
         self.add_on_set_parameters_callback(self._on_set_parameters)
         if settings.autostart:
@@ -242,9 +228,20 @@ class PoseLifterNode(LifecycleNode):
             self._worker = LatestOnlyWorker(
                 self._process_image, "pose_lifter_detector", self._on_worker_error
             )
-            self._subscribe_image(settings)
-            if settings.qos_image_reliability == "auto" and not self._image_reliability_fixed():
-                self._input_timers.append(self.create_timer(1.0, self._adapt_image_qos))
+            msg_type, topic = self._image_topic()
+            self._image_input = FollowingSubscription(
+                self,
+                msg_type,
+                topic,
+                self._on_image,
+                settings.qos_input_depth,
+                settings.qos_image_reliability,
+            )
+            self._image_input.subscribe()
+            self.get_logger().info(
+                f"detecting people in {topic} ({settings.image_transport}, "
+                f"{self._image_input.reliability}) with {self.processor.image_stage.describe()}"
+            )
         else:
             self._inputs.append(
                 self.create_subscription(
@@ -265,21 +262,37 @@ class PoseLifterNode(LifecycleNode):
             )
         )
         if settings.depth_enabled:
-            self._subscribe_depth(settings)
-
-    def _subscribe_depth(self, settings: Settings) -> None:
-        """Subscribe to the aligned depth image (best effort: matches every publisher)."""
-        topic = self.resolve_topic_name("depth")
-        msg_type = Image
-        if settings.depth_transport == "compressedDepth":
-            msg_type, topic = CompressedImage, topic + "/compressedDepth"
-        qos = keep_last_qos(settings.depth_buffer_size, "best_effort")
-        self._inputs.append(
-            self.create_subscription(
-                msg_type, topic, self._on_depth, qos, qos_overriding_options=OVERRIDABLE
+            topic = self.resolve_topic_name("depth")
+            msg_type = Image
+            if settings.depth_transport == "compressedDepth":
+                msg_type, topic = CompressedImage, topic + "/compressedDepth"
+            self._depth_input = FollowingSubscription(
+                self,
+                msg_type,
+                topic,
+                self._on_depth,
+                settings.depth_buffer_size,
+                settings.qos_depth_reliability,
             )
-        )
-        self.get_logger().info(f"placing people from the depth images on {topic}")
+            self._depth_input.subscribe()
+            self.get_logger().info(
+                f"placing people from the depth images on {topic} "
+                f"({self._depth_input.reliability})"
+            )
+        if any(f.follows_publishers for f in self._following()):
+            self._input_timers.append(self.create_timer(1.0, self._adapt_qos))
+
+    def _following(self) -> list[FollowingSubscription]:
+        """Return the subscriptions whose reliability may follow their publishers."""
+        return [f for f in (self._image_input, self._depth_input) if f is not None]
+
+    def _adapt_qos(self) -> None:
+        """Timer: re-subscribe where the publishers' reliability changed (qos auto)."""
+        for following in self._following():
+            if following.adapt():
+                self.get_logger().info(
+                    f"{following.topic}: publishers changed, now {following.reliability}"
+                )
 
     def _image_topic(self) -> tuple[type, str]:
         """``(message type, resolved topic)`` of the image input (image_transport naming)."""
@@ -288,66 +301,15 @@ class PoseLifterNode(LifecycleNode):
             return CompressedImage, topic + "/compressed"
         return Image, topic
 
-    def _override_name(self) -> str:
-        return f"qos_overrides.{self._image_topic()[1]}.subscription.reliability"
-
-    def _image_reliability_fixed(self) -> bool:
-        """Whether a qos_overrides parameter sets the image subscription's reliability."""
-        name = self._override_name()
-        if not self.has_parameter(name):
-            descriptor = ParameterDescriptor(
-                description=f"reliability of the subscription {self._image_topic()[1]}: "
-                "reliable or best_effort; auto = follow the publishers (qos.image_reliability)",
-                read_only=True,
-            )
-            self.declare_parameter(name, "auto", descriptor)
-        return self.get_parameter(name).value != "auto"
-
-    def _subscribe_image(self, settings: Settings) -> None:
-        msg_type, topic = self._image_topic()
-        policies = [QoSPolicyKind.HISTORY, QoSPolicyKind.DEPTH]
-        reliability = settings.qos_image_reliability
-        if self._image_reliability_fixed():
-            policies.append(QoSPolicyKind.RELIABILITY)
-            reliability = self.get_parameter(self._override_name()).value
-        elif reliability == "auto":
-            reliability = self._publishers_reliability(topic)
-        qos = keep_last_qos(settings.qos_input_depth, reliability)
-        self._image_subscription = self.create_subscription(
-            msg_type,
-            topic,
-            self._on_image,
-            qos,
-            qos_overriding_options=QoSOverridingOptions(policies),
-        )
-        self._image_reliability = qos.reliability.name.lower()
-        self.get_logger().info(
-            f"detecting people in {topic} ({settings.image_transport}, {self._image_reliability}) "
-            f"with {self.processor.image_stage.describe()}"
-        )
-
-    def _publishers_reliability(self, topic: str) -> str:
-        """``reliable`` when every publisher of ``topic`` is reliable, else ``best_effort``."""
-        publishers = self.get_publishers_info_by_topic(topic)
-        reliable = [p.qos_profile.reliability == ReliabilityPolicy.RELIABLE for p in publishers]
-        return "reliable" if reliable and all(reliable) else "best_effort"
-
-    def _adapt_image_qos(self) -> None:
-        """Re-subscribe when the image publishers' reliability changed (qos auto)."""
-        if self._image_subscription is None:
-            return
-        wanted = self._publishers_reliability(self._image_topic()[1])
-        if wanted != self._image_reliability:
-            self.destroy_subscription(self._image_subscription)
-            self._subscribe_image(self.processor.settings)
-
     def _unsubscribe(self) -> None:
-        for subscription in self._inputs + [getattr(self, "_image_subscription", None)]:
-            if subscription is not None:
-                self.destroy_subscription(subscription)
+        for subscription in self._inputs:
+            self.destroy_subscription(subscription)
+        for following in self._following():
+            following.destroy()
         for timer in self._input_timers:
             self.destroy_timer(timer)
-        self._inputs, self._image_subscription, self._input_timers = [], None, []
+        self._inputs, self._input_timers = [], []
+        self._image_input = self._depth_input = None
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
@@ -535,7 +497,7 @@ class PoseLifterNode(LifecycleNode):
         # A status report, not derived data: stamped with the node clock (sim time when used).
         header = Header(stamp=self.get_clock().now().to_msg())
         name = f"{self.get_fully_qualified_name()}: lifting"
-        active = self._inputs != [] or self._image_subscription is not None
+        active = self._inputs != [] or self._following() != []
         detector_alive = self._worker is None or self._worker.alive
         details["state"] = "active" if active else "inactive"
         array = self.processor.diagnostics(

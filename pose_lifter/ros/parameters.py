@@ -357,6 +357,14 @@ class Settings:
         choices=("auto", "best_effort", "reliable"),
         on_configure=True,
     )
+    qos_depth_reliability: str = _param(
+        "auto",
+        "Reliability of the depth subscription (depth.enabled), as qos.image_reliability: "
+        "auto follows the publishers (reliable while all are: raw 600 kB depth images lost "
+        "over best effort on this host), re-checked every second; qos_overrides win.",
+        choices=("auto", "best_effort", "reliable"),
+        on_configure=True,
+    )
     qos_input_depth: int = _param(
         5, "History depth of the input subscriptions.", low=1, high=1000, on_configure=True
     )

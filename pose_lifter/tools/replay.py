@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -38,7 +39,14 @@ from pose_lifter.ros.conversions import stamp_nanoseconds
 from pose_lifter.ros.diagnostics import DEPTH_COUNTERS
 from pose_lifter.tools.bag_io import BagError, BagMessage, BagReader, BagWriter
 from pose_lifter.runtime.joints import NUM_JOINTS
-from pose_lifter.tools.report import FrameRecord, percentiles, render_html, summarize, write_json
+from pose_lifter.tools.report import (
+    SCALE_SOURCE_NAMES,
+    FrameRecord,
+    percentiles,
+    render_html,
+    summarize,
+    write_json,
+)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -465,8 +473,13 @@ class LiveResult:
     report_json: Path | None = None
 
 
-def _node_input_topic(msgtype: str, node_ns: str) -> str | None:
-    """Return the pose_lifter node's input topic for a message type (in namespace ``node_ns``)."""
+def _node_input_topic(msgtype: str, node_ns: str, depth: bool = False) -> str | None:
+    """Return the pose_lifter node's input topic for a message type (in namespace ``node_ns``).
+
+    ``depth``: the bag topic is a depth image (``depth`` or ``depth/compressedDepth``).
+    """
+    if depth:
+        return _join(node_ns, "depth/compressedDepth" if msgtype == COMPRESSED_TYPE else "depth")
     names = {
         KEYPOINTS_TYPE: "keypoints_2d",
         CAMERA_INFO_TYPE: "camera_info",
@@ -507,8 +520,11 @@ def replay_live(
     Inputs are published on the node's input topics in ``node_ns`` (Skeleton2DArray ->
     ``keypoints_2d``, CameraInfo -> ``camera_info``, Image -> ``image``, CompressedImage ->
     ``image/compressed``: start the node with ``input_mode:=image`` and, for CompressedImage,
-    ``image.transport:=compressed``) unless ``remaps`` (``"BAG_TOPIC:=GRAPH_TOPIC"``) say
-    otherwise;
+    ``image.transport:=compressed``; depth topics -> ``depth`` or ``depth/compressedDepth``:
+    start it with ``depth.enabled:=true``; with ``qos.image_reliability`` /
+    ``qos.depth_reliability`` ``reliable`` no frame is lost while a subscription with ``auto``
+    would still switch to reliable, in its first second) unless ``remaps``
+    (``"BAG_TOPIC:=GRAPH_TOPIC"``) say otherwise;
     outputs are collected from ``node_ns``/``skeletons_3d`` and ``markers`` and ``/diagnostics``.
     Before the bag, empty probe inputs (stamp 0) are sent until the node answers one: the node
     skips inputs until it has discovered a subscriber of its outputs.
@@ -540,7 +556,7 @@ def replay_live(
     with BagReader(bag) as reader:
         selection = select_topics({n: i.msgtype for n, i in reader.topics().items()}, topics)
         messages = []
-        for item in reader.messages(selection.inputs + selection.camera_info):
+        for item in reader.messages(selection.inputs + selection.camera_info + selection.depth):
             if max_frames is not None and item.topic in selection.inputs:
                 if sum(m[0].topic in selection.inputs for m in messages) >= max_frames:
                     break
@@ -560,16 +576,24 @@ def replay_live(
         publishers, targets = {}, {}
         for topic in dict.fromkeys(m[0].topic for m in messages):
             msgtype = selection.types[topic]
-            target = remap.get(topic) or _node_input_topic(msgtype, node_ns) or topic
+            target = (
+                remap.get(topic)
+                or _node_input_topic(msgtype, node_ns, topic in selection.depth)
+                or topic
+            )
             publishers[topic] = node.create_publisher(rclpy_type(msgtype), target, qos)
             targets[topic] = target
         clock_pub = node.create_publisher(Clock, "/clock", 10) if clock else None
         received: dict[int, list[float]] = {}
         marker_count = [0]
+        scale_sources: Counter[str] = Counter()
         diagnostics: list = []
 
         def on_skeletons(msg) -> None:
             received.setdefault(stamp_ns(msg.header), []).append(time.perf_counter())
+            scale_sources.update(
+                SCALE_SOURCE_NAMES.get(s.scale_source, str(s.scale_source)) for s in msg.skeletons
+            )
 
         def on_markers(msg) -> None:
             marker_count[0] += 1
@@ -595,7 +619,7 @@ def replay_live(
             all(
                 p.get_subscription_count() > 0
                 for t, p in publishers.items()
-                if t in selection.inputs
+                if t in selection.inputs or t in selection.depth
             )
             and skeleton_sub.get_publisher_count() > 0
             and marker_sub.get_publisher_count() > 0
@@ -698,6 +722,7 @@ def replay_live(
         dropped=sum(f["dropped"] for f in frames),
         drop_rate=round(sum(f["dropped"] for f in frames) / max(len(published), 1), 4),
         markers_received=marker_count[0],
+        persons_by_scale_source=dict(scale_sources),
         end_to_end_latency_ms=percentiles(latencies),
         bag_duration_s=round(bag_span, 3),
         publish_duration_s=round(publish_done - start, 3),
