@@ -246,3 +246,37 @@ def test_a_joint_behind_the_persons_own_arm_is_not_sampled():
     depth[0, [RELBOW, RWRIST]] = +0.6  # behind the body: the pelvis is what the sensor sees
     hidden = self_occluded(keypoints, present, scale, depth, 0.25)
     assert not hidden[0, MIDHIP] and hidden[0, RWRIST]  # now the wrist is the hidden one
+
+
+def test_offline_replay_of_colour_and_depth_images_places_the_detected_people(tmp_path):
+    """Image mode in replay: a real photo (JPEG), a compressedDepth wall behind it, CameraInfo."""
+    from pose_lifter.runtime.depth_image import compress_depth_png
+    from pose_lifter.tools.sample_bag import FIRST_STAMP_NS
+
+    photo = (REPO / "pose_lifter" / "sample_data" / "images" / "vtest_frame600.jpg").read_bytes()
+    k = np.array([[600.0, 0.0, 319.5], [0.0, 600.0, 239.5], [0.0, 0.0, 1.0]])
+    fmt, data = compress_depth_png(np.full((480, 640), 12.0, np.float32))  # people at 9-16 m
+    messages = []
+    for i in range(3):
+        stamp = FIRST_STAMP_NS + i * 100_000_000
+        h = Header(stamp=Time(sec=stamp // 10**9, nanosec=stamp % 10**9), frame_id=FRAME)
+        messages += [
+            ("/camera/color/camera_info", pinhole_camera_info(h, k, 640, 480), stamp + 1),
+            (
+                "/camera/depth/compressedDepth",
+                CompressedImage(header=h, format=fmt, data=data),
+                stamp + 2,
+            ),
+            (
+                "/camera/color/image_raw/compressed",
+                CompressedImage(header=h, format="jpeg", data=photo),
+                stamp + 3,
+            ),
+        ]
+    bag = write_bag(tmp_path / "photo_rgbd", messages, "mcap")
+    settings = Settings().replace(input_mode="image", depth_max_m=40.0)
+    summary = replay_offline(bag, settings=settings).summary
+    assert summary["depth_topics"] == ["/camera/depth/compressedDepth"]
+    assert summary["input_topics"] == ["/camera/color/image_raw/compressed"]
+    assert summary["persons_by_scale_source"]["depth"] >= 3  # at least one person per frame
+    assert summary["counters"]["depth_unpaired"] == 0
