@@ -223,7 +223,7 @@ class Settings:
         10, "Depth images kept for pairing (newest).", low=1, high=100, on_configure=True
     )
     depth_window_px: int = _param(
-        7, "Side of the square sampled around each keypoint (pixels).", low=1, high=31
+        9, "Side of the square sampled around each keypoint (pixels).", low=1, high=31
     )
     depth_min_m: float = _param(0.2, "Nearest valid depth (m).", low=0.0, high=100.0)
     depth_max_m: float = _param(10.0, "Farthest valid depth (m).", low=0.1, high=100.0)

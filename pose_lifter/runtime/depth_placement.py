@@ -60,11 +60,11 @@ class DepthSettings:
         min_height_m, max_height_m: statures a person may have (with ``prior_root_depth_m``).
     """
 
-    window_px: int = 7
+    window_px: int = 9
     min_depth_m: float = 0.2
     max_depth_m: float = 10.0
     min_joints: int = 2
-    tolerance_m: float = 0.12
+    tolerance_m: float = 0.3
     noise_at_1m_m: float = 0.01
     refine: bool = False
     self_margin_units: float = 0.25
