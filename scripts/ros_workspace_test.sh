@@ -7,8 +7,8 @@
 #
 # The README block between <!-- ci:ros-workspace --> markers is executed line by line: the
 # lines a pip-wheel machine can run as written run verbatim; the others have a stand-in here
-# (ROS 2 from the PyPI wheels for /opt/ros + rosdep's apt packages; a copy of the working tree
-# for git clone; the launch-file checks for ros2 launch). A README line this script does not
+# (ROS 2 from the PyPI wheels for /opt/ros + rosdep's apt packages; a copy of the files git
+# tracks for git clone; the launch-file checks for ros2 launch). A README line this script does not
 # know fails the run, so the README and CI cannot drift apart.
 # Workspace: .ws/<distro>/ (venv kept between runs while its requirements are unchanged).
 set -euo pipefail
@@ -50,10 +50,10 @@ ros_environment() {  # what `source /opt/ros/$DISTRO/setup.bash` sets, for the w
   export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
 }
 
-clone() {  # git clone: the tracked and untracked, not ignored files of this working tree
+clone() {  # git clone: exactly the files git tracks (an untracked file cannot make CI green)
   rm -rf "$WS/src" "$WS/build" "$WS/install" "$WS/log" "$WS"/*-without-msgs
   mkdir -p "$WS/src/pose_lifter"
-  git -C "$ROOT" ls-files -z --cached --others --exclude-standard \
+  git -C "$ROOT" ls-files -z --cached \
     | (cd "$ROOT" && xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' _) \
     | tar -C "$ROOT" --null -T - -cf - | tar -C "$WS/src/pose_lifter" -xf -
 }

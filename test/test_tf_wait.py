@@ -56,8 +56,9 @@ def poll_until(step: MessageProcessor, count: int, timeout_s: float) -> list:
 
 
 def test_transform_100_ms_late_the_message_still_comes_out():
-    lookup = LateTransform(after_s=0.1)
-    step = processor(lookup)
+    lookup = LateTransform(after_s=1e9)
+    step = processor(lookup)  # loads the lifter: the 100 ms start after it
+    lookup.available_from = time.monotonic() + 0.1
     messages = openpose_sample_messages(frame_id="cam")[:3]
     started = time.monotonic()
     assert all(step.process_keypoints(msg) is None for msg in messages)  # queued, not dropped
@@ -111,3 +112,34 @@ def test_no_queue_without_target_frame():
     step = MessageProcessor(Settings(), PoseLifter(device="cpu"), lookup)
     assert step.process_keypoints(openpose_sample_messages()[0]).output is not None
     assert lookup.calls == 0
+
+
+class PushDuringLookup:
+    """A lookup that, the first time ``poll_waiting`` asks about the oldest message, lets
+    another input (the image worker's, in the node) push that message out of the full queue:
+    the interleaving of the detector thread with the TF poll timer, replayed in one thread.
+    """
+
+    def __init__(self, push):
+        self.push, self.pushed, self.polling = push, False, False
+
+    def __call__(self, target, source, stamp):
+        if self.polling and not self.pushed:
+            self.pushed = True
+            self.push()  # C arrives: the queue is full, so A leaves it (lifted now)
+        return SHIFT if self.polling else None
+
+
+def test_a_message_pushed_out_during_the_poll_is_published_once_and_none_is_lost():
+    a, b, c = openpose_sample_messages(frame_id="cam")[:3]
+    step = processor(None, tf_queue_size=2)
+    lookup = PushDuringLookup(lambda: step.process_keypoints(c))
+    step.pipeline.transform_lookup = lookup
+    assert step.process_keypoints(a) is None and step.process_keypoints(b) is None
+    lookup.polling = True
+    results = step.poll_waiting() + step.poll_waiting()
+    assert lookup.pushed
+    out = [r.keypoints_msg for r in results]
+    assert sorted(map(id, out)) == sorted(map(id, (a, b, c)))  # each once: A not twice, B kept
+    assert all(r.output is not None for r in results)
+    assert step.waiting == 0 and step.counters.messages_in == 3

@@ -208,13 +208,18 @@ class MessageProcessor:
         """Lift the waiting messages whose transform arrived; drop the expired ones (counted).
 
         Also returns the messages pushed out of a full queue since the last call. The node
-        calls this from a timer; offline tools after the last message.
+        calls this from a timer. The lookup runs outside the lock; a message is taken off the
+        queue only if it is still the oldest one then (another thread may have pushed it out
+        of a full queue meanwhile: it is then in the next call's results, never twice).
         """
         with self._lock:
             results, self._ready = self._ready, []
         target, lookup = self.settings.target_frame, self.pipeline.transform_lookup
-        while self._waiting:
-            waiting = self._waiting[0]
+        while True:
+            with self._lock:
+                if not self._waiting:
+                    break
+                waiting = self._waiting[0]
             header = waiting.header
             ready = lookup is not None and (
                 lookup(target, header.frame_id, header.stamp) is not None
@@ -223,9 +228,11 @@ class MessageProcessor:
             if not ready and not expired:
                 break
             with self._lock:
-                self._waiting.popleft()
-            # an expired message meets the pipeline's own check and is counted tf_unavailable
-            results.append(waiting.lift())
+                taken = bool(self._waiting) and self._waiting[0] is waiting
+                if taken:
+                    self._waiting.popleft()
+            if taken:  # an expired message meets the pipeline's check: tf_unavailable
+                results.append(waiting.lift())
         return results
 
     @property
