@@ -109,15 +109,17 @@ def image_stream() -> list[tuple[str, object]]:
     return stream
 
 
-def replay(tmp_path, stream, input_topic: str):
-    """Offline replay of ``stream``: outputs by stamp and the final counters."""
+def replay(tmp_path, stream, input_topic: str, node_name: str):
+    """Offline replay of ``stream`` standing in for ``node_name``: outputs by stamp, counters."""
     topics = {"keypoints": input_topic, "image": input_topic, "camera_info": "/camera_info"}
     bag = write_bag(
         tmp_path / "in",
         [(topics[role], msg, 1_000_000 * (i + 1)) for i, (role, msg) in enumerate(stream)],
         "sqlite3",
     )
-    result = replay_offline(bag, out_bag=tmp_path / "out", params_file=CONFIG, html=False)
+    result = replay_offline(
+        bag, out_bag=tmp_path / "out", params_file=CONFIG, html=False, node_name=node_name
+    )
     names = ("skeletons_3d", "markers") + (
         ("keypoints_2d",) if input_topic.endswith("compressed") else ()
     )
@@ -176,8 +178,6 @@ def run_node(
         str(CONFIG),
         "-p",
         "qos.input_reliability:=reliable",
-        "-p",
-        "tracking.id_prefix:=p",  # replay (no node) numbers its tracks p1, p2, ...
         *node_args,
     ]
     with ros_process("pose_lifter_node", args) as node:
@@ -225,12 +225,16 @@ def assert_equal(replayed, live, replayed_counters, live_counters):
 
 def test_keypoints_stream_node_equals_replay(ros, tmp_path):
     stream = keypoints_stream()
-    replayed, replayed_counters = replay(tmp_path, stream, "/keypoints_2d")
+    replayed, replayed_counters = replay(
+        tmp_path, stream, "/keypoints_2d", "/equal_keypoints/pose_lifter"
+    )
     # the stream exercises drops of whole messages and of single persons, and real outputs
     assert replayed_counters["bad_camera_info"] == 1
     for reason in ("nonfinite_confidence", "huge_keypoint", "too_few_joints"):
         assert replayed_counters[reason] == 1, reason
     assert len(replayed["skeletons_3d"]) == len(stream) - 2  # every keypoints message
+    ids = {s.id for m in replayed["skeletons_3d"].values() for s in m.skeletons}
+    assert ids and all(i.startswith("equal_keypoints_pose_lifter_p") for i in ids)  # the node's
     scale_sources = {
         s.scale_source for m in replayed["skeletons_3d"].values() for s in m.skeletons
     }
@@ -243,7 +247,9 @@ def test_keypoints_stream_node_equals_replay(ros, tmp_path):
 
 def test_image_stream_node_equals_replay(ros, tmp_path):
     stream = image_stream()
-    replayed, replayed_counters = replay(tmp_path, stream, "/camera/image_raw/compressed")
+    replayed, replayed_counters = replay(
+        tmp_path, stream, "/camera/image_raw/compressed", "/equal_images/pose_lifter"
+    )
     assert replayed_counters["corrupt_image"] == 3 and replayed_counters["bad_image_encoding"] == 1
     assert len(replayed["skeletons_3d"]) == len(replayed["keypoints_2d"]) == 3
     assert sum(len(m.skeletons) for m in replayed["skeletons_3d"].values()) >= 3

@@ -119,7 +119,8 @@ def test_offline_replay_writes_outputs_and_ground_truth_metrics(tmp_path, gt_bag
             )  # DELETEALL + 3/person
 
     # exactly the node's code path: a LiftingPipeline fed the same messages gives the same poses
-    pipeline = LiftingPipeline(load_params_file(CONFIG))
+    # (and ids named as the default node /pose_lifter names them)
+    pipeline = LiftingPipeline(load_params_file(CONFIG), id_prefix="pose_lifter_p")
     expected = []
     for topic, _, msg in messages:
         if topic == "/camera_info":

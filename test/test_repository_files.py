@@ -36,7 +36,7 @@ def is_binary(path: Path) -> bool:
 
 
 def misplaced_binaries(names: list[str], root: Path) -> list[str]:
-    """The tracked ``names`` (relative to ``root``) that are binary outside BINARY_FOLDERS."""
+    """Return the tracked ``names`` (relative to ``root``) binary outside BINARY_FOLDERS."""
     found = []
     for name in names:
         if name.startswith(BINARY_FOLDERS):

@@ -115,9 +115,11 @@ def test_no_queue_without_target_frame():
 
 
 class PushDuringLookup:
-    """A lookup that, the first time ``poll_waiting`` asks about the oldest message, lets
-    another input (the image worker's, in the node) push that message out of the full queue:
-    the interleaving of the detector thread with the TF poll timer, replayed in one thread.
+    """A lookup that lets another input push the oldest message out while it is asked.
+
+    The first time ``poll_waiting`` asks about the oldest message, another input (the image
+    worker's, in the node) pushes that message out of the full queue: the interleaving of the
+    detector thread with the TF poll timer, replayed in one thread.
     """
 
     def __init__(self, push):

@@ -1,9 +1,14 @@
 """Counters of every dropped input, by reason, and the node's diagnostic_msgs status.
 
 One status per node and report period (:class:`StatusMonitor`): input and output rates,
-processing latency p50/p95, stamp age, drop rate and the totals below; OK, WARN when the drop
-rate is above ``diagnostics_warn_drop_rate``, ERROR when no input arrived for
+processing latency p50/p95, stamp age, four drop rates and the totals below; OK, WARN when a
+drop rate is above ``diagnostics_warn_drop_rate``, ERROR when no input arrived for
 ``diagnostics_error_after_s`` while the node is active and subscribed, or the detector stopped.
+
+Each drop rate divides drops by what they are drops of (:data:`RATE_UNITS`): message drops by
+input messages, person drops by persons received, refused CameraInfo messages by CameraInfo
+messages, undecodable depth images by depth images; so one person lost of four in a message
+reads "25% of the persons dropped", not as a quarter of the messages.
 
 Reasons (:data:`DROP_REASONS`), counted per person unless marked per message:
 - ``malformed_message`` (message): arrays of the wrong shape (e.g. not 15 keypoints).
@@ -67,6 +72,21 @@ DROP_REASONS: tuple[str, ...] = (
 )
 
 
+#: The reasons that refuse a side input (CameraInfo, depth image), not a lifted input.
+SIDE_INPUT_REASONS = ("bad_camera_info", "bad_depth_image")
+
+#: Drop rates reported: ``name -> (unit of the drops, their reasons, the counter divided by)``.
+RATE_UNITS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "message_drop_rate": (
+        "input messages",
+        tuple(r for r in DROP_REASONS if r not in (*PERSON_REASONS, *SIDE_INPUT_REASONS)),
+        "inputs",
+    ),
+    "person_drop_rate": ("persons", PERSON_REASONS, "persons_in"),
+    "camera_info_drop_rate": ("camera_info messages", ("bad_camera_info",), "camera_infos_in"),
+    "depth_drop_rate": ("depth images", ("bad_depth_image",), "depth_images_in"),
+}
+
 #: The RGB-D counters of :class:`DropCounters` (reported as they are named).
 DEPTH_COUNTERS = ("depth_unpaired", "depth_mismatch", "depth_fallback", "persons_depth")
 
@@ -79,6 +99,8 @@ class DropCounters:
         self.images_in = 0
         self.persons_in = 0
         self.persons_out = 0
+        self.camera_infos_in = 0  # CameraInfo messages received (accepted or refused)
+        self.depth_images_in = 0  # depth images received (decoded or refused)
         self.skipped_unsubscribed = 0  # inputs not processed: no output had a subscriber
         self.camera_info_mismatch = 0  # inputs whose frame/size differ from the CameraInfo's
         # depth (depth.enabled): not drops, the persons are placed from the stature prior
@@ -118,7 +140,7 @@ class Window:
 
 
 def status_level(
-    drop_rate: float,
+    drop_rates: dict[str, float],
     silent_s: float,
     expecting_input: bool,
     detector_alive: bool,
@@ -127,7 +149,8 @@ def status_level(
     """Level and message of the node's status.
 
     Args:
-        drop_rate: drops per input since the previous report (0 when there was no input).
+        drop_rates: each rate of :data:`RATE_UNITS` since the previous report (0 when nothing
+            of its unit arrived).
         silent_s: seconds since the last input (inf when none arrived yet).
         expecting_input: active and some output is subscribed (an idle node is not an error).
         detector_alive: the image detector's worker thread runs (True without image input).
@@ -136,9 +159,32 @@ def status_level(
         return DiagnosticStatus.ERROR, "image detector stopped"
     if expecting_input and silent_s > thresholds.error_after_s:
         return DiagnosticStatus.ERROR, f"no input for {silent_s:.1f} s"
-    if drop_rate > thresholds.warn_drop_rate:
-        return DiagnosticStatus.WARN, f"{100 * drop_rate:.0f}% of the inputs dropped"
+    high = [
+        f"{100 * rate:.0f}% of the {RATE_UNITS[name][0]} dropped"
+        for name, rate in drop_rates.items()
+        if rate > thresholds.warn_drop_rate
+    ]
+    if high:
+        return DiagnosticStatus.WARN, "; ".join(high)
     return DiagnosticStatus.OK, "ok"
+
+
+def drop_rates(
+    counters: DropCounters, reported: dict[str, tuple[int, int]]
+) -> tuple[dict[str, float], dict[str, tuple[int, int]]]:
+    """Return each rate of :data:`RATE_UNITS` since the previous report, and the totals now.
+
+    ``reported``: the totals ``name -> (drops, units)`` at the previous report (empty at first).
+    """
+    rates, totals = {}, {}
+    for name, (_, reasons, unit) in RATE_UNITS.items():
+        drops = sum(counters.dropped[reason] for reason in reasons)
+        units = getattr(counters, unit)
+        before_drops, before_units = reported.get(name, (0, 0))
+        new_drops, new_units = drops - before_drops, units - before_units
+        rates[name] = min(1.0, new_drops / new_units) if new_units > 0 else 0.0
+        totals[name] = (drops, units)
+    return rates, totals
 
 
 class StatusMonitor:
@@ -153,8 +199,7 @@ class StatusMonitor:
         self._window = Window()
         self._window_start = now_s
         self._last_input_s = -math.inf
-        self._reported_drops = 0
-        self._reported_inputs = 0
+        self._reported: dict[str, tuple[int, int]] = {}
 
     def input_received(self, now_s: float, stamp_age_s: float) -> None:
         self._last_input_s = now_s
@@ -177,19 +222,14 @@ class StatusMonitor:
         """Build one DiagnosticStatus for the window since the previous report; start a new one.
 
         Values: ``input_rate_hz``, ``output_rate_hz``, ``latency_ms_p50``/``p95`` (receipt to
-        outputs built), ``stamp_age_ms_p50`` (receipt time - header stamp), ``drop_rate``, the
-        totals of :func:`counter_values` and ``details``. Level: :func:`status_level`.
+        outputs built), ``stamp_age_ms_p50`` (receipt time - header stamp), the rates of
+        :data:`RATE_UNITS`, the totals of :func:`counter_values` and ``details``. Level:
+        :func:`status_level`.
         """
         window, elapsed = self._window, max(now_s - self._window_start, 1e-9)
-        drops = sum(counters.dropped.values())
-        new_drops, new_inputs = (
-            drops - self._reported_drops,
-            counters.inputs - self._reported_inputs,
-        )
-        self._reported_drops, self._reported_inputs = drops, counters.inputs
-        drop_rate = min(1.0, new_drops / new_inputs) if new_inputs else 0.0
+        rates, self._reported = drop_rates(counters, self._reported)
         level, message = status_level(
-            drop_rate, now_s - self._last_input_s, expecting_input, detector_alive, self.thresholds
+            rates, now_s - self._last_input_s, expecting_input, detector_alive, self.thresholds
         )
         values = [
             KeyValue(key="input_rate_hz", value=f"{len(window.stamp_age_s) / elapsed:.1f}"),
@@ -197,8 +237,7 @@ class StatusMonitor:
             KeyValue(key="latency_ms_p50", value=_percentile_ms(window.latency_s, 50)),
             KeyValue(key="latency_ms_p95", value=_percentile_ms(window.latency_s, 95)),
             KeyValue(key="stamp_age_ms_p50", value=_percentile_ms(window.stamp_age_s, 50)),
-            KeyValue(key="drop_rate", value=f"{drop_rate:.3f}"),
-        ]
+        ] + [KeyValue(key=name, value=f"{rate:.3f}") for name, rate in rates.items()]
         self._window, self._window_start = Window(), now_s
         status = DiagnosticStatus(
             level=level,
@@ -223,6 +262,7 @@ def counter_values(counters: DropCounters) -> list[KeyValue]:
 
     ``messages_in`` (2D skeleton messages lifted: keypoints_2d messages or processed images),
     ``images_in`` (image messages received), ``persons_in``, ``persons_out``,
+    ``camera_infos_in``, ``depth_images_in`` (side inputs received, refused ones included),
     ``skipped_unsubscribed``, ``camera_info_mismatch`` (inputs placed without the CameraInfo
     because its frame_id or size differs from theirs), the depth counts (``depth_unpaired``:
     inputs with no depth image within ``depth.slop_s``; ``depth_mismatch``: paired depth of
@@ -235,13 +275,12 @@ def counter_values(counters: DropCounters) -> list[KeyValue]:
         KeyValue(key="images_in", value=str(counters.images_in)),
         KeyValue(key="persons_in", value=str(counters.persons_in)),
         KeyValue(key="persons_out", value=str(counters.persons_out)),
+        KeyValue(key="camera_infos_in", value=str(counters.camera_infos_in)),
+        KeyValue(key="depth_images_in", value=str(counters.depth_images_in)),
         KeyValue(key="skipped_unsubscribed", value=str(counters.skipped_unsubscribed)),
         KeyValue(key="camera_info_mismatch", value=str(counters.camera_info_mismatch)),
     ]
-    values += [
-        KeyValue(key=key, value=str(getattr(counters, key)))
-        for key in DEPTH_COUNTERS
-    ]
+    values += [KeyValue(key=key, value=str(getattr(counters, key))) for key in DEPTH_COUNTERS]
     return values + [
         KeyValue(key=f"dropped.{reason}", value=str(count))
         for reason, count in counters.dropped.items()

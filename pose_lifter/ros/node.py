@@ -56,6 +56,7 @@ from pose_lifter.ros.parameters import (
     Settings,
     applied_on_configure,
     declare_parameters,
+    node_id_prefix,
     node_settings,
     settings_from_values,
     validate_value,
@@ -194,7 +195,7 @@ class PoseLifterNode(LifecycleNode):
             lookup = self._lookup_transform
         if settings.input_mode == "image":
             self._check_detector_provider(settings)
-        node_prefix = self.get_fully_qualified_name().strip("/").replace("/", "_") + "_p"
+        node_prefix = node_id_prefix(self.get_fully_qualified_name())
         self.processor = MessageProcessor(settings, lifter, lookup, id_prefix=node_prefix)
         # one profile object per entity: qos_overrides are applied to the profile in place
         output_qos = functools.partial(keep_last_qos, settings.qos_output_depth, "reliable")

@@ -263,8 +263,9 @@ class Settings:
     target_frame: str = _param(
         "",
         "Frame to publish in, through tf2 (needs tf2_ros); empty = the input's camera "
-        "optical frame.",
+        "optical frame. The tf2 listener exists only while this is set.",
         pattern=_FRAME_ID,
+        on_configure=True,
     )
     tf_timeout_s: float = _param(
         0.5,
@@ -272,6 +273,7 @@ class Settings:
         "its target_frame transform to arrive before it is dropped as tf_unavailable (s).",
         low=0.0,
         high=10.0,
+        on_configure=True,
     )
     tf_queue_size: int = _param(
         10,
@@ -279,11 +281,13 @@ class Settings:
         "this is dropped (tf_unavailable).",
         low=1,
         high=1000,
+        on_configure=True,
     )
     publish_tf: bool = _param(
         False,
         "Broadcast per-person REP 155 TF frames body_<prefix><n> (x forward, y left, z up) and "
         "<joint>_<prefix><n>; n from a pool reused after a track ends (needs tf2_msgs).",
+        on_configure=True,
     )
     # --- tracking / smoothing --------------------------------------------------------------
     tracking_max_distance: float = _param(
@@ -300,7 +304,8 @@ class Settings:
         "",
         "Start of every track id (then a counter: <prefix>1, <prefix>2, ...). Empty = the "
         "node's fully qualified name with '/' as '_' plus '_p' (e.g. cam1_pose_lifter_p3), "
-        "so two nodes never publish the same id; offline replay without a node: p.",
+        "so two nodes never publish the same id; offline replay names them as the node it "
+        "stands in for (--node-name, default /pose_lifter: pose_lifter_p1, ...).",
         on_configure=True,
         pattern=re.compile(r"^([A-Za-z][A-Za-z0-9_]*)?$"),
     )
@@ -396,6 +401,19 @@ class Settings:
     def replace(self, **changes: Any) -> "Settings":
         """Return a copy with ``changes`` (field names) applied."""
         return dataclasses.replace(self, **changes)
+
+
+#: The node's name when launched without a namespace or a name remap.
+DEFAULT_NODE_NAME = "/pose_lifter"
+
+
+def node_id_prefix(fully_qualified_name: str) -> str:
+    """Return the track-id prefix of a node without ``tracking.id_prefix``.
+
+    ``/cam1/pose_lifter`` -> ``cam1_pose_lifter_p``: the node and offline replay standing in for
+    it name people alike.
+    """
+    return fully_qualified_name.strip("/").replace("/", "_") + "_p"
 
 
 def ros_name(field_name: str) -> str:

@@ -217,6 +217,7 @@ class LiftingPipeline:
         Use ``msg``'s intrinsics from now on; a malformed one is counted and ignored (the previous
         valid intrinsics stay). Returns whether it was accepted.
         """
+        self.counters.camera_infos_in += 1
         try:
             self.camera = camera_from_info(msg, self.settings.camera_info_rectified)
         except CameraError:

@@ -91,6 +91,9 @@ class MessageProcessor:
         with_images: build the image stage (detector loaded now); None = when
             ``settings.input_mode`` is ``image``.
         id_prefix: track-id prefix when ``settings.tracking_id_prefix`` is empty.
+        wait_for_transforms: a message whose ``target_frame`` transform is not there yet waits
+            (the node: /tf may still bring it); False: it is dropped at once as
+            ``tf_unavailable`` (offline replay, whose buffer holds the whole bag's /tf).
 
     Raises:
         PoseLifterError: unreadable model, or (DetectorError) a detector that cannot be loaded.
@@ -103,8 +106,10 @@ class MessageProcessor:
         transform_lookup: TransformLookup | None = None,
         with_images: bool | None = None,
         id_prefix: str = "",
+        wait_for_transforms: bool = True,
     ):
         self._lock = threading.Lock()
+        self._wait_for_transforms = wait_for_transforms
         self.pipeline = LiftingPipeline(settings, lifter, transform_lookup, id_prefix)
         self.monitor = StatusMonitor(time.monotonic(), _thresholds(settings))
         self._waiting: collections.deque[_Waiting] = collections.deque()  # for their TF
@@ -153,6 +158,8 @@ class MessageProcessor:
         ``sensor_msgs/Image`` 16UC1 (mm) / 32FC1 (m), or a compressedDepth ``CompressedImage``
         (:mod:`pose_lifter.runtime.depth_image`). Decoded here, outside the lock.
         """
+        with self._lock:
+            self.pipeline.counters.depth_images_in += 1
         try:
             if isinstance(msg, CompressedImage):
                 depth_m = depth_from_compressed(msg.format, msg.data)
@@ -187,6 +194,8 @@ class MessageProcessor:
     def _needs_wait(self, header: Header) -> bool:
         target, lookup = self.settings.target_frame, self.pipeline.transform_lookup
         if not target or target == header.frame_id or lookup is None:
+            return False
+        if not self._wait_for_transforms:
             return False
         if self._waiting:
             return True

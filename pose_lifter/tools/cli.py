@@ -175,7 +175,7 @@ def _remove_old_bag(path: Path) -> None:
 
 
 def _replay(args) -> int:
-    from pose_lifter.tools.replay import replay_live, replay_offline
+    from pose_lifter.tools.replay import load_settings, replay_live, replay_offline
 
     if args.live:
         result = replay_live(
@@ -213,10 +213,12 @@ def _replay(args) -> int:
         out_bag=args.out,
         report_dir=args.report,
         params_file=args.params_file,
+        settings=load_settings(args.params_file, args.param) if args.param else None,
         ground_truth=args.ground_truth,
         namespace=args.namespace,
         storage=args.storage,
         max_frames=args.max_frames,
+        node_name=args.node_name,
     )
     s = result.summary
     lat = s["latency_ms"]
@@ -302,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--model", default=None, help="weights (default: the shipped model)")
     demo.add_argument("--device", default="auto", help="auto | cpu | cuda")
     demo.set_defaults(func=_demo)
+    from pose_lifter.ros.parameters import DEFAULT_NODE_NAME
     from pose_lifter.tools.replay import DEFAULT_OUTPUT_NAMESPACE
     from pose_lifter.tools.sample_bag import SAMPLE_BAG, VTEST_VIDEO
 
@@ -332,6 +335,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="the node's parameters YAML (default: the shipped " "config/pose_lifter.yaml)",
     )
     replay.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME:=VALUE",
+        help="offline: set a node parameter on top of the parameters file (repeatable), e.g. "
+        "-p target_frame:=map (the bag's /tf and /tf_static then place the outputs)",
+    )
+    replay.add_argument(
         "--ground-truth",
         help="side npz: joints_3d (N,15,3)|(N,P,15,3) "
         "[+ stamps_ns (N,)]; a Skeleton3DArray topic ending in joints_3d is used "
@@ -344,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--namespace",
         default=DEFAULT_OUTPUT_NAMESPACE,
         help="namespace of the output topics in the output bag",
+    )
+    replay.add_argument(
+        "--node-name",
+        default=DEFAULT_NODE_NAME,
+        help="offline: fully qualified name of the node replay stands in for; its track ids "
+        "are named like that node's (default /pose_lifter: pose_lifter_p1, ...)",
     )
     replay.add_argument("--max-frames", type=int, help="stop after this many input messages")
     replay.add_argument("--live", action="store_true", help="publish into a running graph")
@@ -422,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except PoseLifterError as error:
+    except (PoseLifterError, ValueError) as error:
         print(f"pose-lifter: error: {error}", file=sys.stderr)
         return 2
 

@@ -37,7 +37,9 @@ import numpy as np
 
 from pose_lifter.ros.conversions import stamp_nanoseconds
 from pose_lifter.ros.diagnostics import DEPTH_COUNTERS
+from pose_lifter.ros.parameters import DEFAULT_NODE_NAME, node_id_prefix
 from pose_lifter.tools.bag_io import BagError, BagMessage, BagReader, BagWriter
+from pose_lifter.tools.bag_transforms import BagTransformLookup, read_transforms, transform_topics
 from pose_lifter.runtime.joints import NUM_JOINTS
 from pose_lifter.tools.report import (
     SCALE_SOURCE_NAMES,
@@ -162,11 +164,27 @@ def default_params_file() -> Path:
     return Path(__file__).resolve().parents[2] / "config" / "pose_lifter.yaml"
 
 
-def load_settings(params_file: str | Path | None):
-    """Set from the node's parameters file (``--params-file``; default: the shipped one)."""
-    from pose_lifter.ros.parameters import load_params_file
+def load_settings(params_file: str | Path | None, overrides: Sequence[str] = ()):
+    """Read the node's parameters file (default: the shipped one) and apply ``overrides``.
 
-    return load_params_file(params_file or default_params_file())
+    ``overrides``: ``NAME:=VALUE`` strings as ``ros2 run ... -p`` takes them (the value read as
+    YAML), e.g. ``target_frame:=map``.
+
+    Raises:
+        ValueError: an override that is not ``NAME:=VALUE`` or an invalid value.
+    """
+    import yaml
+
+    from pose_lifter.ros.parameters import load_params_file, settings_from_values
+
+    settings = load_params_file(params_file or default_params_file())
+    values = {}
+    for override in overrides:
+        name, sep, raw = override.partition(":=")
+        if not sep or not name:
+            raise ValueError(f"parameter override {override!r} must look like NAME:=VALUE")
+        values[name] = yaml.safe_load(raw) if raw else ""
+    return settings_from_values(values, settings) if values else settings
 
 
 def stamp_ns(header) -> int:
@@ -262,6 +280,7 @@ def replay_offline(
     max_frames: int | None = None,
     settings=None,
     html: bool = True,
+    node_name: str = DEFAULT_NODE_NAME,
 ) -> ReplayResult:
     """Run the bag's inputs through the node's processing code path (no ROS graph).
 
@@ -273,6 +292,18 @@ def replay_offline(
             (a :class:`~pose_lifter.ros.parameters.Settings`) overrides it.
         ground_truth: side npz (see the module docstring); topics ending in ``joints_3d``
             are used automatically. max_frames: stop after this many input messages.
+        node_name: the fully qualified name of the node replay stands in for: its track ids
+            are named as that node names them (``/pose_lifter`` -> ``pose_lifter_p1``, ...)
+            unless ``tracking.id_prefix`` is set.
+
+    With ``target_frame`` set, the bag's ``/tf`` and ``/tf_static`` (every
+    ``tf2_msgs/TFMessage`` topic) are read first and each input is transformed with them
+    (:mod:`pose_lifter.tools.bag_transforms`); an input stamped where the recorded transforms
+    do not reach is dropped as ``tf_unavailable``.
+
+    Raises:
+        BagError: an unreadable bag or topic choice, or (with ``target_frame``) an input frame
+            the bag's transforms never link to ``target_frame``.
     """
     started = time.perf_counter()
     settings = settings or load_settings(params_file)
@@ -284,7 +315,9 @@ def replay_offline(
         selection = select_topics({name: info.msgtype for name, info in infos.items()}, topics)
         if selection.depth and not settings.depth_enabled:
             settings = settings.replace(depth_enabled=True)
-        processor = _processor(settings, selection)
+        lookup = BagTransformLookup(read_transforms(reader)) if settings.target_frame else None
+        tf_topics = transform_topics(reader) if lookup else []
+        processor = _processor(settings, selection, node_name, lookup)
         writer = BagWriter(out_bag, storage or reader.storage) if out_bag else None
         out_topics = dict(
             skeletons=_join(namespace, "skeletons_3d"),
@@ -293,14 +326,16 @@ def replay_offline(
         )
         try:
             if writer:
-                for name in selection.all:
+                for name in selection.all + tf_topics:
                     info = infos[name]
                     writer.add_topic(name, info.msgtype, info.msgdef, info.digest)
-            for item in reader.messages(selection.all):
+            for item in reader.messages(selection.all + tf_topics):
                 if max_frames is not None and len(records) >= max_frames:
                     break
                 if writer:
                     writer.write_raw(item.topic, item.msgtype, item.timestamp_ns, item.data)
+                if item.topic in tf_topics:
+                    continue  # read into the lookup's buffer before the loop
                 try:
                     msg = item.to_rclpy()
                 except Exception as error:  # noqa: BLE001 - rclpy raises RMWError/RCLError
@@ -319,6 +354,8 @@ def replay_offline(
                 elif item.topic in selection.ground_truth:
                     truth_by_stamp[stamp_ns(msg.header)] = _arrays_3d(msg)[1]
                 else:
+                    if lookup is not None:
+                        lookup.require_connected(settings.target_frame, msg.header.frame_id)
                     records.append(
                         _process_one(
                             processor, item, msg, len(records), writer, out_topics, counts
@@ -371,13 +408,23 @@ def replay_offline(
     return result
 
 
-def _processor(settings, selection: TopicSelection):
-    """Build the node's per-message step, with the image stage when the bag has image inputs."""
+def _processor(settings, selection: TopicSelection, node_name: str, lookup):
+    """Build the node's per-message step, with the image stage when the bag has image inputs.
+
+    Named like the node ``node_name`` (track ids); ``lookup``: the bag's transforms (or None).
+    Offline nothing waits for a transform: the buffer already holds the whole bag's.
+    """
     from pose_lifter.ros.processing import MessageProcessor
 
     with_images = any(selection.is_image(topic) for topic in selection.inputs)
     try:
-        return MessageProcessor(settings, with_images=with_images)
+        return MessageProcessor(
+            settings,
+            transform_lookup=lookup,
+            with_images=with_images,
+            id_prefix=node_id_prefix(node_name),
+            wait_for_transforms=False,
+        )
     except ImportError as error:
         raise BagError(f"image topics need the image input ({error})") from error
 
