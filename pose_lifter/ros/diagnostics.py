@@ -103,6 +103,7 @@ class DropCounters:
         self.depth_images_in = 0  # depth images received (decoded or refused)
         self.skipped_unsubscribed = 0  # inputs not processed: no output had a subscriber
         self.camera_info_mismatch = 0  # inputs whose frame/size differ from the CameraInfo's
+        self.distortion_kept = 0  # joints the lens model could not undistort (kept as measured)
         # depth (depth.enabled): not drops, the persons are placed from the stature prior
         self.depth_unpaired = 0  # inputs with no depth image within depth.slop_s
         self.depth_mismatch = 0  # inputs whose paired depth image has another frame or size
@@ -264,10 +265,12 @@ def counter_values(counters: DropCounters) -> list[KeyValue]:
     ``images_in`` (image messages received), ``persons_in``, ``persons_out``,
     ``camera_infos_in``, ``depth_images_in`` (side inputs received, refused ones included),
     ``skipped_unsubscribed``, ``camera_info_mismatch`` (inputs placed without the CameraInfo
-    because its frame_id or size differs from theirs), the depth counts (``depth_unpaired``:
-    inputs with no depth image within ``depth.slop_s``; ``depth_mismatch``: paired depth of
-    another frame or size; ``depth_fallback``: persons placed from the stature prior because
-    too few joints had consistent depth; ``persons_depth``: persons placed from depth) and
+    because its frame_id or size differs from theirs), ``distortion_kept`` (present joints whose
+    distortion the CameraInfo's lens model could not undo: used as measured), the depth counts
+    (``depth_unpaired``: inputs with no depth image within ``depth.slop_s``;
+    ``depth_mismatch``: paired depth of another frame or size; ``depth_fallback``: persons
+    placed from the stature prior because too few joints had consistent depth;
+    ``persons_depth``: persons placed from depth) and
     ``dropped.<reason>``.
     """
     values = [
@@ -279,6 +282,7 @@ def counter_values(counters: DropCounters) -> list[KeyValue]:
         KeyValue(key="depth_images_in", value=str(counters.depth_images_in)),
         KeyValue(key="skipped_unsubscribed", value=str(counters.skipped_unsubscribed)),
         KeyValue(key="camera_info_mismatch", value=str(counters.camera_info_mismatch)),
+        KeyValue(key="distortion_kept", value=str(counters.distortion_kept)),
     ]
     values += [KeyValue(key=key, value=str(getattr(counters, key))) for key in DEPTH_COUNTERS]
     return values + [

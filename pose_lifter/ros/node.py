@@ -120,6 +120,7 @@ class PoseLifterNode(LifecycleNode):
         self._input_timers: list = []  # while active
         self._image_input: FollowingSubscription | None = None
         self._depth_input: FollowingSubscription | None = None
+        self._tf_buffer = self._tf_listener = None  # from configure to cleanup, with target_frame
         super().__init__("pose_lifter", **kwargs)
         settings = declare_parameters(self)
         self._configure_error: Exception | None = None
@@ -190,8 +191,10 @@ class PoseLifterNode(LifecycleNode):
         lookup = None
         if tf2_ros is not None and settings.target_frame:
             self._tf_buffer = tf2_ros.Buffer()
-            # its own thread: /tf arrives while the executor is busy (lookups never block)
-            self._tf_listener = tf2_ros.TransformListener(self._tf_buffer, self, spin_thread=True)
+            # Its /tf subscriptions are served by this node's executor (an rclpy node belongs
+            # to one executor; spin_thread would hand the node to a second one). Lookups never
+            # wait: a message whose transform is late waits in the step's queue instead.
+            self._tf_listener = tf2_ros.TransformListener(self._tf_buffer, self)
             lookup = self._lookup_transform
         if settings.input_mode == "image":
             self._check_detector_provider(settings)
@@ -324,6 +327,9 @@ class PoseLifterNode(LifecycleNode):
             else:
                 self.destroy_publisher(publisher)
         self._timers, self._outputs = [], []
+        if self._tf_listener is not None:  # its two subscriptions go with the configuration
+            self._tf_listener.unregister()
+            self._tf_listener = self._tf_buffer = None
         if self.processor is not None:
             self.processor.close()
             self.processor = None

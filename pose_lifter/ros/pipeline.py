@@ -38,7 +38,11 @@ from pose_lifter.ros.diagnostics import DropCounters
 from pose_lifter.runtime.body_frames import FramePool
 from pose_lifter.runtime.depth_placement import DepthSettings, place_with_depth
 from pose_lifter.runtime.pairing import StampBuffer
-from pose_lifter.runtime.camera import undistort_pixels, validate_intrinsics
+from pose_lifter.runtime.camera import (
+    check_distortion,
+    undistort_pixels_checked,
+    validate_intrinsics,
+)
 from pose_lifter.runtime.errors import CameraError
 from pose_lifter.runtime.joints import NUM_JOINTS, ROOT
 from pose_lifter.runtime.lifter import PoseLifter
@@ -108,7 +112,7 @@ def camera_from_info(msg: CameraInfo, rectified: bool) -> Camera:
         matrix, distortion, msg.distortion_model, msg.header.frame_id, (msg.width, msg.height)
     )
     if camera.distorted:
-        undistort_pixels(np.zeros((1, 2)), matrix, distortion, msg.distortion_model)  # checks
+        check_distortion(matrix, distortion, msg.distortion_model, camera.size)
     return camera
 
 
@@ -312,9 +316,10 @@ class LiftingPipeline:
             depth_m = self._paired_depth(header, tuple(image_size))
         sample_px = keypoints_px  # depth is aligned to the (distorted) colour image
         if camera is not None and camera.distorted and len(keypoints_px):
-            undistorted = undistort_pixels(
+            undistorted, undone = undistort_pixels_checked(
                 keypoints_px, camera.matrix, camera.distortion, camera.model
             )
+            self.counters.distortion_kept += int((present & ~undone).sum())
             keypoints_px = np.where(present[..., None], undistorted, 0.0)
         placed = self._lift_and_place(
             keypoints_px, confidence, image_size, camera, depth_m, sample_px

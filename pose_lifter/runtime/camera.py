@@ -63,25 +63,117 @@ def undistort_pixels(
     """
     import cv2
 
-    k = validate_intrinsics(camera_matrix)
-    d = np.asarray(distortion, dtype=np.float64).reshape(-1)
+    k, d = validate_intrinsics(camera_matrix), _coefficients(distortion, model)
     points = np.asarray(pixels, dtype=np.float64)
     flat = points.reshape(-1, 1, 2)
     if model == "equidistant":
+        out = cv2.fisheye.undistortPoints(flat, k, d, P=k, criteria=_UNDISTORT_CRITERIA)
+    elif hasattr(cv2, "undistortPointsIter"):  # OpenCV 4 (the distros' python3-opencv)
+        out = cv2.undistortPointsIter(flat, k, d, None, k, _UNDISTORT_CRITERIA)
+    else:  # OpenCV 5 folded it into undistortPoints
+        out = cv2.undistortPoints(flat, k, d, P=k, criteria=_UNDISTORT_CRITERIA)
+    return out.reshape(points.shape)
+
+
+#: Iterations of the undistortion solver (OpenCV's default of 5 leaves pixels of error at the
+#: corners of strongly distorted lenses).
+_UNDISTORT_CRITERIA = (3, 50, 1e-9)  # cv2.TERM_CRITERIA_COUNT | EPS, 50 steps, 1e-9
+#: Largest error (px) of undistorting then distorting again that a CameraInfo may show.
+MAX_ROUND_TRIP_PX = 0.5
+
+
+def _coefficients(distortion: np.ndarray, model: str) -> np.ndarray:
+    """``D`` as float64 for ``model``, or raise :class:`CameraError`."""
+    d = np.asarray(distortion, dtype=np.float64).reshape(-1)
+    if model == "equidistant":
         if len(d) < 4:
             raise CameraError(f"equidistant distortion needs 4 coefficients, got {len(d)}")
-        out = cv2.fisheye.undistortPoints(flat, k, d[:4], P=k)
-    elif model in ("plumb_bob", "rational_polynomial"):
+        return d[:4]
+    if model in ("plumb_bob", "rational_polynomial"):
         if len(d) not in (4, 5, 8, 12, 14):
             raise CameraError(
                 f"{model} distortion has 4, 5, 8, 12 or 14 coefficients, got {len(d)}"
             )
-        out = cv2.undistortPoints(flat, k, d, P=k)
+        return d
+    raise CameraError(f"unsupported distortion model {model!r} (supported: {DISTORTION_MODELS})")
+
+
+def distort_pixels(
+    pixels: np.ndarray, camera_matrix: np.ndarray, distortion: np.ndarray, model: str
+) -> np.ndarray:
+    """Distort ideal ``(..., 2)`` pixels to where the real camera shows them.
+
+    The inverse of :func:`undistort_pixels`.
+    """
+    import cv2
+
+    k, d = validate_intrinsics(camera_matrix), _coefficients(distortion, model)
+    points = np.asarray(pixels, dtype=np.float64)
+    flat = points.reshape(-1, 2)
+    normalized = np.linalg.solve(k, np.c_[flat, np.ones(len(flat))].T).T
+    if model == "equidistant":
+        out = cv2.fisheye.distortPoints(normalized[:, None, :2].copy(), k, d)
     else:
-        raise CameraError(
-            f"unsupported distortion model {model!r} (supported: {DISTORTION_MODELS})"
-        )
+        out, _ = cv2.projectPoints(normalized[:, None, :], np.zeros(3), np.zeros(3), k, d)
     return out.reshape(points.shape)
+
+
+def undistort_pixels_checked(
+    pixels: np.ndarray, camera_matrix: np.ndarray, distortion: np.ndarray, model: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Undistort ``(..., 2)`` pixels; keep those the lens model cannot undo as they are.
+
+    Returns ``(pixels (..., 2), undone (...) bool)``: where ``undone`` is False (the solver gave
+    NaN, or its answer does not distort back to the pixel within :data:`MAX_ROUND_TRIP_PX`,
+    e.g. far outside the image of a strong lens) the input pixel is returned unchanged.
+    """
+    points = np.asarray(pixels, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        undistorted = undistort_pixels(points, camera_matrix, distortion, model)
+        back = distort_pixels(
+            np.nan_to_num(undistorted, nan=0.0, posinf=0.0, neginf=0.0),
+            camera_matrix,
+            distortion,
+            model,
+        )
+        error = np.linalg.norm(back - points, axis=-1)
+    undone = np.isfinite(undistorted).all(axis=-1) & (error <= MAX_ROUND_TRIP_PX)
+    return np.where(undone[..., None], undistorted, points), undone
+
+
+def check_distortion(
+    camera_matrix: np.ndarray,
+    distortion: np.ndarray,
+    model: str,
+    image_size: tuple[int, int] = (0, 0),
+) -> None:
+    """Refuse a distortion that cannot be undone over the image.
+
+    Undistorts a 9 x 9 grid of pixels spanning the image (``(width, height)``; unknown (0):
+    twice the principal point) and distorts the result again: every pixel must come back
+    within :data:`MAX_ROUND_TRIP_PX`. Absurd coefficients (e.g. plumb_bob k1 = 2.3e7) make
+    the solver diverge or land on another solution of the polynomial, so keypoints would be
+    moved to wrong places (or NaN); such a CameraInfo is refused instead.
+
+    Raises:
+        CameraError: an unsupported model, a D of the wrong length, or no round trip.
+    """
+    k = validate_intrinsics(camera_matrix)
+    width, height = image_size
+    if not (width > 0 and height > 0):
+        width, height = max(2 * k[0, 2], 2.0), max(2 * k[1, 2], 2.0)
+    u, v = np.meshgrid(np.linspace(0, width - 1, 9), np.linspace(0, height - 1, 9))
+    grid = np.stack([u.ravel(), v.ravel()], axis=-1)
+    with np.errstate(all="ignore"):
+        back = distort_pixels(undistort_pixels(grid, k, distortion, model), k, distortion, model)
+        error = np.linalg.norm(back - grid, axis=-1)
+    worst = int(np.argmax(np.where(np.isfinite(error), error, np.inf)))
+    if not np.isfinite(error[worst]) or error[worst] > MAX_ROUND_TRIP_PX:
+        raise CameraError(
+            f"{model} distortion {np.asarray(distortion).tolist()} cannot be undone over the "
+            f"image: pixel ({grid[worst, 0]:.0f}, {grid[worst, 1]:.0f}) comes back "
+            f"{error[worst]:.3g} px away"
+        )
 
 
 def back_project(pixels: np.ndarray, depth_m: np.ndarray, camera_matrix: np.ndarray) -> np.ndarray:

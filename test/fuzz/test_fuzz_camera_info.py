@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-
+import cv2
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 from sensor_msgs.msg import CameraInfo
@@ -49,16 +50,40 @@ def camera_info(draw):
     )
 
 
-def _undistortable(info) -> bool:
-    """Whether the node can undo ``info``'s distortion (none, or a supported model and D)."""
+def _supported(info) -> bool:
+    """Tell whether ``info``'s distortion is one the node handles.
+
+    None, or plumb_bob of a valid length with finite coefficients ("" and "?" are no model the
+    node can undo).
+    """
     d = list(info.d)
     if not all(math.isfinite(v) for v in d):
         return False
     if not any(d):
         return True
-    if info.distortion_model == "plumb_bob":
-        return len(d) in (4, 5, 8, 12, 14)
-    return False  # "" and "?" are no model the node can undo
+    return info.distortion_model == "plumb_bob" and len(d) in (4, 5, 8, 12, 14)
+
+
+def _round_trips(info) -> bool:
+    """Tell whether a 9 x 9 grid over the image survives undistortion and distortion.
+
+    Within 0.5 px, computed here with OpenCV directly (the oracle of the node's check).
+    """
+    d = np.asarray(info.d, dtype=np.float64)
+    if not any(d):
+        return True
+    k = np.asarray(info.k, dtype=np.float64).reshape(3, 3)
+    width, height = (info.width, info.height) if info.width and info.height else (0, 0)
+    if not width:
+        width, height = max(2 * k[0, 2], 2.0), max(2 * k[1, 2], 2.0)
+    u, v = np.meshgrid(np.linspace(0, width - 1, 9), np.linspace(0, height - 1, 9))
+    grid = np.stack([u.ravel(), v.ravel()], -1).reshape(-1, 1, 2)
+    with np.errstate(all="ignore"):
+        ideal = cv2.undistortPoints(grid, k, d, criteria=(3, 50, 1e-9)).reshape(-1, 2)
+        rays = np.c_[ideal, np.ones(len(ideal))].reshape(-1, 1, 3)
+        back, _ = cv2.projectPoints(np.nan_to_num(rays), np.zeros(3), np.zeros(3), k, d)
+        error = np.linalg.norm(back.reshape(-1, 2) - grid.reshape(-1, 2), axis=-1)
+    return bool(np.isfinite(ideal).all() and np.isfinite(error).all() and error.max() <= 0.5)
 
 
 def test_absurd_intrinsics_rejected(lifter):
@@ -74,8 +99,9 @@ def test_camera_info_never_raises_bad_ones_counted(lifter, infos, sample):
     for info in infos:
         before = pipeline.counters.dropped["bad_camera_info"]
         accepted = pipeline.set_camera_info(info)
-        expected = _sane(list(info.k)) and _plausible(list(info.k)) and _undistortable(info)
-        assert accepted == expected
+        k = list(info.k)
+        expected = _sane(k) and _plausible(k) and _supported(info) and _round_trips(info)
+        assert accepted == expected, info
         assert pipeline.counters.dropped["bad_camera_info"] == before + (not accepted)
         if accepted:
             assert pipeline.camera_matrix.reshape(-1).tolist() == list(info.k)
@@ -90,3 +116,36 @@ def test_camera_info_never_raises_bad_ones_counted(lifter, infos, sample):
     )
     out = pipeline.process(valid)
     assert len(out.skeletons.skeletons) == 1 and out.skeletons.skeletons[0].scale_source == 1
+
+
+def test_a_distortion_that_cannot_be_undone_is_refused_and_the_person_lifted(lifter):
+    pipeline = LiftingPipeline(Settings(), lifter)
+    person = Skeleton2DArray(skeletons=[_skeleton(*SAMPLE_PERSONS[0])])
+    for d in ([0.0, 0.0, 2.3e7, 0.0, 0.0], [-2.3e7, 0.0, 0.0, 0.0, 0.0], [-0.5, 0, 0, 0, 0]):
+        info = CameraInfo(k=GOOD_K, d=d, distortion_model="plumb_bob", width=1280, height=720)
+        assert not pipeline.set_camera_info(info), d
+        out = pipeline.process(person)
+        assert len(out.skeletons.skeletons) == 1, pipeline.counters.dropped
+    assert pipeline.counters.dropped["bad_camera_info"] == 3
+    assert sum(pipeline.counters.dropped.values()) == 3  # the person never dropped
+
+
+def test_joints_the_lens_model_cannot_undo_are_kept_as_measured(lifter):
+    """A joint beyond the image where the lens model has no inverse stays as measured.
+
+    A strong lens, valid over its image: the joint is counted distortion_kept, the person is
+    lifted and placed.
+    """
+    pipeline = LiftingPipeline(Settings(), lifter)
+    # r_d = r (1 - 0.25 r^2) rises to 0.77 (the image corner: 0.73) and falls after it
+    info = CameraInfo(
+        k=GOOD_K, d=[-0.25, 0.0, 0, 0, 0], distortion_model="plumb_bob", width=1280, height=720
+    )
+    assert pipeline.set_camera_info(info)
+    points, score = SAMPLE_PERSONS[0]
+    far = list(points)
+    far[4] = (3000.0, 360.0, 0.9)  # the right wrist at r_d = 2.36: no undistorted point
+    out = pipeline.process(Skeleton2DArray(skeletons=[_skeleton(far, score)]))
+    (skeleton,) = out.skeletons.skeletons
+    assert skeleton.scale_source == 1 and pipeline.counters.distortion_kept == 1
+    assert all(math.isfinite(k.position.z) for k in skeleton.keypoints)
