@@ -268,3 +268,53 @@ def test_blazepose_without_mediapipe_refuses_to_start_with_the_install_hint(ros,
 def test_invalid_detector_parameters_refused_at_start(ros, lifter_node, override, message):
     with pytest.raises(Exception, match=message):
         lifter_node("/img_bad", "-p", "input_mode:=image", *override)
+
+
+def test_a_camera_whose_raw_images_the_middleware_loses_is_named_with_the_fixes(ros):
+    """A camera whose images the middleware loses is named on /diagnostics, with the fixes.
+
+    The very publisher that loses images here: raw 640x480 bgr8, BEST_EFFORT, 2.5 Hz, in
+    another process than the node (Fast DDS fragments 920 kB samples; most never arrive whole).
+    /diagnostics must name the topic, the lost samples and the fixes, not "no input".
+    """
+    from rclpy.qos import qos_profile_sensor_data
+
+    from ros_helpers import CONFIG, ros_process
+
+    ns = "/lossy"
+    args = ["--params-file", str(CONFIG), "-r", f"__ns:={ns}", "-p", "input_mode:=image"]
+    args += ["-p", "diagnostics_period_s:=0.5", "-p", "diagnostics_error_after_s:=2.0"]
+    with ros_process("pose_lifter_node", args) as proc:
+        node = ros.node()
+        camera = node.create_publisher(Image, f"{ns}/image", qos_profile_sensor_data)
+        _, markers = ros.collector(MarkerArray, f"{ns}/markers", node)  # someone listens
+        reports: list = []
+
+        def on_status(array):
+            reports.extend(s for s in array.status if s.name == f"{ns}/pose_lifter: lifting")
+
+        node.create_subscription(DiagnosticArray, "/diagnostics", on_status, 50)
+        ros.wait_for_subscribers(camera, 1, 30.0)
+        assert ros.spin_until(lambda: bool(reports), 20.0), proc.log()
+        frame = image_msg_from_rgb(header(1), np.zeros((480, 640, 3), np.uint8), "bgr8")
+        for sec in range(18):
+            frame.header.stamp.sec = sec
+            camera.publish(frame)
+            ros.spin_until(lambda: False, 0.4)
+        ros.spin_until(lambda: False, 3.0)  # past diagnostics_error_after_s
+
+    def values(status) -> dict:
+        return {kv.key: kv.value for kv in status.values}
+
+    lossy = [s for s in reports if int(values(s).get("image_samples_lost", "0")) > 0]
+    assert lossy, [(s.message, values(s).get("images_in")) for s in reports[-3:]]
+    flagged = [s for s in lossy if s.level in (b"\x01", b"\x02", 1, 2)]
+    assert flagged, [(s.level, s.message) for s in lossy]
+    message = flagged[-1].message
+    assert f"{ns}/image" in message and "lost in the middleware" in message
+    assert "image_transport:=compressed" in message and "reliable camera QoS" in message
+    assert all(not s.message.startswith("no input") for s in flagged)
+    received = int(values(reports[-1])["images_in"])
+    lost = int(values(reports[-1])["image_samples_lost"])
+    assert received + lost <= 18 and lost > 0, (received, lost)
+    print(f"\nraw 640x480 best-effort camera: {received} of 18 images received, {lost} lost")

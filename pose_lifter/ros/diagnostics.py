@@ -123,6 +123,60 @@ class DropCounters:
         return self.images_in or self.messages_in
 
 
+#: What to do when the middleware loses a camera's samples (README troubleshooting says the same).
+LOST_IMAGES_HINT = (
+    "large raw images over best-effort DDS lose fragments in the middleware; use "
+    "image_transport:=compressed, a reliable camera QoS (the node follows it: "
+    "qos.image_reliability auto), or the middleware's large-data settings (Fast DDS: "
+    "FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA on both sides)"
+)
+
+
+@dataclass(frozen=True)
+class CameraLink:
+    """What the graph says about an image subscription (image or depth input).
+
+    Attributes:
+        topic: the resolved topic. publishers: publishers matched in the graph now.
+        samples_lost: samples the middleware reported lost since start (message_lost events).
+        reliability: the subscription's (``reliable``/``best_effort``).
+    """
+
+    topic: str
+    publishers: int
+    samples_lost: int
+    reliability: str
+
+
+def camera_link_problem(
+    link: CameraLink,
+    new_lost: int,
+    new_received: int,
+    silent_s: float,
+    expecting_input: bool,
+    thresholds: "Thresholds",
+) -> tuple[int, str] | None:
+    """Level and message when a camera publishes but its images do not arrive, else None.
+
+    ERROR: a publisher is matched, nothing arrived for ``error_after_s`` (instead of the
+    misleading "no input"); WARN: the middleware lost more than ``warn_drop_rate`` of the
+    samples of this report period (``new_lost`` of ``new_lost + new_received``).
+    """
+    if expecting_input and link.publishers > 0 and silent_s > thresholds.error_after_s:
+        return DiagnosticStatus.ERROR, (
+            f"{link.topic}: {link.publishers} publisher(s) matched but no image arrived for "
+            f"{silent_s:.1f} s ({new_lost} samples lost in the middleware, {link.reliability} "
+            f"subscription): {LOST_IMAGES_HINT}"
+        )
+    sent = new_lost + new_received
+    if new_lost and new_lost > thresholds.warn_drop_rate * sent:
+        return DiagnosticStatus.WARN, (
+            f"{link.topic}: {new_lost} of {sent} images lost in the middleware "
+            f"({link.reliability} subscription): {LOST_IMAGES_HINT}"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """When the status turns WARN or ERROR (node parameters ``diagnostics_*``)."""
@@ -201,6 +255,7 @@ class StatusMonitor:
         self._window_start = now_s
         self._last_input_s = -math.inf
         self._reported: dict[str, tuple[int, int]] = {}
+        self._reported_links: dict[str, tuple[int, int]] = {}  # topic -> (lost, received)
 
     def input_received(self, now_s: float, stamp_age_s: float) -> None:
         self._last_input_s = now_s
@@ -219,19 +274,44 @@ class StatusMonitor:
         now_s: float,
         expecting_input: bool = False,
         detector_alive: bool = True,
+        links: dict[str, CameraLink] | None = None,
     ) -> DiagnosticArray:
         """Build one DiagnosticStatus for the window since the previous report; start a new one.
 
         Values: ``input_rate_hz``, ``output_rate_hz``, ``latency_ms_p50``/``p95`` (receipt to
         outputs built), ``stamp_age_ms_p50`` (receipt time - header stamp), the rates of
-        :data:`RATE_UNITS`, the totals of :func:`counter_values` and ``details``. Level:
-        :func:`status_level`.
+        :data:`RATE_UNITS`, the totals of :func:`counter_values`, per camera link
+        ``<kind>_publishers`` and ``<kind>_samples_lost``, and ``details``. Level:
+        :func:`status_level`, raised by :func:`camera_link_problem` of each link (``links``:
+        ``{"image": ..., "depth": ...}``; received images counted by ``images_in`` and
+        ``depth_images_in``).
         """
         window, elapsed = self._window, max(now_s - self._window_start, 1e-9)
         rates, self._reported = drop_rates(counters, self._reported)
+        silent_s = now_s - self._last_input_s
         level, message = status_level(
-            rates, now_s - self._last_input_s, expecting_input, detector_alive, self.thresholds
+            rates, silent_s, expecting_input, detector_alive, self.thresholds
         )
+        link_values = []
+        for kind, link in (links or {}).items():
+            received = counters.images_in if kind == "image" else counters.depth_images_in
+            lost_before, received_before = self._reported_links.get(kind, (0, 0))
+            self._reported_links[kind] = (link.samples_lost, received)
+            problem = camera_link_problem(
+                link,
+                link.samples_lost - lost_before,
+                received - received_before,
+                silent_s if kind == "image" else 0.0,
+                expecting_input,
+                self.thresholds,
+            )
+            if problem is not None:
+                level, message = _worse(level, message, *problem)
+            link_values += [
+                KeyValue(key=f"{kind}_publishers", value=str(link.publishers)),
+                KeyValue(key=f"{kind}_samples_lost", value=str(link.samples_lost)),
+            ]
+
         values = [
             KeyValue(key="input_rate_hz", value=f"{len(window.stamp_age_s) / elapsed:.1f}"),
             KeyValue(key="output_rate_hz", value=f"{window.outputs / elapsed:.1f}"),
@@ -239,6 +319,7 @@ class StatusMonitor:
             KeyValue(key="latency_ms_p95", value=_percentile_ms(window.latency_s, 95)),
             KeyValue(key="stamp_age_ms_p50", value=_percentile_ms(window.stamp_age_s, 50)),
         ] + [KeyValue(key=name, value=f"{rate:.3f}") for name, rate in rates.items()]
+        values += link_values
         self._window, self._window_start = Window(), now_s
         status = DiagnosticStatus(
             level=level,
@@ -248,6 +329,19 @@ class StatusMonitor:
             values=values + counter_values(counters) + _details(details),
         )
         return DiagnosticArray(header=header, status=[status])
+
+
+def _worse(level: int, message: str, other_level: int, other: str) -> tuple[int, str]:
+    """Return the status with ``other`` merged in.
+
+    The higher level wins; at the same level a camera's explanation replaces the bare "no
+    input" and joins any other message.
+    """
+    if other_level > level or (other_level == level and message.startswith("no input")):
+        return other_level, other
+    if other_level == level:
+        return level, f"{message}; {other}"
+    return level, message
 
 
 def _percentile_ms(values_s: list[float], q: float) -> str:

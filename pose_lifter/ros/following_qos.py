@@ -21,6 +21,7 @@ from rclpy.qos import (
     QoSProfile,
     ReliabilityPolicy,
 )
+from rclpy.qos_event import SubscriptionEventCallbacks  # Humble's module (an alias later)
 from rclpy.qos_overriding_options import QoSOverridingOptions
 
 
@@ -66,6 +67,9 @@ class FollowingSubscription:
         self.callback, self.depth, self.setting = callback, depth, reliability
         self.subscription = None
         self.reliability = ""
+        #: Samples the middleware reported lost on this topic since start (message_lost events:
+        #: fragments of a best-effort sample that never all arrived), across re-subscriptions.
+        self.samples_lost = 0
         self._override = f"qos_overrides.{topic}.subscription.reliability"
         if not node.has_parameter(self._override):
             node.declare_parameter(
@@ -104,8 +108,17 @@ class FollowingSubscription:
             self.callback,
             qos,
             qos_overriding_options=QoSOverridingOptions(policies),
+            event_callbacks=SubscriptionEventCallbacks(message_lost=self._on_lost),
         )
         self.reliability = qos.reliability.name.lower()
+
+    def _on_lost(self, info) -> None:
+        self.samples_lost += max(int(info.total_count_change), 0)
+
+    @property
+    def publishers(self) -> int:
+        """Return how many publishers the topic has in the graph now."""
+        return self.node.count_publishers(self.topic)
 
     def adapt(self) -> bool:
         """Re-subscribe if the publishers' reliability changed; return whether it did."""

@@ -45,6 +45,7 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from pose_lifter.ros.conversions import image_msg_from_rgb, stamp_nanoseconds
+from pose_lifter.ros.diagnostics import CameraLink
 from pose_lifter.ros.following_qos import FollowingSubscription, keep_last_qos
 from pose_lifter.ros.image_input import onnx_providers
 from pose_lifter.ros.latest_worker import LatestOnlyWorker
@@ -507,8 +508,13 @@ class PoseLifterNode(LifecycleNode):
         active = self._inputs != [] or self._following() != []
         detector_alive = self._worker is None or self._worker.alive
         details["state"] = "active" if active else "inactive"
+        links = {
+            kind: CameraLink(f.topic, f.publishers, f.samples_lost, f.reliability)
+            for kind, f in (("image", self._image_input), ("depth", self._depth_input))
+            if f is not None
+        }
         array = self.processor.diagnostics(
-            header, name, details, active and self._subscribed(), detector_alive
+            header, name, details, active and self._subscribed(), detector_alive, links
         )
         self._diagnostics_pub.publish(array)
 

@@ -38,7 +38,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
-from pose_lifter.ros.diagnostics import DropCounters, StatusMonitor, Thresholds
+from pose_lifter.ros.diagnostics import CameraLink, DropCounters, StatusMonitor, Thresholds
 from pose_lifter.ros.image_input import ImageDetectionStage, image_drop_reason
 from pose_lifter.ros.parameters import Settings
 from pose_lifter.ros.pipeline import LiftingPipeline, PipelineOutput, TransformLookup
@@ -347,6 +347,7 @@ class MessageProcessor:
         details: dict[str, str],
         expecting_input: bool = False,
         detector_alive: bool = True,
+        links: dict[str, CameraLink] | None = None,
     ) -> DiagnosticArray:
         """Build the ``/diagnostics`` report (see :meth:`StatusMonitor.report`)."""
         with self._lock:
@@ -358,6 +359,7 @@ class MessageProcessor:
                 time.monotonic(),
                 expecting_input,
                 detector_alive,
+                links,
             )
 
 

@@ -66,8 +66,9 @@ def depth_from_compressed(format: str, data) -> np.ndarray:
     """Decode a ``compressedDepth`` ``sensor_msgs/CompressedImage`` to metres (see module doc).
 
     Raises:
-        ImageDecodeError: not a compressedDepth format, RVL coding, a truncated header or a
-            payload that is not a 16-bit single-channel PNG.
+        ImageDecodeError: not a compressedDepth format, RVL coding, a truncated header, a
+            payload that is not a 16-bit single-channel PNG, or 32FC1 quantisation that gives
+            no positive depth (A not a positive number).
     """
     parts = [p.strip() for p in format.split(";")]
     encoding = parts[0]
@@ -89,10 +90,16 @@ def depth_from_compressed(format: str, data) -> np.ndarray:
         raise ImageDecodeError("compressedDepth payload is not a 16-bit single-channel PNG")
     if encoding == "16UC1":
         return _to_metres(png, 1e-3)
+    if not (np.isfinite(quant_a) and np.isfinite(quant_b) and quant_a > 0):
+        raise ImageDecodeError(
+            f"compressedDepth 32FC1 with quantisation A={quant_a}, B={quant_b}: A must be a "
+            "positive number (depth = A / (value - B))"
+        )
     stored = png.astype(np.float32)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         depth = np.float32(quant_a) / (stored - np.float32(quant_b))
-    return np.where(png > 0, depth, np.nan).astype(np.float32)
+    # values at or below B would be depths <= 0 (or inf): no value there, as 0 in 16UC1
+    return _to_metres(np.where(png > 0, depth, np.nan), 1.0)
 
 
 def _to_metres(values: np.ndarray, metres_per_unit: float) -> np.ndarray:
