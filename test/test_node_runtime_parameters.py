@@ -144,7 +144,7 @@ def joints(skeletons) -> np.ndarray:
     )
 
 
-def level(value) -> int:
+def level_of(value) -> int:
     """Return a DiagnosticStatus level (rclpy gives bytes), or a status's, as an int."""
     value = getattr(value, "level", value)
     return value[0] if isinstance(value, bytes) else int(value)
@@ -289,7 +289,7 @@ def test_keypoints_mode_parameters_change_a_running_node(ros, lifter_node):
         mark = len(node.io.diagnostics)
         node.lift(node.keypoints(half_bad))
         status = node.status(mark)
-        assert level(status) == level(expected), (threshold, status.message)
+        assert level_of(status) == level_of(expected), (threshold, status.message)
     node.set("diagnostics_warn_drop_rate", 0.1)
 
     # diagnostics_error_after_s: silence beyond it is an ERROR while someone listens
@@ -297,7 +297,7 @@ def test_keypoints_mode_parameters_change_a_running_node(ros, lifter_node):
     node.ros.spin_until(lambda: False, 1.0)
     assert node.status(len(node.io.diagnostics)).message.startswith("no input")
     node.set("diagnostics_error_after_s", 60.0)
-    assert level(node.status(len(node.io.diagnostics))) != level(DiagnosticStatus.ERROR)
+    assert level_of(node.status(len(node.io.diagnostics))) != level_of(DiagnosticStatus.ERROR)
 
     # always_process: without subscribers inputs are skipped, unless always_process
     counters = lambda: node.node.processor.counters  # noqa: E731
