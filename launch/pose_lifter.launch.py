@@ -39,6 +39,7 @@ def pose_lifter_node(context):
         "autostart": LaunchConfiguration("autostart"),
     }
     for parameter, argument in (
+        ("model", LaunchConfiguration("model")),
         ("input_mode", LaunchConfiguration("input_mode")),
         ("image.transport", LaunchConfiguration("image_transport")),
         ("qos.image_reliability", LaunchConfiguration("image_reliability")),
@@ -88,6 +89,12 @@ def generate_launch_description():
                 default_value="true",
                 description="Configure and activate the (lifecycle) node at start; false = "
                 "leave it unconfigured for a lifecycle manager",
+            ),
+            DeclareLaunchArgument(
+                "model",
+                default_value="",
+                description="default | mocap_only (no MPII data: commercial use allowed) | seed "
+                "| supervised (see the model card); empty = the params file's model",
             ),
             DeclareLaunchArgument(
                 "input_mode",

@@ -23,19 +23,24 @@ def _markers(ids, confidence=None, lifetime_s=0.5):
     return joints, skeleton_markers(HEADER, ids, joints, confidence, 0.06, 0.03, 0.15, lifetime_s)
 
 
-def test_deleteall_then_three_markers_per_person():
+def test_three_markers_per_person_in_the_nodes_namespaces():
     joints, array = _markers(["p1", "p2"])
     markers = array.markers
-    assert markers[0].action == Marker.DELETEALL
+    stale, drawn = markers[:3], markers[3:]
+    assert [(m.ns, m.id, m.action) for m in stale] == [
+        ("pose_lifter/joints", 2, Marker.DELETE),
+        ("pose_lifter/bones", 2, Marker.DELETE),
+        ("pose_lifter/ids", 2, Marker.DELETE),
+    ]  # the first slot after the last person: an array always carries the header
     per_person = [
-        ("joints", Marker.SPHERE_LIST),
-        ("bones", Marker.LINE_LIST),
-        ("ids", Marker.TEXT_VIEW_FACING),
+        ("pose_lifter/joints", Marker.SPHERE_LIST),
+        ("pose_lifter/bones", Marker.LINE_LIST),
+        ("pose_lifter/ids", Marker.TEXT_VIEW_FACING),
     ]
-    assert [(m.ns, m.type, m.id) for m in markers[1:]] == [
-        (ns, kind, person) for person in (0, 1) for ns, kind in per_person
+    assert [(m.ns, m.type, m.id, m.action) for m in drawn] == [
+        (ns, kind, person, Marker.ADD) for person in (0, 1) for ns, kind in per_person
     ]
-    spheres, lines, text = markers[1:4]
+    spheres, lines, text = drawn[:3]
     assert len(spheres.points) == 15 and len(lines.points) == 2 * len(BONES)
     assert text.text == "p1"
     assert [p.x for p in spheres.points] == joints[0, :, 0].tolist()
@@ -44,16 +49,27 @@ def test_deleteall_then_three_markers_per_person():
     assert (lines.lifetime.sec, lines.lifetime.nanosec) == (0, 500_000_000)
 
 
-def test_no_persons_gives_only_deleteall():
+def test_persons_who_left_are_deleted_and_other_namespaces_never_touched():
+    joints = np.zeros((1, 15, 3)) + [0, 0, 3]
+    array = skeleton_markers(
+        HEADER, ["a"], joints, np.ones((1, 15)), 0.06, 0.03, 0.15, 0.5, None, "cam2", 3
+    )
+    deleted = {(m.ns, m.id) for m in array.markers if m.action == Marker.DELETE}
+    assert deleted == {(f"cam2/{k}", slot) for k in ("joints", "bones", "ids") for slot in (1, 2)}
+    assert {m.ns.split("/")[0] for m in array.markers} == {"cam2"}
+    assert Marker.DELETEALL not in {m.action for m in array.markers}
+
+
+def test_no_persons_gives_only_the_stale_deletes():
     _, array = _markers([])
-    assert [m.action for m in array.markers] == [Marker.DELETEALL]
+    assert {m.action for m in array.markers} == {Marker.DELETE} and len(array.markers) == 3
 
 
 def test_colours_in_unit_range_stable_and_weak_joints_faded():
     confidence = np.ones((1, 15))
     confidence[0, 4] = 0.0
     _, array = _markers(["p7"], confidence)
-    spheres, lines, text = array.markers[1:]
+    spheres, lines, text = array.markers[3:]
     for marker in (spheres, lines, text):
         for c in [marker.color, *marker.colors]:
             assert all(0.0 <= v <= 1.0 for v in (c.r, c.g, c.b, c.a))

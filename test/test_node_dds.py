@@ -150,17 +150,20 @@ def test_subprocess_node_lifts_sample_stream(ros, subprocess_node):
     for sent, skeletons, markers in zip([*messages, empty], io.skeletons, io.markers):
         assert skeletons.header == sent.header, subprocess_node.log()
         assert all(m.header == sent.header for m in markers.markers)
-        assert markers.markers[0].action == Marker.DELETEALL
+        assert Marker.DELETEALL not in {m.action for m in markers.markers}  # never others'
+        assert {m.ns.split("/")[0] for m in markers.markers} == {"sub_pose_lifter_p"}
         assert_markers_finite(markers)
     ids = {tuple(s.id for s in array.skeletons) for array in io.skeletons[:-1]}
     assert len(ids) == 1 and len(next(iter(ids))) == 2, ids  # stable over the sequence
     assert all(
         s.scale_source == Skeleton3D.SCALE_NORMALIZED for a in io.skeletons for s in a.skeletons
     )
-    spheres = io.markers[0].markers[1]
+    spheres = next(m for m in io.markers[0].markers if m.action == Marker.ADD)
     assert spheres.scale.x == load_params_file(CONFIG).markers_joint_diameter_m  # from the YAML
     assert spheres.lifetime.sec == 2  # from the -p override
-    assert io.skeletons[-1].skeletons == [] and len(io.markers[-1].markers) == 1  # DELETEALL only
+    last = io.markers[-1].markers  # the two people shown before are deleted, nothing added
+    assert io.skeletons[-1].skeletons == [] and {m.action for m in last} == {Marker.DELETE}
+    assert sorted({m.id for m in last}) == [0, 1]
 
 
 def _set(ros, node_name, name, value, type_, field):

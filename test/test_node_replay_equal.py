@@ -29,7 +29,7 @@ COUNTERS = ("messages_in", "images_in", "persons_in", "persons_out")
 
 
 def output_stamp(msg) -> int:
-    """Stamp of an output (a MarkerArray's: its first marker's, the DELETEALL)."""
+    """Stamp of an output (a MarkerArray's: its first marker's, a stale slot's DELETE)."""
     return stamp_ns(msg.markers[0].header if isinstance(msg, MarkerArray) else msg.header)
 
 

@@ -274,11 +274,12 @@ def test_keypoints_mode_parameters_change_a_running_node(ros, lifter_node):
     node.set("markers.text_height_m", 0.4)
     node.set("markers.lifetime_s", 3.0)
     _, markers = node.lift(node.keypoints(one))
-    by_type = {m.type: m for m in markers.markers[1:]}
+    drawn = [m for m in markers.markers if m.action == 0]  # ADD (the rest: stale slots' DELETE)
+    by_type = {m.type: m for m in drawn}
     assert by_type[7].scale.x == pytest.approx(0.2)  # SPHERE_LIST
     assert by_type[5].scale.x == pytest.approx(0.07)  # LINE_LIST
     assert by_type[9].scale.z == pytest.approx(0.4)  # TEXT_VIEW_FACING
-    assert all(m.lifetime.sec == 3 for m in markers.markers[1:])
+    assert len(drawn) == 3 and all(m.lifetime.sec == 3 for m in drawn)
 
     # diagnostics_warn_drop_rate: one of two persons dropped is 50%: WARN at 0.1, OK at 0.9
     half_bad = people.copy()

@@ -84,12 +84,19 @@ def test_missing_joint_still_lifted_with_confidence_zero_and_finite(lifter, mess
         assert all(math.isfinite(v) for p in marker.points for v in (p.x, p.y, p.z))
 
 
-def test_empty_message_gives_empty_array_and_deleteall(lifter, messages):
+def test_empty_message_gives_empty_array_and_deletes_the_people_shown_before(lifter, messages):
     pipeline = make(lifter)
+    shown = pipeline.process(messages[0])  # two people
+    assert [m.action for m in shown.markers.markers[:3]] == [Marker.DELETE] * 3  # slot 2
     msg = type(messages[0])(header=messages[0].header)
     out = pipeline.process(msg)
     assert out.skeletons.skeletons == [] and out.skeletons.header == msg.header
-    assert [m.action for m in out.markers.markers] == [Marker.DELETEALL]
+    deleted = {(m.ns, m.id) for m in out.markers.markers if m.action == Marker.DELETE}
+    assert deleted == {
+        (f"p/{kind}", slot) for kind in ("joints", "bones", "ids") for slot in (0, 1)
+    }
+    assert all(m.header == msg.header for m in out.markers.markers)
+    assert Marker.DELETEALL not in {m.action for m in out.markers.markers}
 
 
 def test_wrong_shapes_and_bad_camera_info_are_counted(lifter):

@@ -1,8 +1,12 @@
 """RViz markers for 3D skeletons (visualization_msgs/MarkerArray from numpy).
 
-Per person: a SPHERE_LIST of the joints (namespace ``joints``), a LINE_LIST of the bones
-(``bones``) and a TEXT_VIEW_FACING label with the id (``ids``); marker ids are the person's index
-in the message. Every array starts with a DELETEALL so markers of persons that left vanish.
+Per person: a SPHERE_LIST of the joints (namespace ``<prefix>/joints``), a LINE_LIST of the
+bones (``<prefix>/bones``) and a TEXT_VIEW_FACING label with the id (``<prefix>/ids``); marker
+ids are the person's index in the message. ``prefix`` is the node's (its track-id prefix), so
+several nodes (cameras) can share one RViz display: an array never clears other namespaces
+(no DELETEALL), it starts with DELETEs of its own slots from the current person count up to the
+previous one's (and always the first slot after the last person), so markers of persons that
+left vanish and every array carries the header.
 Colours are RGBA in [0, 1], the person's (:func:`pose_lifter.runtime.colours.colour_for_id`);
 joints with confidence 0 (missing in the input, position predicted) and their bones are drawn
 with alpha :data:`WEAK_ALPHA`.
@@ -44,12 +48,26 @@ def _duration(seconds: float) -> Duration:
     return Duration(sec=int(seconds), nanosec=int(round((seconds % 1.0) * 1e9)))
 
 
-def delete_all(header: Header) -> Marker:
-    """Return a DELETEALL marker (clears every marker of the receiving display)."""
-    return _marker(_prototype("", Marker.DELETEALL, Marker.DELETEALL), header=header)
+#: The three marker kinds of a person: namespace suffix and type.
+KINDS = (
+    ("joints", Marker.SPHERE_LIST),
+    ("bones", Marker.LINE_LIST),
+    ("ids", Marker.TEXT_VIEW_FACING),
+)
 
 
-@functools.lru_cache(maxsize=8)
+def stale_deletes(header: Header, namespace: str, count: int, previous_count: int) -> list:
+    """DELETE markers of the slots ``count .. max(previous_count, count + 1) - 1`` of each kind."""
+    return [
+        _marker(
+            _prototype(f"{namespace}/{kind}", marker_type, Marker.DELETE), header=header, id=slot
+        )
+        for slot in range(count, max(previous_count, count + 1))
+        for kind, marker_type in KINDS
+    ]
+
+
+@functools.lru_cache(maxsize=64)
 def _prototype(ns: str, marker_type: int, action: int) -> Marker:
     """Return a Marker of one kind, other fields at their defaults (copied, never published)."""
     return Marker(ns=ns, type=marker_type, action=action)
@@ -77,8 +95,10 @@ def skeleton_markers(
     text_height_m: float,
     lifetime_s: float,
     points: list[list[Point]] | None = None,
+    namespace: str = "pose_lifter",
+    previous_count: int = 0,
 ) -> MarkerArray:
-    """DELETEALL + 3 markers per person.
+    """Build the MarkerArray: DELETEs of the slots left over, then 3 markers per person.
 
     Args:
         header: stamp and frame of ``joints_m`` (copied into every marker).
@@ -89,12 +109,15 @@ def skeleton_markers(
         points: ``joints_m`` as Points, one list per person (the pipeline passes the
             Skeleton3DArray's own, :func:`~pose_lifter.ros.conversions.skeleton_points`); built
             here when None.
+        namespace: prefix of the three namespaces (the node's).
+        previous_count: persons of the previous array of this namespace (their slots beyond
+            this array's persons are deleted).
 
     Colours, scales, the lifetime and the fields a marker leaves at their defaults are shared
     objects (one per value, across messages): treat the returned markers as read-only.
     """
     lifetime = _duration(float(lifetime_s))
-    markers = [delete_all(header)]
+    markers = stale_deletes(header, namespace, len(ids), previous_count)
     joints_m = np.asarray(joints_m, dtype=np.float64).reshape(-1, 15, 3)
     people = joint_points(joints_m) if points is None else points
     sphere, line, text = (
@@ -102,9 +125,9 @@ def skeleton_markers(
         _scale(bone_width_m),
         _scale(0.0, 0.0, text_height_m),
     )
-    joints_kind = _prototype("joints", Marker.SPHERE_LIST, Marker.ADD)
-    bones_kind = _prototype("bones", Marker.LINE_LIST, Marker.ADD)
-    ids_kind = _prototype("ids", Marker.TEXT_VIEW_FACING, Marker.ADD)
+    joints_kind, bones_kind, ids_kind = (
+        _prototype(f"{namespace}/{kind}", marker_type, Marker.ADD) for kind, marker_type in KINDS
+    )
     weak = (np.asarray(confidence) <= 0).tolist()
     up = joints_m[:, NOSE] - joints_m[:, MIDHIP]
     up /= np.maximum(np.linalg.norm(up, axis=1, keepdims=True), 1e-9)

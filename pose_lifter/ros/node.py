@@ -173,7 +173,7 @@ class PoseLifterNode(LifecycleNode):
     # -- set-up --------------------------------------------------------------------------------
     def _configure(self, settings: Settings) -> None:
         lifter = PoseLifter(
-            settings.model_path or None,
+            settings.lifter_path,
             settings.device,
             fallback_to_cpu=settings.allow_cpu_fallback,
             backend=settings.lifter_backend,

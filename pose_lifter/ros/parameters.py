@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
+from pose_lifter.runtime.model_files import SHIPPED_MODELS, shipped_model_path
+
 #: Field-name prefixes that become dotted parameter groups.
 GROUPS = ("tracking", "smoothing", "markers", "qos", "image", "detector", "depth")
 
@@ -58,10 +60,23 @@ class Settings:
     """Node/pipeline settings; see each field's description (``describe()``)."""
 
     # --- model ---------------------------------------------------------------------------
+    model: str = _param(
+        "default",
+        "Shipped lifter (pose_lifter/models/MODEL_CARD.md): default = trained on CMU + HDM05 "
+        "mocap 3D and MPII Human Pose 2D, best on sitting people in the card's proxy; MPII's "
+        "annotations are for research only, so research use only. mocap_only = CMU + HDM05 "
+        "mocap only: may go on a commercial robot (CMU: free incl. commercial; HDM05: CC BY-SA "
+        "3.0, attribute 'The data used in this project was obtained from HDM05'). seed = the "
+        "seed report's GAN, supervised = the plain supervised baseline (MPII-free), for "
+        "comparisons. model_path, when set, wins.",
+        choices=SHIPPED_MODELS,
+        on_configure=True,
+    )
     model_path: str = _param(
         "",
-        "Lifter (.safetensors or .onnx; the CPU runtime reads the .onnx file of the same "
-        "stem, exported by `pose-lifter-train export`); empty = the shipped default model.",
+        "Lifter file (.safetensors or .onnx; the CPU runtime reads the .onnx file of the same "
+        "stem, exported by `pose-lifter-train export`); empty = the shipped model named by "
+        "'model'.",
         on_configure=True,
     )
     device: str = _param(
@@ -328,7 +343,7 @@ class Settings:
     markers_lifetime_s: float = _param(
         0.5,
         "Marker lifetime (s) so markers vanish when input stops; 0 = forever (every "
-        "message starts with DELETEALL anyway).",
+        "message deletes the slots of persons that left anyway).",
         low=0.0,
         high=3600.0,
     )
@@ -397,6 +412,11 @@ class Settings:
     diagnostics_period_s: float = _param(
         1.0, "Period of the /diagnostics status (s).", low=0.1, high=60.0, on_configure=True
     )
+
+    @property
+    def lifter_path(self) -> str:
+        """Return the lifter file: ``model_path``, else the shipped ``model``'s weights."""
+        return self.model_path or str(shipped_model_path(self.model))
 
     def replace(self, **changes: Any) -> "Settings":
         """Return a copy with ``changes`` (field names) applied."""

@@ -8,8 +8,9 @@ Per message: validate each person (drops counted by reason in :attr:`LiftingPipe
 valid persons still processed) -> keep the ``max_persons`` best -> lift all in one forward pass
 -> place in metres (CameraInfo + height prior, else scaled at a default distance) -> track ids
 -> optional transform to ``target_frame`` -> optional One-Euro smoothing -> Skeleton3DArray,
-MarkerArray (starting with DELETEALL) and optional TF transforms. Output headers carry the
-input's stamp; frame_id is the input's (camera optical frame) or ``target_frame``.
+MarkerArray (in the node's own namespaces; stale slots deleted) and optional TF transforms.
+Output headers carry the input's stamp; frame_id is the input's (camera optical frame) or
+``target_frame``.
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ class PipelineOutput:
 
     Attributes:
         skeletons: the lifted persons (possibly none).
-        markers: DELETEALL followed by 3 markers per person.
+        markers: DELETEs of stale slots, then 3 markers per person
+            (:mod:`~pose_lifter.ros.markers`).
         transforms: TF frames per person when ``publish_tf`` is set, else empty.
         source_indices: per output person, its index in the input message.
     """
@@ -171,7 +173,7 @@ class LiftingPipeline:
         id_prefix: str = "",
     ):
         self.lifter = lifter or PoseLifter(
-            settings.model_path or None,
+            settings.lifter_path,
             settings.device,
             fallback_to_cpu=settings.allow_cpu_fallback,
             backend=settings.lifter_backend,
@@ -185,6 +187,8 @@ class LiftingPipeline:
         self.camera: Camera | None = None
         prefix = settings.tracking_id_prefix or id_prefix or "p"
         self.tracker = PersonTracker(id_prefix=prefix)
+        self.marker_namespace = prefix  # the node's people: another node's stay untouched
+        self._markers_shown = 0  # persons of the previous MarkerArray
         self.frame_pool = FramePool(prefix)  # TF frame names, reused after a track ends
         self.smoother = SkeletonSmoother()
         self.depth_frames = StampBuffer(settings.depth_buffer_size)  # (frame_id, depth_m)
@@ -376,10 +380,17 @@ class LiftingPipeline:
                 s.markers_text_height_m,
                 s.markers_lifetime_s,
                 skeleton_points(skeletons),  # the markers share the skeletons' Points
+                self.marker_namespace,
+                self._shown(len(ids)),
             ),
             body_transforms(out_header, frames, joints_m) if frames is not None else [],
             sources,
         )
+
+    def _shown(self, count: int) -> int:
+        """Return the persons the previous MarkerArray showed; remember ``count`` for the next."""
+        previous, self._markers_shown = self._markers_shown, count
+        return previous
 
     def _drop_message(self, reason: str) -> None:
         self.counters.drop(reason)

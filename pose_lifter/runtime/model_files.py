@@ -20,12 +20,17 @@ FORMAT_TAG = "pose_lifter"
 #: ONNX metadata key holding the SHA-256 (hex) of the safetensors file it was exported from.
 SOURCE_SHA256_KEY = "source_sha256"
 DEFAULT_MODEL_NAME = "default"
+#: The shipped lifters (``pose_lifter/models/<name>.{safetensors,onnx}``; see MODEL_CARD.md):
+#: ``default`` (mocap 3D + MPII 2D, research use only: MPII's annotations), ``mocap_only``
+#: (CMU + HDM05 mocap only: commercial use allowed, CC BY-SA attribution), ``seed`` (the seed
+#: report's GAN) and ``supervised`` (the plain supervised baseline).
+SHIPPED_MODELS = ("default", "mocap_only", "seed", "supervised")
 WEIGHTS_SUFFIX = ".safetensors"
 ONNX_SUFFIX = ".onnx"
 
 
 def shipped_model_path(name: str = DEFAULT_MODEL_NAME, suffix: str = WEIGHTS_SUFFIX) -> Path:
-    """Path of a shipped model file (``default``, ``seed``, ``supervised``) in the package."""
+    """Path of a shipped model file (one of :data:`SHIPPED_MODELS`) in the package."""
     return Path(str(resources.files("pose_lifter") / "models" / f"{name}{suffix}"))
 
 

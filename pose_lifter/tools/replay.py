@@ -374,7 +374,7 @@ def replay_offline(
         ground_truth_source=(str(ground_truth) if ground_truth else selection.ground_truth)
         or None,
         params_file=str(params_file or default_params_file()),
-        model=settings.model_path or "default",
+        model=settings.model_path or settings.model,
         device=str(pipeline.lifter.device),
         counters=dict(
             messages_in=pipeline.counters.messages_in,

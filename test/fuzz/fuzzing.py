@@ -207,7 +207,9 @@ def check_output(pipeline, msg, kinds, before, out, sane_camera=True):
             assert all(math.isfinite(v) for v in (k.position.x, k.position.y, k.position.z)), s
             assert 0.0 <= k.confidence <= 1.0
     markers = out.markers.markers
-    assert markers[0].action == Marker.DELETEALL and len(markers) == 1 + 3 * len(skeletons)
+    adds = [m for m in markers if m.action == Marker.ADD]
+    assert len(adds) == 3 * len(skeletons) and markers[0].action == Marker.DELETE
+    assert {m.action for m in markers} <= {Marker.ADD, Marker.DELETE}
     for m in markers:
         assert m.header == msg.header
         values = [v for p in m.points for v in (p.x, p.y, p.z)]

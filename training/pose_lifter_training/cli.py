@@ -50,7 +50,7 @@ def _evaluate(args) -> int:
     lifters = {}
     if not args.no_baselines:
         lifters["zero_depth"] = zero_depth_lifter
-        for name in ("seed", "supervised"):
+        for name in ("seed", "supervised", "mocap_only"):
             if model_path(name).exists() and name != args.model:
                 lifters[name] = model_lifter(model_path(name), args.device)
     lifters[args.model] = model_lifter(model_path(args.model), args.device)
@@ -109,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", required=True, help="npz with keypoints_2d (N,15,2) px and joints_3d (N,15,3) m"
     )
     ev.add_argument("--split", default=None, help="key prefix, e.g. test")
-    ev.add_argument("--model", default="default", help="default | seed | supervised | PATH")
+    ev.add_argument(
+        "--model", default="default", help="default | mocap_only | seed | supervised | PATH"
+    )
     ev.add_argument("--json", help="write the metrics here")
     ev.add_argument("--limit", type=int, help="evaluate the first N poses only")
     ev.add_argument("--device", default="cpu")
@@ -117,7 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--no-baselines", action="store_true", help="score only --model")
     ev.set_defaults(func=_evaluate)
     ex = sub.add_parser("export", help="export a lifter to ONNX")
-    ex.add_argument("--model", default="default", help="default | seed | supervised | PATH")
+    ex.add_argument(
+        "--model", default="default", help="default | mocap_only | seed | supervised | PATH"
+    )
     ex.add_argument(
         "--output", default=None, help="ONNX file to write (default: next to the weights, .onnx)"
     )

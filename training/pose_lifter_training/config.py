@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from pose_lifter.runtime.model import LifterConfig
+from pose_lifter_training.cameras import CameraSection
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
@@ -66,23 +67,38 @@ class LossSection:
 
 @dataclass
 class AugmentSection:
+    """Augmentations of the training poses.
+
+    GAN rotations (azimuth, elevation, re-normalised fakes), left-right flips, hidden joints,
+    and for 3D poses (``pose_data``) other skeletons and mixed body parts
+    (:mod:`pose_lifter_training.pose_augment`).
+    """
+
     azimuth_range_deg: float = 180.0
     elevation_range_deg: float = 0.0
     renormalize_fakes: bool = False
     flip: bool = False
     max_dropped_joints: int = 0
     drop_probability: float = 0.0
+    bone_scale_std: float = 0.0  # pose_data: log-normal spread of every bone group's length
+    mix_parts: float = 0.0  # pose_data: probability of another pose's legs
 
 
 @dataclass
 class TrainSection:
-    """``mode``: ``gan`` (unsupervised, 2D only) or ``supervised`` (L2 on depth, needs 3D)."""
+    """How to train.
+
+    ``mode``: ``gan`` (unsupervised, 2D only), ``supervised`` (L2 on depth: views drawn of
+    ``pose_data``, or the fixed-camera 3D of ``train_data``) or ``hybrid`` (supervised on
+    ``pose_data`` views plus the adversarial terms on ``train_data``'s 2D, one step).
+    """
 
     mode: str = "gan"
     epochs: int = 20
     batch_size: int = 256
     generator_steps: int = 1
     ema_decay: float = 0.0  # > 0: keep an exponential moving average of the generator (exported)
+    views_per_pose: int = 8  # pose_data: drawn views of each 3D pose per epoch
     disc_accuracy_cap: float = 0.9
     label_smoothing: float = 0.0
     validation_fraction: float = 0.05
@@ -96,7 +112,10 @@ class TrainSection:
 class TrainConfig:
     name: str = "default"
     seed: int = 0
-    train_data: list[DataSource] = field(default_factory=list)
+    train_data: list[DataSource] = field(default_factory=list)  # 2D (+3D through fixed cameras)
+    # 3D world poses (mocap with R, t): supervised views drawn at training time (``cameras``)
+    pose_data: list[DataSource] = field(default_factory=list)
+    cameras: CameraSection = field(default_factory=CameraSection)
     monitor_data: DataSource | None = (
         None  # optional 3D data logged per epoch, never used to select
     )
@@ -129,6 +148,8 @@ def _build(cls, values, where: str):
             ]
         elif sub is not None and value is not None:
             kwargs[name] = _build(sub, value, f"{where}.{name}")
+        elif cls is CameraSection and isinstance(value, list):
+            kwargs[name] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
         else:
             kwargs[name] = value
     return cls(**kwargs)
@@ -136,6 +157,8 @@ def _build(cls, values, where: str):
 
 _SECTIONS = {
     (TrainConfig, "train_data"): DataSource,
+    (TrainConfig, "pose_data"): DataSource,
+    (TrainConfig, "cameras"): CameraSection,
     (TrainConfig, "monitor_data"): DataSource,
     (TrainConfig, "model"): LifterConfig,
     (TrainConfig, "discriminator"): DiscriminatorSection,
@@ -173,8 +196,10 @@ def load_config(name_or_path: str, overrides: list[str] | None = None) -> TrainC
             target = target.setdefault(parent, {})
         target[leaf] = yaml.safe_load(raw)
     config = _build(TrainConfig, values, str(path))
-    if config.train.mode not in ("gan", "supervised"):
-        raise ValueError(f"train.mode must be gan or supervised, got {config.train.mode!r}")
+    if config.train.mode not in ("gan", "supervised", "hybrid"):
+        raise ValueError(
+            f"train.mode must be gan, supervised or hybrid, got {config.train.mode!r}"
+        )
     return config
 
 

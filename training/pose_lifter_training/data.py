@@ -91,6 +91,60 @@ def load_npz(path: str | Path, split: str | None = None, limit: int | None = Non
     return PoseData(keypoints, confidence, joints_3d, action)
 
 
+@dataclass
+class WorldPoses:
+    """F distinct 3D poses in their capture world (metres, y up, floor at y = 0).
+
+    ``joints_world`` (F,15,3); ``action`` and ``sequence`` (F,) str. Training draws its own
+    cameras around them (:mod:`pose_lifter_training.cameras`).
+    """
+
+    joints_world: np.ndarray
+    action: np.ndarray
+    sequence: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.joints_world)
+
+
+def load_world_poses(path: str | Path, split: str | None = None) -> WorldPoses:
+    """Read the distinct world poses of a mocap npz (``joints_3d`` seen through ``R``, ``t``).
+
+    Each sample of the file is one frame seen by one of its fixed cameras
+    (``X_cam = R X_world + t``); the frame's world pose is ``R^T (X_cam - t)``, kept once per
+    ``(sequence, frame)``, in file order.
+
+    Raises:
+        PoseInputError: no 3D or no camera poses (``R``, ``t``) in the file.
+    """
+    path = Path(path)
+    with np.load(path, allow_pickle=False) as archive:
+        files = set(archive.files)
+        keys = {
+            name: _key(files, name, split)
+            for name in ("joints_3d", "R", "t", "sequence", "frame", "action")
+        }
+        missing = [name for name, key in keys.items() if key is None]
+        if missing:
+            raise PoseInputError(
+                f"{path}: world poses need {sorted(keys)} (split {split!r}); missing {missing}"
+            )
+        arrays = {name: archive[key] for name, key in keys.items()}
+    identity = np.char.add(
+        np.char.add(arrays["sequence"].astype(str), "#"), arrays["frame"].astype(str)
+    )
+    _, first = np.unique(identity, return_index=True)
+    first = np.sort(first)
+    joints = arrays["joints_3d"][first].astype(np.float64)
+    rotation, translation = arrays["R"][first].astype(np.float64), arrays["t"][first]
+    world = np.einsum("nji,nkj->nki", rotation, joints - translation[:, None, :])
+    return WorldPoses(
+        world.astype(np.float32),
+        arrays["action"][first].astype(str),
+        arrays["sequence"][first].astype(str),
+    )
+
+
 def load_openpose(directory: str | Path, limit: int | None = None) -> PoseData:
     """Every person of every frame of an OpenPose ``--write_json`` directory (2D only)."""
     frames = read_openpose_directory(directory)

@@ -17,7 +17,7 @@ from pose_lifter.runtime import metrics
 from pose_lifter.runtime.joints import MIDHIP
 from pose_lifter.runtime.lifter import PoseLifter
 from pose_lifter.runtime.normalization import normalize_2d
-from pose_lifter.runtime.weights import default_model_path
+from pose_lifter.runtime.model_files import SHIPPED_MODELS, shipped_model_path
 from pose_lifter_training.data import PoseData
 
 LiftFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -25,9 +25,9 @@ PCK_THRESHOLD_MM = 150.0
 
 
 def model_path(name_or_path: str) -> Path:
-    """``default``/``seed``/``supervised`` name the shipped models; anything else is a path."""
-    if name_or_path in ("default", "seed", "supervised"):
-        return default_model_path().with_name(f"{name_or_path}.safetensors")
+    """Return a shipped model's weights by name (:data:`SHIPPED_MODELS`), else the path."""
+    if name_or_path in SHIPPED_MODELS:
+        return shipped_model_path(name_or_path)
     return Path(name_or_path)
 
 

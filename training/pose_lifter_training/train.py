@@ -34,10 +34,10 @@ from pose_lifter.runtime.metrics import n_mpjpe
 from pose_lifter.runtime.model import Discriminator, LifterModel
 from pose_lifter.runtime.normalization import normalize_2d as normalize_2d_np
 from pose_lifter.runtime.weights import save_lifter
-from pose_lifter_training import geometry, losses
+from pose_lifter_training import cameras, geometry, losses, pose_augment
 from pose_lifter_training.checkpoint import load_checkpoint, save_checkpoint
 from pose_lifter_training.config import TrainConfig, resolve_config_path, save_config
-from pose_lifter_training.data import PoseData, concatenate, load_source
+from pose_lifter_training.data import PoseData, concatenate, load_source, load_world_poses
 
 LOGGER = logging.getLogger(__name__)
 
@@ -86,6 +86,20 @@ def depth_targets(data: PoseData, index: np.ndarray) -> torch.Tensor:
     centred = joints - joints[:, MIDHIP : MIDHIP + 1]
     radius = np.linalg.norm(centred[..., :2], axis=2).sum(axis=1) / (NUM_JOINTS - 1)
     return torch.from_numpy((centred[..., 2] / radius[:, None]).astype(np.float32))
+
+
+def view_targets(views: cameras.Views) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return a batch of views as lifter input and target, in one normalised frame.
+
+    ``(keypoints (B, 15, 2), target (B, 15, 3))``: the projections of all 15 joints normalised
+    as at run time (root MidHip, unit mean joint distance), and the root-relative 3D pose in
+    the same units: camera-frame metres times ``focal / root depth`` (pixels at the root's
+    depth) over the 2D scale, so the target's x, y equal the input's under weak perspective.
+    """
+    keypoints, _, scale = geometry.normalize_2d(views.pixels)
+    relative = views.joints_cam - views.joints_cam[:, MIDHIP : MIDHIP + 1]
+    units = views.focal_px / (views.joints_cam[:, MIDHIP, 2] * scale)
+    return keypoints, relative * units[:, None, None]
 
 
 def sample_dropped_joints(
@@ -172,15 +186,29 @@ class Trainer:
     # ----------------------------------------------------------------------------- data
     def _load_data(self, base: Path) -> None:
         c = self.config
-        if not c.train_data:
-            raise ValueError("config has no train_data")
+        if not c.train_data and not c.pose_data:
+            raise ValueError("config has no train_data nor pose_data")
+        self.world = None
+        if c.pose_data:
+            world = [load_world_poses(self._resolve(base, s.path), s.split) for s in c.pose_data]
+            self.world = torch.from_numpy(np.concatenate([w.joints_world for w in world]))
+        self.views = self.world is not None and c.train.mode in ("supervised", "hybrid")
+        if c.train.mode == "hybrid" and (self.world is None or not c.train_data):
+            raise ValueError("hybrid training needs pose_data (3D) and train_data (2D)")
+        if self.views and not c.train_data:
+            self.train_x = self.val_x = None  # views are drawn per step
+            self.train_target, self.monitor = None, None
+            self._load_monitor(base)
+            return
         parts = [load_source(self._resolve(base, s.path), s.split, s.limit) for s in c.train_data]
         data = concatenate(parts)
         keypoints, mask, kept = prepare_inputs(data)
         targets = None
-        if c.train.mode == "supervised":
+        if c.train.mode == "supervised" and not self.views:
             if data.joints_3d is None:
-                raise ValueError("supervised training needs joints_3d in every train_data source")
+                raise ValueError(
+                    "supervised training needs pose_data, or joints_3d in every train_data source"
+                )
             targets = depth_targets(data, kept)
         order = torch.randperm(len(keypoints), generator=torch.Generator().manual_seed(c.seed))
         n_val = int(round(len(order) * c.train.validation_fraction))
@@ -188,7 +216,10 @@ class Trainer:
         self.train_x, self.train_mask = keypoints[train], mask[train]
         self.val_x, self.val_mask = keypoints[val], mask[val]
         self.train_target = None if targets is None else targets[train]
-        self.monitor = None
+        self._load_monitor(base)
+
+    def _load_monitor(self, base: Path) -> None:
+        c, self.monitor = self.config, None
         if c.monitor_data is not None:
             self.monitor = load_source(
                 self._resolve(base, c.monitor_data.path),
@@ -215,14 +246,27 @@ class Trainer:
             elevation = elevation.to(self.device)
         return azimuth.to(self.device), elevation
 
-    def _augment(self, x: torch.Tensor, mask: torch.Tensor, target: torch.Tensor | None):
+    def _augment(
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor,
+        target: torch.Tensor | None,
+        mirror_target: bool = False,
+    ):
+        """Mirror half of the poses left-right (``flip``): 2D, mask and target alike.
+
+        ``target``: ``(B, 15)`` depths (swapped), or with ``mirror_target`` ``(B, 15, 3)`` poses
+        (swapped and x negated).
+        """
         if not self.config.augment.flip:
             return x, mask, target
         flip = (torch.rand(len(x), generator=self.augment_rng) < 0.5).to(self.device)
         x = torch.where(flip[:, None, None], geometry.flip_left_right(x), x)
         perm = list(geometry.FLIP_PERMUTATION)
         mask = torch.where(flip[:, None], mask[:, perm], mask)
-        if target is not None:
+        if target is not None and mirror_target:
+            target = torch.where(flip[:, None, None], geometry.flip_left_right(target), target)
+        elif target is not None:
             target = torch.where(flip[:, None], target[:, perm], target)
         return x, mask, target
 
@@ -234,6 +278,17 @@ class Trainer:
 
     def _gan_step(self, x: torch.Tensor, mask: torch.Tensor) -> dict[str, float]:
         """One GAN iteration: the discriminator's update, then the generator's loss terms."""
+        logs, terms = self._gan_terms(x, mask)
+        return {**logs, **self._optimise(self.opt_g, terms, "loss_g")}
+
+    def _gan_terms(
+        self, x: torch.Tensor, mask: torch.Tensor, with_missing: bool = True
+    ) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
+        """Update the discriminator on ``x``'s lifts; return its logs and the generator's terms.
+
+        ``with_missing``: also the hidden-joint terms (off in hybrid training, whose views
+        supervise the hidden joints).
+        """
         c, w = self.config, self.config.losses
         pose_3d = self.g_train(x, mask)
         azimuth, elevation = self._angles(len(x))
@@ -260,13 +315,13 @@ class Trainer:
             terms["bone_symmetry"] = losses.bone_symmetry(pose_3d)
         if w.bone_proportions:
             terms["bone_proportions"] = losses.bone_proportions(pose_3d)
-        if w.missing_distill or w.missing_2d:
+        if with_missing and (w.missing_distill or w.missing_2d):
             dropped = self._drop(len(x))
             if dropped.any():
                 partial = lift_in_full_frame(self.g_train, x, mask, ~dropped)
                 terms["missing_distill"] = losses.missing_distill(partial, pose_3d)
                 terms["missing_2d"] = losses.missing_2d(partial, x, dropped, mask)
-        return {**logs, **self._optimise(self.opt_g, terms, "loss_g")}
+        return logs, terms
 
     def _discriminator_step(self, real_2d: torch.Tensor, fake_2d: torch.Tensor) -> dict:
         """Update the discriminator unless it is already too accurate (Kudo et al.'s cap)."""
@@ -300,6 +355,49 @@ class Trainer:
     def _clip(self, module: nn.Module) -> None:
         if self.config.optim.grad_clip_norm > 0:
             nn.utils.clip_grad_norm_(module.parameters(), self.config.optim.grad_clip_norm)
+
+    def _views_step(self, index: torch.Tensor) -> dict[str, float]:
+        """One supervised iteration on drawn views of the 3D poses ``index``.
+
+        In ``hybrid`` mode the same optimiser step also takes the adversarial terms of a batch
+        of the 2D ``train_data`` (real people in photos: poses no mocap camera produced).
+        """
+        terms, logs = self._views_terms(index), {}
+        if self.config.train.mode == "hybrid":
+            pick = torch.randint(len(self.train_x), (len(index),), generator=self.augment_rng)
+            x = self.train_x[pick].to(self.device)
+            mask = self.train_mask[pick].to(self.device)
+            x, mask, _ = self._augment(x, mask, None)
+            logs, adversarial = self._gan_terms(x, mask, with_missing=False)
+            terms.update(adversarial)
+        return {**logs, **self._optimise(self.opt_g, terms, "loss_g")}
+
+    def _views_terms(self, index: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Supervised terms on 3D poses seen through freshly drawn cameras.
+
+        Augment the world poses (mixed parts, other skeletons), draw a camera per pose, flip
+        half of them, hide the joints outside the image plus random ones, lift, and regress
+        the depths (and the 2D of the hidden joints).
+        """
+        c = self.config
+        joints = pose_augment.mix_parts(self.world[index], c.augment.mix_parts, self.augment_rng)
+        joints = pose_augment.scale_bones(joints, c.augment.bone_scale_std, self.augment_rng)
+        views = cameras.draw_views(joints, c.cameras, self.augment_rng)
+        x, target = view_targets(views)
+        visible = views.visible.to(x.dtype)
+        x, visible, target = self._augment(
+            x.to(self.device), visible.to(self.device), target.to(self.device), mirror_target=True
+        )
+        kept = (visible > 0) & ~self._drop(len(x))
+        usable = kept.sum(dim=1) >= 2
+        x, kept, target = x[usable], kept[usable], target[usable]
+        predicted = lift_in_full_frame(self.g_train, x, torch.ones_like(visible[usable]), kept)
+        terms = {"supervised_depth": losses.supervised_depth(predicted, target[..., 2])}
+        if self.config.losses.missing_2d:
+            terms["missing_2d"] = losses.missing_2d(
+                predicted, x, ~kept, torch.ones_like(visible[usable])
+            )
+        return terms
 
     def _supervised_step(
         self, x: torch.Tensor, mask: torch.Tensor, target: torch.Tensor
@@ -437,8 +535,9 @@ class Trainer:
         """One pass over this rank's share of the training poses; returns the epoch's means."""
         c = self.config
         started = time.monotonic()
+        samples = len(self.world) * c.train.views_per_pose if self.views else len(self.train_x)
         order = torch.randperm(
-            len(self.train_x), generator=torch.Generator().manual_seed(c.seed + self.epoch)
+            samples, generator=torch.Generator().manual_seed(c.seed + self.epoch)
         )
         order = order[self.dist.rank :: self.dist.world_size]
         batch = c.train.batch_size
@@ -462,7 +561,7 @@ class Trainer:
                     {k: f"{v:.3f}" for k, v in logs.items() if k.startswith("loss_")}
                 )
         self.sched_g.step()
-        if c.train.mode == "gan":
+        if c.train.mode in ("gan", "hybrid"):
             self.sched_d.step()
         self.epoch += 1
         return {
@@ -473,13 +572,18 @@ class Trainer:
 
     def _step(self, index: torch.Tensor) -> dict[str, float]:
         """One optimisation step on the training poses ``index``; returns the step's logs."""
-        x, mask = self.train_x[index].to(self.device), self.train_mask[index].to(self.device)
-        target = None if self.train_target is None else self.train_target[index].to(self.device)
-        x, mask, target = self._augment(x, mask, target)
-        if self.config.train.mode == "supervised":
-            logs = self._supervised_step(x, mask, target)
+        if self.views:  # supervised (+ adversarial in hybrid mode) on drawn views
+            logs = self._views_step(index % len(self.world))
         else:
-            logs = self._gan_step(x, mask)
+            x, mask = self.train_x[index].to(self.device), self.train_mask[index].to(self.device)
+            target = (
+                None if self.train_target is None else self.train_target[index].to(self.device)
+            )
+            x, mask, target = self._augment(x, mask, target)
+            if self.config.train.mode == "supervised":
+                logs = self._supervised_step(x, mask, target)
+            else:
+                logs = self._gan_step(x, mask)
         self.global_step += 1
         if self.ema is not None:
             self.ema.update_parameters(self.generator)
@@ -487,9 +591,10 @@ class Trainer:
 
     def _finish_epoch(self, summary: dict) -> None:
         """Score the epoch (2D proxy, monitor), keep the selected weights, checkpoint, log."""
-        summary.update(self.proxy_score())
+        if self.config.train.mode == "gan":  # the 2D-only proxy selects GAN epochs
+            summary.update(self.proxy_score())
         summary.update(self.monitor_3d())
-        by_proxy = self.config.train.select_checkpoint_by == "proxy"
+        by_proxy = self.config.train.select_checkpoint_by == "proxy" and "proxy" in summary
         score = summary["proxy"] if by_proxy else -self.epoch
         summary["selected"] = score < self.best_proxy
         if summary["selected"]:

@@ -1,20 +1,27 @@
-"""Cross-dataset proxy: train a recipe on MPII 2D only, score it on all CMU 3D poses.
+"""Cross-dataset proxy: leave one mocap dataset out of training, score every pose of it.
 
-The held-out benchmarks the lifter is judged on come from datasets it never saw. The proxy mimics
-that here: no CMU data of any kind is used for training, and every CMU pose (train and test split
-together, 26,563 poses) is scored. The CMU test split is printed beside it for comparison only;
-recipes are chosen on the proxy, never on CMU test.
+The lifter is judged on people and motions of datasets it never saw. The proxy mimics that with
+the two 3D datasets we have, as two halves:
 
-    python training/scripts/proxy.py --recipes seed default --seeds 0 1 2 --out runs/proxy
+- ``cmu``: every source from the CMU file is removed from the recipe's data (3D and 2D alike);
+  the lifter is scored on all 26,563 CMU poses (train and test splits).
+- ``hdm05``: the same with HDM05 (all 45,173 poses).
 
-Each run lands in ``<out>/<recipe>/seed<k>/`` (skipped when its weights exist, so the command
-resumes); the table (mean and spread over seeds) is printed and written to ``<out>/proxy.json``.
+Recipes are chosen on the ``cmu`` half (see the model card: of four reference lifters measured
+on our held-out benchmarks, the ``cmu`` half orders them as both benchmarks do, the ``hdm05``
+half does not); both halves are reported. No test split drives a choice here: the CMU test
+split's in-domain numbers are the model card's (``ship_models.py``), not the proxy's.
+
+    python training/scripts/proxy.py --recipes default supervised --seeds 0 1 2 --out runs/proxy
+
+Each run lands in ``<out>/<half>/<recipe>/seed<k>/`` (skipped when its weights exist, so the
+command resumes); ``<out>/proxy.json`` holds every run's scores (overall, per action, 2 joints
+missing) and training minutes, and the table is printed (mean +- std over seeds).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -22,129 +29,154 @@ from pathlib import Path
 
 import numpy as np
 
-from ablation import STEPS
-from pose_lifter.runtime.weights import load_lifter, save_lifter
 from pose_lifter_training.cli import main as train_cli
+from pose_lifter_training.config import CONFIG_DIR, load_config, save_config
 from pose_lifter_training.data import concatenate, load_source
 from pose_lifter_training.evaluate import evaluate, model_lifter
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
-CMU = DATA_DIR / "cmu_mocap_15j.npz"
-MPII = DATA_DIR / "mpii_2d_15j.npz"
-MPII_ONLY = [
-    f"train_data=[{{path: {MPII}}}]",
-    "monitor_data=null",
-    "train.select_checkpoint_by=last",
-]
+#: half -> the file left out of training and scored whole.
+HALVES = {"cmu": DATA_DIR / "cmu_mocap_15j.npz", "hdm05": DATA_DIR / "hdm05_15j.npz"}
+#: The half recipes are chosen on (it reproduces the held-out order of the reference lifters).
+SELECTION_HALF = "cmu"
 
 #: recipe name -> (base config, overrides on top of it).
 RECIPES: dict[str, tuple[str, list[str]]] = {
     "seed": ("seed", []),
     "default": ("default", []),
-    # the default until 2026-12 (30 epochs, no bone-proportion prior, no flip averaging)
-    "previous-default": (
-        "default",
-        ["train.epochs=30", "losses.bone_proportions=0.0", "train.export_flip_average=false"],
+    "mocap_only": ("mocap_only", []),
+    "supervised": ("supervised", []),
+    # what the default adds, one part at a time (from the plain supervised net upwards)
+    "views": ("mocap_only", ["augment.bone_scale_std=0.0", "augment.mix_parts=0.0"]),
+    "views+bones": ("mocap_only", ["augment.mix_parts=0.0"]),
+    "views+bones+mix": ("mocap_only", []),
+    "narrow-cameras": (
+        "mocap_only",
+        [
+            "cameras.distance_m=[3.0, 8.0]",
+            "cameras.height_m=[0.3, 3.0]",
+            "cameras.focal_px=[600, 1400]",
+        ],
     ),
-    "e10": ("default", ["train.epochs=10"]),
-    "e10+bones0.3": ("default", ["train.epochs=10", "losses.bone_proportions=0.3"]),
-    "e10+bones1": ("default", ["train.epochs=10", "losses.bone_proportions=1.0"]),
-    "e10+bones0.5": ("default", ["train.epochs=10", "losses.bone_proportions=0.5"]),
-    "e5+bones0.3": ("default", ["train.epochs=5", "losses.bone_proportions=0.3"]),
-    "e15+bones0.3": ("default", ["train.epochs=15", "losses.bone_proportions=0.3"]),
-    "e10+clip": ("default", ["train.epochs=10", "optim.grad_clip_norm=1.0"]),
-    "e10+wide": ("default", ["train.epochs=10", "model.hidden_size=1024"]),
+    "no-ema": ("mocap_only", ["train.ema_decay=0.0"]),
+    "wide-1024": ("mocap_only", ["model.hidden_size=1024"]),
 }
-#: The README's ablation (seed -> default, one fix at a time) as proxy recipes ``step<k>``.
-_cumulative: list[str] = []
-for _index, (_name, _overrides) in enumerate(STEPS):
-    _cumulative = _cumulative + _overrides
-    RECIPES[f"step{_index}"] = ("seed", list(_cumulative))
 
 
-def run_recipe(name: str, seed: int, out: Path, threads: int, epochs: int | None) -> Path:
-    """Train one recipe on MPII only (unless its weights exist); return the weights."""
-    config, overrides = RECIPES[name]
-    run = out / name / f"seed{seed}"
+def leave_out(config, left_out: Path):
+    """Return ``config`` without any data source read from ``left_out``'s file."""
+    keep = lambda sources: [s for s in sources if Path(s.path).name != left_out.name]  # noqa: E731
+    config.train_data, config.pose_data = keep(config.train_data), keep(config.pose_data)
+    if not config.train_data and not config.pose_data:
+        raise ValueError(f"{config.name}: nothing left to train on without {left_out.name}")
+    if config.monitor_data is not None and Path(config.monitor_data.path).name == left_out.name:
+        config.monitor_data = None
+    return config
+
+
+def run_recipe(name: str, half: str, seed: int, out: Path, threads: int) -> tuple[Path, float]:
+    """Train one recipe for one half (unless its weights exist); return weights and minutes."""
+    base, overrides = RECIPES[name]
+    run = out / half / name / f"seed{seed}"
     weights = run / "best.safetensors"
+    minutes_file = run / "train_minutes.txt"
     if weights.exists():
-        return weights
-    flags = [f"train.torch_threads={threads}", *MPII_ONLY, *overrides]
-    argv = ["train", "--config", config, "--run-dir", str(run), "--seed", str(seed)]
-    argv += ["--device", "cpu"] + [item for value in flags for item in ("--set", value)]
-    if epochs is not None:
-        argv += ["--epochs", str(epochs)]
+        return weights, float(minutes_file.read_text()) if minutes_file.exists() else float("nan")
+    config = load_config(base, [*overrides, f"train.torch_threads={threads}"])
+    for source in [*config.train_data, *config.pose_data, config.monitor_data]:
+        if source is not None:  # relative to training/configs/, where the config came from
+            source.path = str((CONFIG_DIR / source.path).resolve())
+    config = leave_out(config, HALVES[half])
+    config.seed = seed
+    run.mkdir(parents=True, exist_ok=True)
+    config_path = run / "proxy_config.yaml"
+    save_config(config, config_path)
     started = time.monotonic()
-    if train_cli(argv) != 0:
-        raise RuntimeError(f"training {name} seed {seed} failed")
-    (run / "train_minutes.txt").write_text(f"{(time.monotonic() - started) / 60:.2f}\n")
-    return weights
+    status = train_cli(
+        ["train", "--config", str(config_path), "--run-dir", str(run), "--device", "cpu"]
+    )
+    if status != 0:
+        raise RuntimeError(f"training {name} ({half} half) seed {seed} failed")
+    minutes = (time.monotonic() - started) / 60
+    minutes_file.write_text(f"{minutes:.2f}\n")
+    return weights, minutes
 
 
-def with_flip_average(weights: Path) -> Path:
-    """Write the same weights with test-time flip averaging on (``<stem>_flip.safetensors``)."""
-    flipped = weights.with_name(weights.stem + "_flip.safetensors")
-    if not flipped.exists():
-        model, meta = load_lifter(weights)
-        model.config = dataclasses.replace(model.config, flip_average=True)
-        save_lifter(
-            flipped, model, {k: v for k, v in meta.items() if k not in ("format", "config")}
+def score(weights: Path, half: str) -> dict:
+    """Every pose of the left-out dataset: N-MPJPE, PA-MPJPE, per action, 2 joints missing."""
+    data = concatenate([load_source(HALVES[half], "train"), load_source(HALVES[half], "test")])
+    result = evaluate({"lifter": model_lifter(weights)}, data, dropped_counts=(2,))["lifter"]
+    return {
+        "n_mpjpe_mm": result["n_mpjpe_mm"],
+        "pa_mpjpe_mm": result["pa_mpjpe_mm"],
+        "pa_mpjpe_missing_2_mm": result["missing_2"]["pa_mpjpe_mm"],
+        "per_action_pa_mpjpe_mm": {
+            action: values["pa_mpjpe_mm"] for action, values in result["per_action"].items()
+        },
+    }
+
+
+def table(rows: dict) -> str:
+    """Markdown: one row per recipe, both halves (mean +- std over seeds)."""
+
+    def cell(runs: list[dict], key: str) -> str:
+        if not runs:
+            return "-"
+        values = np.array([run[key] for run in runs])
+        return (
+            f"{values.mean():.1f} +- {values.std():.1f}" if len(values) > 1 else f"{values[0]:.1f}"
         )
-    return flipped
+
+    lines = [
+        "| recipe | seeds | CMU half N | CMU half PA | CMU half PA, 2 missing | HDM05 half N "
+        "| HDM05 half PA | HDM05 half PA, 2 missing | train min |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, halves in rows.items():
+        cmu, hdm = halves.get("cmu", []), halves.get("hdm05", [])
+        minutes = [run["train_minutes"] for runs in halves.values() for run in runs]
+        lines.append(
+            f"| {name} | {max(len(cmu), len(hdm))} | "
+            + " | ".join(
+                cell(runs, key)
+                for runs in (cmu, hdm)
+                for key in ("n_mpjpe_mm", "pa_mpjpe_mm", "pa_mpjpe_missing_2_mm")
+            )
+            + f" | {np.nanmean(minutes):.1f} |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--recipes", nargs="+", default=["seed", "default"], choices=RECIPES)
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--recipes", nargs="+", default=["default", "supervised"], choices=RECIPES)
+    parser.add_argument("--halves", nargs="+", default=list(HALVES), choices=HALVES)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=Path("runs/proxy"))
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--epochs", type=int, help="override every recipe's train.epochs")
-    parser.add_argument("--flip", action="store_true", help="also score with flip averaging")
     args = parser.parse_args()
-    cmu_all = concatenate([load_source(CMU, "train"), load_source(CMU, "test")])
-    cmu_test = load_source(CMU, "test")
-    rows = {}
-    names = [(n, False) for n in args.recipes] + [(n, True) for n in args.recipes if args.flip]
-    for name, flip in names:
-        per_seed = []
-        for seed in args.seeds:
-            weights = run_recipe(name, seed, args.out, args.threads, args.epochs)
-            lift = model_lifter(with_flip_average(weights) if flip else weights)
-            proxy = evaluate({name: lift}, cmu_all, dropped_counts=(2,))[name]
-            test = evaluate({name: lift}, cmu_test, dropped_counts=(2,))[name]
-            per_seed.append(
-                {
-                    "seed": seed,
-                    "proxy_n": proxy["n_mpjpe_mm"],
-                    "proxy_pa": proxy["pa_mpjpe_mm"],
-                    "proxy_pa_missing_2": proxy["missing_2"]["pa_mpjpe_mm"],
-                    "test_n": test["n_mpjpe_mm"],
-                    "test_pa": test["pa_mpjpe_mm"],
-                }
-            )
-            label = name + (" +flip" if flip else "")
-            print(json.dumps({"recipe": label, **per_seed[-1]}), flush=True)
-        rows[label] = per_seed
-    (args.out / "proxy.json").write_text(json.dumps(rows, indent=2))
-    columns = ["proxy_n", "proxy_pa", "proxy_pa_missing_2", "test_n", "test_pa"]
-    print(
-        "| recipe (MPII 2D only) | seeds | proxy N-MPJPE | proxy PA-MPJPE "
-        "| proxy PA, 2 missing | CMU test N | CMU test PA |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for name, per_seed in rows.items():
-        cells = []
-        for column in columns:
-            values = np.array([row[column] for row in per_seed])
-            cells.append(
-                f"{values.mean():.1f} ± {values.std():.1f}"
-                if len(values) > 1
-                else f"{values[0]:.1f}"
-            )
-        print(f"| {name} | {len(per_seed)} | " + " | ".join(cells) + " |")
+    results_path = args.out / "proxy.json"
+    rows = json.loads(results_path.read_text()) if results_path.exists() else {}
+    for name in args.recipes:
+        for half in args.halves:
+            done = {run["seed"] for run in rows.get(name, {}).get(half, [])}
+            for seed in args.seeds:
+                if seed in done:
+                    continue
+                try:
+                    weights, minutes = run_recipe(name, half, seed, args.out, args.threads)
+                except ValueError as error:  # e.g. a CMU-only recipe in the CMU half
+                    print(f"skipped: {error}", flush=True)
+                    break
+                entry = {"seed": seed, "train_minutes": minutes, **score(weights, half)}
+                rows.setdefault(name, {}).setdefault(half, []).append(entry)
+                results_path.parent.mkdir(parents=True, exist_ok=True)
+                results_path.write_text(json.dumps(rows, indent=2))
+                summary = {k: v for k, v in entry.items() if k != "per_action_pa_mpjpe_mm"}
+                print(json.dumps({"recipe": name, "half": half, **summary}), flush=True)
+    print(table(rows))
     return 0
 
 
