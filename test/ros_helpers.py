@@ -40,9 +40,9 @@ CONFIG = SHARE / "config" / "pose_lifter.yaml"
 class RosProcess:
     """A running installed ROS 2 executable with its combined output in a temp file."""
 
-    def __init__(self, executable: str, ros_args: list[str]):
+    def __init__(self, executable: str, ros_args: list[str], arguments: list[str] = ()):
         self._log = tempfile.NamedTemporaryFile("w+", prefix=f"{executable}-", suffix=".log")
-        self.command = [installed_executable(executable), "--ros-args", *ros_args]
+        self.command = [installed_executable(executable), *arguments, "--ros-args", *ros_args]
         self.process = subprocess.Popen(
             self.command,
             cwd=tempfile.gettempdir(),
@@ -71,9 +71,9 @@ class RosProcess:
 
 
 @contextlib.contextmanager
-def ros_process(executable: str, ros_args: list[str]):
-    """Context manager: installed ``executable --ros-args *ros_args`` running in the block."""
-    proc = RosProcess(executable, ros_args)
+def ros_process(executable: str, ros_args: list[str], arguments: list[str] = ()):
+    """Context manager: installed ``executable *arguments --ros-args *ros_args`` in the block."""
+    proc = RosProcess(executable, ros_args, arguments)
     try:
         yield proc
     finally:

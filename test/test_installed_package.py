@@ -73,10 +73,11 @@ def _first_arguments(tree: ast.AST, function: str) -> set[str]:
     return names
 
 
-def test_both_launch_files_are_installed():
+def test_the_launch_files_are_installed():
     assert {path.name for path in LAUNCH_FILES} == {
         "pose_lifter.launch.py",
         "openpose_bridge.launch.py",
+        "demo.launch.py",
     }
 
 
@@ -276,3 +277,50 @@ def test_the_workspace_suite_tests_the_colcon_install():
     assert prefix in Path(pose_lifter.__file__).resolve().parents, pose_lifter.__file__
     assert prefix in Path(installed_executable("pose_lifter_node")).resolve().parents
     assert prefix in CONFIG.resolve().parents
+
+
+def _p(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _ros_args(parameters: dict, *extra: str) -> list[str]:
+    args = list(extra)
+    for name, value in parameters.items():
+        args += ["-p", f"{name}:={_p(value)}"]
+    return args
+
+
+@pytest.mark.parametrize("input_mode", ["keypoints", "image"])
+def test_demo_launch_processes_show_markers_within_40_s(ros, input_mode):
+    """What ``ros2 launch pose_lifter demo.launch.py [input_mode:=image] rviz:=false`` starts.
+
+    The installed player (the OpenPose bridge, or ``pose-lifter play`` of the bundled camera
+    bag) and the installed node with the parameters file and the demo's overrides, the same
+    constants the launch file passes; nothing else runs: markers must arrive within 40 s.
+    """
+    from visualization_msgs.msg import MarkerArray
+
+    from pose_lifter.tools.sample_bag import (
+        DEMO_BRIDGE_PARAMETERS,
+        DEMO_IMAGE_PARAMETERS,
+        DEMO_PARAMETERS,
+    )
+
+    ns = f"/demo_{input_mode}"
+    image_mode = input_mode == "image"
+    node_parameters = dict(DEMO_PARAMETERS, **(DEMO_IMAGE_PARAMETERS if image_mode else {}))
+    node_args = _ros_args(node_parameters, "--params-file", str(CONFIG), "-r", f"__ns:={ns}")
+    if image_mode:
+        player = ("pose-lifter", ["-r", f"__ns:={ns}"], ["play"])
+    else:
+        player = ("openpose_bridge", _ros_args(DEMO_BRIDGE_PARAMETERS, "-r", f"__ns:={ns}"), [])
+    started = time.monotonic()
+    markers: list = []
+    node = ros.node()
+    node.create_subscription(MarkerArray, f"{ns}/markers", markers.append, 10)
+    with ros_process("pose_lifter_node", node_args) as lifter:
+        with ros_process(player[0], player[1], player[2]) as source:
+            drawn = lambda: any(m.action == 0 for a in markers for m in a.markers)  # noqa: E731
+            ok = ros.spin_until(drawn, 40.0 - (time.monotonic() - started))
+            assert ok, lifter.log() + source.log()
+    print(f"\ndemo ({input_mode}): first markers {time.monotonic() - started:.1f} s after start")

@@ -21,7 +21,11 @@ from rclpy.qos import (
     QoSProfile,
     ReliabilityPolicy,
 )
-from rclpy.qos_event import SubscriptionEventCallbacks  # Humble's module (an alias later)
+
+try:  # Iron and later
+    from rclpy.event_handler import SubscriptionEventCallbacks
+except ImportError:  # Humble
+    from rclpy.qos_event import SubscriptionEventCallbacks
 from rclpy.qos_overriding_options import QoSOverridingOptions
 
 

@@ -397,8 +397,10 @@ class Settings:
     )
     diagnostics_warn_drop_rate: float = _param(
         0.1,
-        "The status turns WARN when more than this fraction of the inputs of one report "
-        "period was dropped (drops per input message).",
+        "The status turns WARN when, in one report period, more than this fraction was "
+        "dropped of the input messages, of the persons in them, of the camera_info messages "
+        "or of the depth images (each rate over its own count), or lost in the middleware of "
+        "the camera's images.",
         low=0.0,
         high=1.0,
     )

@@ -289,6 +289,12 @@ def _record_rgbd_sample(args) -> int:
     return 0
 
 
+def _play(args) -> int:
+    from pose_lifter.tools.player import play
+
+    return play(Path(args.bag), args.rate, not args.once, args.node_ns, args.ros_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pose-lifter",
@@ -393,6 +399,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="live: seconds to wait for outstanding outputs after the last input",
     )
     replay.set_defaults(func=_replay)
+    play = sub.add_parser(
+        "play",
+        help="play a bag's camera into a running node, in a loop (default: the bundled sample)",
+        description="Publish a bag's input topic and CameraInfo on the pose_lifter node's "
+        "input topics with their original timing, headers restamped now, in a loop "
+        "(demo.launch.py input_mode:=image runs it).",
+    )
+    play.add_argument("bag", nargs="?", default=str(SAMPLE_BAG), help="rosbag2 directory")
+    play.add_argument("--rate", type=float, default=1.0, help="times the original speed")
+    play.add_argument("--once", action="store_true", help="stop at the end of the bag")
+    play.add_argument("--node-ns", default="/", help="namespace of the pose_lifter node")
+    play.set_defaults(func=_play)
     record = sub.add_parser("record-sample", help="rebuild the bundled sample bag from vtest.avi")
     record.add_argument(
         "--video",
@@ -437,7 +455,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from rclpy.utilities import remove_ros_args
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(remove_ros_args(["pose-lifter", *argv])[1:])
+    args.ros_args = ["pose-lifter", *argv]  # for rclpy.init: --ros-args (remaps, namespace)
     try:
         return args.func(args)
     except (PoseLifterError, ValueError) as error:

@@ -520,7 +520,7 @@ class LiveResult:
     report_json: Path | None = None
 
 
-def _node_input_topic(msgtype: str, node_ns: str, depth: bool = False) -> str | None:
+def node_input_topic(msgtype: str, node_ns: str, depth: bool = False) -> str | None:
     """Return the pose_lifter node's input topic for a message type (in namespace ``node_ns``).
 
     ``depth``: the bag topic is a depth image (``depth`` or ``depth/compressedDepth``).
@@ -625,7 +625,7 @@ def replay_live(
             msgtype = selection.types[topic]
             target = (
                 remap.get(topic)
-                or _node_input_topic(msgtype, node_ns, topic in selection.depth)
+                or node_input_topic(msgtype, node_ns, topic in selection.depth)
                 or topic
             )
             publishers[topic] = node.create_publisher(rclpy_type(msgtype), target, qos)

@@ -34,6 +34,12 @@ CAMERA_INFO_TOPIC = "/camera/camera_info"
 KEYPOINTS_TOPIC = "/keypoints_2d"
 GROUND_TRUTH_TOPIC = "/ground_truth/joints_3d"
 FRAME_ID = "camera_optical_frame"
+#: What ``demo.launch.py`` sets on the node beside the parameters file: markers flow even with
+#: ``rviz:=false`` (no subscriber), and the camera mode's input is the player's JPEG stream.
+DEMO_PARAMETERS = {"always_process": True}
+DEMO_IMAGE_PARAMETERS = {"input_mode": "image", "image.transport": "compressed"}
+#: The OpenPose bridge of ``demo.launch.py``'s keypoints mode: the bundled sample, in a loop.
+DEMO_BRIDGE_PARAMETERS = {"mode": "loop", "rate_hz": 10.0, "frame_id": FRAME_ID}
 #: Header stamp of the first sample frame (2024-01-01T00:00:00Z): fixed so the bag is reproducible.
 FIRST_STAMP_NS = 1_704_067_200 * 1_000_000_000
 ASSUMED_HFOV_DEG = 60.0
