@@ -65,14 +65,31 @@ def undistort_pixels(
 
     k, d = validate_intrinsics(camera_matrix), _coefficients(distortion, model)
     points = np.asarray(pixels, dtype=np.float64)
-    flat = points.reshape(-1, 1, 2)
+    # OpenCV on normalised coordinates (identity camera), K applied here with its skew
+    flat = _normalized(points.reshape(-1, 2), k)[:, None, :]
     if model == "equidistant":
-        out = cv2.fisheye.undistortPoints(flat, k, d, P=k, criteria=_UNDISTORT_CRITERIA)
+        out = cv2.fisheye.undistortPoints(flat, _IDENTITY, d, criteria=_UNDISTORT_CRITERIA)
     elif hasattr(cv2, "undistortPointsIter"):  # OpenCV 4 (the distros' python3-opencv)
-        out = cv2.undistortPointsIter(flat, k, d, None, k, _UNDISTORT_CRITERIA)
+        out = cv2.undistortPointsIter(flat, _IDENTITY, d, None, None, _UNDISTORT_CRITERIA)
     else:  # OpenCV 5 folded it into undistortPoints
-        out = cv2.undistortPoints(flat, k, d, P=k, criteria=_UNDISTORT_CRITERIA)
-    return out.reshape(points.shape)
+        out = cv2.undistortPoints(flat, _IDENTITY, d, criteria=_UNDISTORT_CRITERIA)
+    return _pixels(out.reshape(-1, 2), k).reshape(points.shape)
+
+
+_IDENTITY = np.eye(3)
+
+
+def _normalized(pixels: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """``(N, 2)`` pixels -> normalised image coordinates (x = X/Z, y = Y/Z), skew included."""
+    y = (pixels[:, 1] - k[1, 2]) / k[1, 1]
+    x = (pixels[:, 0] - k[0, 2] - k[0, 1] * y) / k[0, 0]
+    return np.stack([x, y], axis=-1)
+
+
+def _pixels(normalized: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_normalized`."""
+    x, y = normalized[:, 0], normalized[:, 1]
+    return np.stack([k[0, 0] * x + k[0, 1] * y + k[0, 2], k[1, 1] * y + k[1, 2]], axis=-1)
 
 
 #: Iterations of the undistortion solver (OpenCV's default of 5 leaves pixels of error at the
@@ -109,13 +126,13 @@ def distort_pixels(
 
     k, d = validate_intrinsics(camera_matrix), _coefficients(distortion, model)
     points = np.asarray(pixels, dtype=np.float64)
-    flat = points.reshape(-1, 2)
-    normalized = np.linalg.solve(k, np.c_[flat, np.ones(len(flat))].T).T
+    ideal = _normalized(points.reshape(-1, 2), k)
     if model == "equidistant":
-        out = cv2.fisheye.distortPoints(normalized[:, None, :2].copy(), k, d)
+        out = cv2.fisheye.distortPoints(ideal[:, None, :].copy(), _IDENTITY, d)
     else:
-        out, _ = cv2.projectPoints(normalized[:, None, :], np.zeros(3), np.zeros(3), k, d)
-    return out.reshape(points.shape)
+        rays = np.c_[ideal, np.ones(len(ideal))][:, None, :]
+        out, _ = cv2.projectPoints(rays, np.zeros(3), np.zeros(3), _IDENTITY, d)
+    return _pixels(out.reshape(-1, 2), k).reshape(points.shape)
 
 
 def undistort_pixels_checked(

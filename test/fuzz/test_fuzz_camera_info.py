@@ -73,16 +73,22 @@ def _round_trips(info) -> bool:
     if not any(d):
         return True
     k = np.asarray(info.k, dtype=np.float64).reshape(3, 3)
+    (fx, skew, cx), (_, fy, cy) = k[0], k[1]
     width, height = (info.width, info.height) if info.width and info.height else (0, 0)
     if not width:
-        width, height = max(2 * k[0, 2], 2.0), max(2 * k[1, 2], 2.0)
+        width, height = max(2 * cx, 2.0), max(2 * cy, 2.0)
     u, v = np.meshgrid(np.linspace(0, width - 1, 9), np.linspace(0, height - 1, 9))
-    grid = np.stack([u.ravel(), v.ravel()], -1).reshape(-1, 1, 2)
     with np.errstate(all="ignore"):
-        ideal = cv2.undistortPoints(grid, k, d, criteria=(3, 50, 1e-9)).reshape(-1, 2)
-        rays = np.c_[ideal, np.ones(len(ideal))].reshape(-1, 1, 3)
-        back, _ = cv2.projectPoints(np.nan_to_num(rays), np.zeros(3), np.zeros(3), k, d)
-        error = np.linalg.norm(back.reshape(-1, 2) - grid.reshape(-1, 2), axis=-1)
+        y = (v.ravel() - cy) / fy  # normalised coordinates: OpenCV with an identity camera
+        x = (u.ravel() - cx - skew * y) / fx
+        seen = np.stack([x, y], -1).reshape(-1, 1, 2)
+        ideal = cv2.undistortPoints(seen, np.eye(3), d, criteria=(3, 50, 1e-9)).reshape(-1, 2)
+        rays = np.c_[np.nan_to_num(ideal), np.ones(len(ideal))].reshape(-1, 1, 3)
+        back, _ = cv2.projectPoints(rays, np.zeros(3), np.zeros(3), np.eye(3), d)
+        back = back.reshape(-1, 2)
+        error = np.hypot(
+            fx * (back[:, 0] - x) + skew * (back[:, 1] - y), fy * (back[:, 1] - y)
+        )  # in pixels
     return bool(np.isfinite(ideal).all() and np.isfinite(error).all() and error.max() <= 0.5)
 
 
