@@ -63,6 +63,7 @@ class LossSection:
     missing_distill: float = 0.0
     missing_2d: float = 0.0
     supervised_depth: float = 0.0
+    supervised_pose: float = 0.0  # pose_data views: depth + the hidden joints' x, y (3D truth)
 
 
 @dataclass
@@ -99,6 +100,8 @@ class TrainSection:
     generator_steps: int = 1
     ema_decay: float = 0.0  # > 0: keep an exponential moving average of the generator (exported)
     views_per_pose: int = 8  # pose_data: drawn views of each 3D pose per epoch
+    steps_per_epoch: int = 0  # > 0: fixed steps per epoch (pose_data: training length not tied
+    # to the data's size, so a proxy run without one dataset trains as long as the full run)
     disc_accuracy_cap: float = 0.9
     label_smoothing: float = 0.0
     validation_fraction: float = 0.05

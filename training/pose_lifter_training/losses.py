@@ -116,6 +116,19 @@ def supervised_depth(predicted: torch.Tensor, depth: torch.Tensor) -> torch.Tens
     return ((predicted[..., 2] - depth) ** 2).mean()
 
 
+def supervised_pose(
+    predicted: torch.Tensor, target: torch.Tensor, hidden: torch.Tensor
+) -> torch.Tensor:
+    """Mean squared error of the lifted pose ``(B, 15, 3)`` to the true 3D ``target``.
+
+    Every joint's depth, and the x, y of the ``hidden`` ``(B, 15)`` joints (the others' x, y
+    are the input): ``mean((z - z*)^2 + hidden * |xy - xy*|^2)`` over all joints.
+    """
+    depth = (predicted[..., 2] - target[..., 2]) ** 2
+    planar = ((predicted[..., :2] - target[..., :2]) ** 2).sum(-1) * hidden.to(predicted.dtype)
+    return (depth + planar).mean()
+
+
 def weighted_sum(terms: dict[str, torch.Tensor], weights) -> torch.Tensor:
     """``sum(weight[name] * term)`` over ``terms``; ``weights`` has one attribute per name."""
     if not terms:

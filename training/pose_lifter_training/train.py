@@ -392,8 +392,12 @@ class Trainer:
         usable = kept.sum(dim=1) >= 2
         x, kept, target = x[usable], kept[usable], target[usable]
         predicted = lift_in_full_frame(self.g_train, x, torch.ones_like(visible[usable]), kept)
-        terms = {"supervised_depth": losses.supervised_depth(predicted, target[..., 2])}
-        if self.config.losses.missing_2d:
+        w, terms = self.config.losses, {}
+        if w.supervised_pose:
+            terms["supervised_pose"] = losses.supervised_pose(predicted, target, ~kept)
+        if w.supervised_depth:
+            terms["supervised_depth"] = losses.supervised_depth(predicted, target[..., 2])
+        if w.missing_2d:
             terms["missing_2d"] = losses.missing_2d(
                 predicted, x, ~kept, torch.ones_like(visible[usable])
             )
@@ -536,11 +540,13 @@ class Trainer:
         c = self.config
         started = time.monotonic()
         samples = len(self.world) * c.train.views_per_pose if self.views else len(self.train_x)
-        order = torch.randperm(
-            samples, generator=torch.Generator().manual_seed(c.seed + self.epoch)
-        )
-        order = order[self.dist.rank :: self.dist.world_size]
         batch = c.train.batch_size
+        if c.train.steps_per_epoch:
+            samples = c.train.steps_per_epoch * batch * self.dist.world_size
+        generator = torch.Generator().manual_seed(c.seed + self.epoch)
+        pool = len(self.world) if self.views else len(self.train_x)
+        order = torch.randperm(samples, generator=generator) % pool
+        order = order[self.dist.rank :: self.dist.world_size]
         steps = len(order) // batch
         progress = tqdm(
             range(steps),

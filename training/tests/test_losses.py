@@ -124,3 +124,13 @@ def test_bone_proportions_hand_computed_for_a_short_thigh():
     expected = (abs(math.log(0.5 * shrink)) + 13 * abs(math.log(shrink))) / 14
     body = _pose_with_bone_lengths(lengths)
     assert losses.bone_proportions(body).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_supervised_pose_counts_depths_everywhere_and_x_y_where_hidden():
+    target = torch.zeros(2, 15, 3)
+    predicted = torch.zeros(2, 15, 3)
+    predicted[0, 3] = torch.tensor([1.0, 2.0, 3.0])  # visible: only its depth counts, 3^2
+    predicted[1, 4] = torch.tensor([1.0, 2.0, 0.0])  # hidden: x, y count, 1 + 4
+    hidden = torch.zeros(2, 15, dtype=torch.bool)
+    hidden[1, 4] = True
+    assert losses.supervised_pose(predicted, target, hidden).item() == pytest.approx(14 / 30)

@@ -92,7 +92,7 @@ def test_short_training_run_logs_checkpoints_and_resumes(tmp_path, config):
         "gan": {"mean_loss_consistency_3d"},
         "seed": {"mean_loss_heuristic"},
         "supervised": {"mean_loss_supervised_depth"},
-        "mocap_only": {"mean_loss_supervised_depth", "mean_loss_missing_2d"},
+        "mocap_only": {"mean_loss_supervised_pose"},
         "default": {"mean_loss_supervised_depth", "mean_loss_adversarial", "mean_loss_d"},
     }[config]
     assert expected <= losses, losses
