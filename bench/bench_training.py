@@ -1,8 +1,8 @@
 """Training speed on this machine: seconds per epoch and poses/s.
 
-Training speed on this machine: seconds per epoch and poses/s for the seed, default and supervised
-configs (same data, measured in the same run), plus the shipped models' recorded training time and
-accuracy (pose_lifter/models/results.json).
+Training speed on this machine: ms per optimisation step, poses/s, seconds per epoch and the
+minutes a whole run takes for every training config (measured in the same run), plus the
+shipped models' recorded training time and accuracy (pose_lifter/models/results.json).
 
     source scripts/env.sh && python bench/bench_training.py [--threads 2] [--steps 40]
 """
@@ -33,7 +33,7 @@ def main() -> None:
         f"{'config':>10} {'batch':>5} {'ms/step':>8} {'poses/s':>8} {'s/epoch':>8} "
         f"{'epochs':>6} {'min to train':>12}"
     )
-    for name in ("seed", "default", "supervised"):
+    for name in ("seed", "gan", "supervised", "default", "hybrid"):
         config = load_config(name, [f"train.torch_threads={args.threads}"])
         config.monitor_data = None
         with tempfile.TemporaryDirectory() as tmp:
@@ -50,7 +50,13 @@ def main() -> None:
             for _ in range(args.steps):
                 step()
             seconds = (time.perf_counter() - started) / args.steps
-            epoch = seconds * len(trainer.train_x) / batch
+            if config.train.steps_per_epoch:
+                steps_per_epoch = config.train.steps_per_epoch
+            elif trainer.views:
+                steps_per_epoch = len(trainer.world) * config.train.views_per_pose // batch
+            else:
+                steps_per_epoch = len(trainer.train_x) // batch
+            epoch = seconds * steps_per_epoch
             print(
                 f"{name:>10} {batch:>5} {seconds * 1e3:>8.1f} {batch / seconds:>8.0f} "
                 f"{epoch:>8.1f} "
@@ -60,7 +66,7 @@ def main() -> None:
     if results.exists():
         recorded = json.loads(results.read_text())
         for name, summary in recorded.get("training", {}).items():
-            metrics = recorded["results"].get(name, {})
+            metrics = recorded["results"].get("CMU", {}).get(name, {})
             print(
                 f"shipped {name}: {summary['epochs']} epochs in "
                 f"{summary['train_seconds'] / 60:.1f} min "

@@ -93,8 +93,9 @@ def generate_launch_description():
             DeclareLaunchArgument(
                 "model",
                 default_value="",
-                description="default | mocap_only (no MPII data: commercial use allowed) | seed "
-                "| supervised (see the model card); empty = the params file's model",
+                description="default | mocap_only (guaranteed free of MPII's research-only data; "
+                "today = default) | seed | supervised (see the model card); empty = the params "
+                "file's model",
             ),
             DeclareLaunchArgument(
                 "input_mode",

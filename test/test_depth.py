@@ -275,8 +275,19 @@ def test_offline_replay_of_colour_and_depth_images_places_the_detected_people(tm
         ]
     bag = write_bag(tmp_path / "photo_rgbd", messages, "mcap")
     settings = Settings().replace(input_mode="image", depth_max_m=40.0)
-    summary = replay_offline(bag, settings=settings).summary
+    result = replay_offline(bag, settings=settings)
+    summary = result.summary
     assert summary["depth_topics"] == ["/camera/depth/compressedDepth"]
     assert summary["input_topics"] == ["/camera/color/image_raw/compressed"]
     assert summary["persons_by_scale_source"]["depth"] >= 3  # at least one person per frame
     assert summary["counters"]["depth_unpaired"] == 0
+    # every person the wall's depth placed stands at the wall: 12 m (+ the joints lie a few cm
+    # behind the skin the sensor sees)
+    roots = [
+        record.joints_3d[person, ROOT, 2]
+        for record in result.records
+        for person, source in enumerate(record.scale_sources)
+        if source == Skeleton3D.SCALE_DEPTH
+    ]
+    print(f"\nroot depths placed from the 12 m wall: {sorted(round(float(z), 3) for z in roots)}")
+    assert len(roots) >= 3 and all(12.05 <= z <= 12.25 for z in roots), roots  # 12.1-12.2

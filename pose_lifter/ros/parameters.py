@@ -63,12 +63,12 @@ class Settings:
     model: str = _param(
         "default",
         "Shipped lifter (pose_lifter/models/MODEL_CARD.md): default = trained on CMU + HDM05 "
-        "mocap 3D and MPII Human Pose 2D, best on sitting people in the card's proxy; MPII's "
-        "annotations are for research only, so research use only. mocap_only = CMU + HDM05 "
-        "mocap only: may go on a commercial robot (CMU: free incl. commercial; HDM05: CC BY-SA "
-        "3.0, attribute 'The data used in this project was obtained from HDM05'). seed = the "
-        "seed report's GAN, supervised = the plain supervised baseline (MPII-free), for "
-        "comparisons. model_path, when set, wins.",
+        "motion capture only, so it may go on a commercial robot (CMU: free incl. commercial "
+        "use; HDM05: CC BY-SA 3.0, attribute 'The data used in this project was obtained from "
+        "HDM05'). mocap_only = the lifter guaranteed free of MPII's research-only annotations "
+        "(today the same files as default). seed = the seed report's GAN (MPII 2D: research "
+        "use only), supervised = the plain supervised baseline (mocap only), for comparisons. "
+        "model_path, when set, wins.",
         choices=SHIPPED_MODELS,
         on_configure=True,
     )

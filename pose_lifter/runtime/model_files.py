@@ -21,16 +21,19 @@ FORMAT_TAG = "pose_lifter"
 SOURCE_SHA256_KEY = "source_sha256"
 DEFAULT_MODEL_NAME = "default"
 #: The shipped lifters (``pose_lifter/models/<name>.{safetensors,onnx}``; see MODEL_CARD.md):
-#: ``default`` (mocap 3D + MPII 2D, research use only: MPII's annotations), ``mocap_only``
-#: (CMU + HDM05 mocap only: commercial use allowed, CC BY-SA attribution), ``seed`` (the seed
-#: report's GAN) and ``supervised`` (the plain supervised baseline).
+#: ``default`` (CMU + HDM05 mocap 3D), ``mocap_only`` (the lifter that is guaranteed free of
+#: MPII's research-only annotations, so it may go on a commercial robot), ``seed`` (the seed
+#: report's GAN, MPII) and ``supervised`` (the plain supervised baseline).
 SHIPPED_MODELS = ("default", "mocap_only", "seed", "supervised")
+#: Shipped names that are another model's files: the default is trained on mocap only today.
+MODEL_ALIASES = {"mocap_only": "default"}
 WEIGHTS_SUFFIX = ".safetensors"
 ONNX_SUFFIX = ".onnx"
 
 
 def shipped_model_path(name: str = DEFAULT_MODEL_NAME, suffix: str = WEIGHTS_SUFFIX) -> Path:
     """Path of a shipped model file (one of :data:`SHIPPED_MODELS`) in the package."""
+    name = MODEL_ALIASES.get(name, name)
     return Path(str(resources.files("pose_lifter") / "models" / f"{name}{suffix}"))
 
 

@@ -455,11 +455,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rclpy.utilities import remove_ros_args
-
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(remove_ros_args(["pose-lifter", *argv])[1:])
-    args.ros_args = ["pose-lifter", *argv]  # for rclpy.init: --ros-args (remaps, namespace)
+    # ``--ros-args ... [--]`` (launch_ros adds it: name, namespace, remaps) is rclpy's
+    ours = argv[: argv.index("--ros-args")] if "--ros-args" in argv else argv
+    if "--ros-args" in argv and "--" in argv[argv.index("--ros-args") :]:
+        ours += argv[argv.index("--", argv.index("--ros-args")) + 1 :]
+    args = build_parser().parse_args(ours)
+    args.ros_args = ["pose-lifter", *argv]  # for rclpy.init
     try:
         return args.func(args)
     except (PoseLifterError, ValueError) as error:

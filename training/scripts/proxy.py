@@ -43,23 +43,24 @@ SELECTION_HALF = "cmu"
 #: recipe name -> (base config, overrides on top of it).
 RECIPES: dict[str, tuple[str, list[str]]] = {
     "seed": ("seed", []),
-    "default": ("default", []),
-    "mocap_only": ("mocap_only", []),
     "supervised": ("supervised", []),
-    # what the default adds, one part at a time (from the plain supervised net upwards)
-    "views": ("mocap_only", ["augment.bone_scale_std=0.0", "augment.mix_parts=0.0"]),
-    "views+bones": ("mocap_only", ["augment.mix_parts=0.0"]),
-    "views+bones+mix": ("mocap_only", []),
-    "narrow-cameras": (
-        "mocap_only",
+    "default": ("default", []),
+    "hybrid": ("hybrid", []),
+    # what the default is made of, one part at a time (each row: the default without it)
+    "default-no-mix": ("default", ["augment.mix_parts=0.0"]),
+    "default-no-mix-no-bones": (
+        "default",
+        ["augment.mix_parts=0.0", "augment.bone_scale_std=0.0"],
+    ),
+    "default-narrow-cameras": (
+        "default",
         [
             "cameras.distance_m=[3.0, 8.0]",
             "cameras.height_m=[0.3, 3.0]",
             "cameras.focal_px=[600, 1400]",
         ],
     ),
-    "no-ema": ("mocap_only", ["train.ema_decay=0.0"]),
-    "wide-1024": ("mocap_only", ["model.hidden_size=1024"]),
+    "default-long": ("default", ["train.epochs=160", "optim.lr_decay_per_epoch=0.9716"]),
 }
 
 
@@ -151,7 +152,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--recipes", nargs="+", default=["default", "supervised"], choices=RECIPES)
+    parser.add_argument(
+        "--recipes", nargs="+", default=["seed", "supervised", "default"], choices=RECIPES
+    )
     parser.add_argument("--halves", nargs="+", default=list(HALVES), choices=HALVES)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=Path("runs/proxy"))

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pose_lifter.runtime.model_files import SHIPPED_MODELS
+from pose_lifter.runtime.model_files import MODEL_ALIASES, SHIPPED_MODELS, shipped_model_path
 from pose_lifter.runtime.weights import default_model_path, load_lifter, save_lifter
 from pose_lifter_training.data import load_source
 from pose_lifter_training.evaluate import evaluate, format_table, model_lifter, zero_depth_lifter
@@ -36,15 +36,15 @@ TEST_SETS = {
 #: What each shipped model learned from, and what its weights may be used for.
 DATA_AND_LICENCE = {
     "default": (
-        "CMU-train + HDM05-train 3D (drawn views) and MPII Human Pose 2D (adversarial term)",
-        "research use only (MPII's annotations are for research only); CMU credit and HDM05 "
-        "CC BY-SA 3.0 attribution as below",
-    ),
-    "mocap_only": (
-        "CMU-train + HDM05-train 3D (drawn views); no MPII",
+        "CMU-train + HDM05-train 3D through cameras drawn at training time (no MPII)",
         "may be used commercially: CMU mocap is free for research and commercial use (do not "
         'resell the data); HDM05 is CC BY-SA 3.0 (attribute: "The data used in this project '
         'was obtained from HDM05")',
+    ),
+    "mocap_only": (
+        "the lifter guaranteed free of MPII's research-only annotations: today the same files "
+        "as `default` (`MODEL_ALIASES`)",
+        "as `default`",
     ),
     "seed": (
         "MPII 2D and CMU-train 2D projections (unsupervised GAN, 3D unused)",
@@ -52,7 +52,7 @@ DATA_AND_LICENCE = {
     ),
     "supervised": (
         "CMU-train + HDM05-train 3D through the files' fixed cameras (plain L2 on depth)",
-        "as mocap_only (no MPII)",
+        "as `default` (no MPII)",
     ),
 }
 #: The four reference lifters measured on the held-out benchmarks (issue 23, PA-MPJPE mm).
@@ -138,9 +138,10 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     for name in SHIPPED_MODELS:
-        parser.add_argument(
-            f"--{name}", type=Path, help=f"run folder of the {name} config (else keep the shipped)"
-        )
+        if name not in MODEL_ALIASES:
+            parser.add_argument(
+                f"--{name}", type=Path, help=f"run folder of the {name} config (else the shipped)"
+            )
     parser.add_argument("--weights", default="best.safetensors", help="file in each run folder")
     parser.add_argument("--proxy", type=Path, help="proxy.json of training/scripts/proxy.py")
     args = parser.parse_args()
@@ -148,8 +149,8 @@ def main() -> int:
     recorded = models_dir / "results.json"
     summaries = json.loads(recorded.read_text())["training"] if recorded.exists() else {}
     for name in SHIPPED_MODELS:
-        run = getattr(args, name)
-        if run is None:
+        run = getattr(args, name, None)
+        if run is None or name in MODEL_ALIASES:
             continue
         model, metadata = load_lifter(run / args.weights)
         dtype = torch.float32 if name in ("default", "mocap_only") else torch.float16
@@ -157,9 +158,7 @@ def main() -> int:
         export_onnx(models_dir / f"{name}.safetensors")  # the CPU runtime's file, beside it
         summaries[name] = training_summary(run)
     lifters = {"zero_depth": zero_depth_lifter}
-    lifters.update(
-        {name: model_lifter(models_dir / f"{name}.safetensors") for name in SHIPPED_MODELS}
-    )
+    lifters.update({name: model_lifter(shipped_model_path(name)) for name in SHIPPED_MODELS})
     results = {
         label: evaluate(lifters, load_source(path, "test")) for label, path in TEST_SETS.items()
     }
@@ -178,12 +177,19 @@ def main() -> int:
 def model_card(models_dir: Path, results: dict, summaries: dict, proxy_rows: dict) -> str:
     sha = hashlib.sha256((models_dir / "default.safetensors").read_bytes()).hexdigest()
     _, metadata = load_lifter(models_dir / "default.safetensors")
+
+    def training(name: str) -> str:
+        if name in MODEL_ALIASES or name not in summaries:
+            return ""
+        summary = summaries[name]
+        return (
+            f" Training: {summary['epochs']} epochs, {summary['train_seconds'] / 60:.1f} min on "
+            "this machine's 2 CPU cores."
+        )
+
     models = "\n".join(
-        f"- **`{name}`**: {data}. Licence of the weights: {licence}. Training: "
-        f"{summaries[name]['epochs']} epochs, {summaries[name]['train_seconds'] / 60:.1f} min "
-        "on this machine's 2 CPU cores."
+        f"- **`{name}`**: {data}. Licence of the weights: {licence}.{training(name)}"
         for name, (data, licence) in DATA_AND_LICENCE.items()
-        if name in summaries
     )
     default = results["CMU"]["default"]
     missing_penalty = 100 * (default["missing_2"]["pa_mpjpe_mm"] / default["pa_mpjpe_mm"] - 1)
