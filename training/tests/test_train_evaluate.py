@@ -15,7 +15,7 @@ from pose_lifter_training.train import sample_dropped_joints
 
 from data_paths import CMU, TRAINING_DIR
 
-CONFIGS = ("gan", "seed", "supervised", "mocap_only", "default")
+CONFIGS = ("gan", "seed", "supervised", "default", "hybrid")
 #: A short run of any config: small networks, a slice of the data.
 SHORT = [
     "--set",
@@ -92,8 +92,8 @@ def test_short_training_run_logs_checkpoints_and_resumes(tmp_path, config):
         "gan": {"mean_loss_consistency_3d"},
         "seed": {"mean_loss_heuristic"},
         "supervised": {"mean_loss_supervised_depth"},
-        "mocap_only": {"mean_loss_supervised_pose"},
-        "default": {"mean_loss_supervised_depth", "mean_loss_adversarial", "mean_loss_d"},
+        "default": {"mean_loss_supervised_pose"},
+        "hybrid": {"mean_loss_supervised_pose", "mean_loss_adversarial", "mean_loss_d"},
     }[config]
     assert expected <= losses, losses
     model, meta = load_lifter(run / "best.safetensors")
