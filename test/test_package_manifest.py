@@ -24,6 +24,7 @@ ROS_PACKAGES = {
     "geometry_msgs",
     "sensor_msgs",
     "visualization_msgs",
+    "vision_msgs",
     "diagnostic_msgs",
     "rosgraph_msgs",
     "tf2_ros_py",

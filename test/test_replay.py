@@ -21,6 +21,7 @@ from ros_helpers import CONFIG, REPO, ros_process
 from pose_lifter.tools.bag_io import BagReader, typestore, write_bag
 from pose_lifter.tools.cli import main
 from pose_lifter.ros.parameters import load_params_file
+from pose_lifter.ros.detections import VISION_MSGS
 from pose_lifter.ros.pipeline import LiftingPipeline
 from pose_lifter.tools.replay import replay_live, replay_offline, select_topics, BagError
 from pose_lifter.tools.sample_bag import (
@@ -89,12 +90,14 @@ def test_offline_replay_writes_outputs_and_ground_truth_metrics(tmp_path, gt_bag
     assert BagReader(result.out_bag).storage == storage  # default: the input's storage
     topics, messages = read_all(result.out_bag)
     counts = {name: info.count for name, info in topics.items()}
+    detections = {"/pose_lifter/detections_3d": FRAMES} if VISION_MSGS is not None else {}
     assert counts == {
         KEYPOINTS_TOPIC: FRAMES,
         "/camera_info": FRAMES,
         GROUND_TRUTH_TOPIC: FRAMES,
         OUT_SKELETONS: FRAMES,
         OUT_MARKERS: FRAMES,
+        **detections,  # vision_msgs installed: the Detection3DArray of every output
     }
     # custom types are registered with their full definition and rosidl's type hash
     for name in (OUT_SKELETONS, KEYPOINTS_TOPIC):

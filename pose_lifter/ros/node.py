@@ -16,7 +16,8 @@ Topics (relative names, remappable):
 - in ``camera_info`` (sensor_msgs/CameraInfo, optional). keypoints_2d and camera_info use
   sensor-data QoS, the image topic reliable QoS by default (``qos.*`` parameters).
 - out ``skeletons_3d`` (pose_lifter_msgs/Skeleton3DArray), ``markers``
-  (visualization_msgs/MarkerArray): reliable, depth ``qos.output_depth``;
+  (visualization_msgs/MarkerArray), ``detections_3d`` (vision_msgs/Detection3DArray, when
+  vision_msgs is installed): reliable, depth ``qos.output_depth``;
   ``/tf`` (tf2_msgs/TFMessage, when ``publish_tf`` and tf2_msgs is installed);
   ``/diagnostics`` (diagnostic_msgs/DiagnosticArray, every ``diagnostics_period_s``).
 Everything published carries the input's header stamp (and its frame_id, or target_frame).
@@ -45,6 +46,7 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from pose_lifter.ros.conversions import image_msg_from_rgb, stamp_nanoseconds
+from pose_lifter.ros.detections import VISION_MSGS
 from pose_lifter.ros.diagnostics import CameraLink
 from pose_lifter.ros.following_qos import FollowingSubscription, keep_last_qos
 from pose_lifter.ros.image_input import onnx_providers
@@ -205,6 +207,17 @@ class PoseLifterNode(LifecycleNode):
         output_qos = functools.partial(keep_last_qos, settings.qos_output_depth, "reliable")
         self._skeletons_pub = self._publisher(Skeleton3DArray, "skeletons_3d", output_qos())
         self._markers_pub = self._publisher(MarkerArray, "markers", output_qos())
+        self._detections_pub = None
+        if VISION_MSGS is not None:
+            self._detections_pub = self._publisher(
+                VISION_MSGS.Detection3DArray, "detections_3d", output_qos()
+            )
+        else:
+            self.get_logger().info(
+                "vision_msgs is not installed: detections_3d (vision_msgs/Detection3DArray) "
+                "is off (install ros-<distro>-vision-msgs to publish it)",
+                once=True,
+            )
         tf_qos = keep_last_qos(100, "reliable")
         self._tf_pub = self._publisher(TFMessage, "/tf", tf_qos) if TFMessage else None
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -367,7 +380,7 @@ class PoseLifterNode(LifecycleNode):
         """Whether any output has a subscriber (or ``always_process`` is set)."""
         if self.processor.settings.always_process:
             return True
-        outputs = [self._skeletons_pub, self._markers_pub]
+        outputs = [self._skeletons_pub, self._markers_pub, self._detections_pub]
         if self.processor.settings.publish_tf:
             outputs.append(self._tf_pub)
         if self.processor.settings.input_mode == "image":
@@ -450,6 +463,8 @@ class PoseLifterNode(LifecycleNode):
         if out is not None:
             self._skeletons_pub.publish(out.skeletons)
             self._markers_pub.publish(out.markers)
+            if out.detections is not None and self._detections_pub is not None:
+                self._detections_pub.publish(out.detections)
             if out.transforms and self._tf_pub is not None:
                 self._tf_pub.publish(TFMessage(transforms=out.transforms))
         elif result.detail:

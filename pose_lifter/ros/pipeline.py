@@ -35,6 +35,7 @@ from pose_lifter.ros.conversions import (
     stamp_nanoseconds,
     stamp_seconds,
 )
+from pose_lifter.ros.detections import VISION_MSGS, detection3d_array
 from pose_lifter.ros.diagnostics import DropCounters
 from pose_lifter.runtime.body_frames import FramePool
 from pose_lifter.runtime.depth_placement import DepthSettings, place_with_depth
@@ -49,10 +50,12 @@ from pose_lifter.runtime.joints import NUM_JOINTS, ROOT
 from pose_lifter.runtime.lifter import PoseLifter
 from pose_lifter.ros.markers import skeleton_markers
 from pose_lifter.ros.parameters import Settings
+from pose_lifter.runtime.person_boxes import body_centre
 from pose_lifter.runtime.placement import (
     apply_rigid_transform,
     place_with_camera,
     place_without_camera,
+    quaternion_to_matrix,
 )
 from pose_lifter.runtime.smoothing import SkeletonSmoother
 from pose_lifter.runtime.tracking import PersonTracker
@@ -127,12 +130,15 @@ class PipelineOutput:
             (:mod:`~pose_lifter.ros.markers`).
         transforms: TF frames per person when ``publish_tf`` is set, else empty.
         source_indices: per output person, its index in the input message.
+        detections: the people as ``vision_msgs/Detection3DArray`` (same header and ids), or
+            None when vision_msgs is not installed (:mod:`~pose_lifter.ros.detections`).
     """
 
     skeletons: Skeleton3DArray
     markers: MarkerArray
     transforms: list[TransformStamped]
     source_indices: list[int]
+    detections: object | None = None
 
 
 class _Placed(NamedTuple):
@@ -338,13 +344,15 @@ class LiftingPipeline:
         confidence, scores = confidence[keep], np.clip(scores[keep], 0.0, 1.0)
         # from depth: present joints whose depth disagreed (hidden, off the body) count half
         confidence = np.where(from_depth[:, None] & ~consistent, 0.5 * confidence, confidence)
+        centre_camera_m = body_centre(joints_m)
+        to_output = None  # camera -> output frame rotation
         if transform is not None:
             rotation, translation = transform.transform.rotation, transform.transform.translation
+            quaternion = (rotation.x, rotation.y, rotation.z, rotation.w)
             joints_m = apply_rigid_transform(
-                joints_m,
-                (rotation.x, rotation.y, rotation.z, rotation.w),
-                (translation.x, translation.y, translation.z),
+                joints_m, quaternion, (translation.x, translation.y, translation.z)
             )
+            to_output = quaternion_to_matrix(quaternion)
         if self.settings.smoothing_enabled:
             joints_m = self.smoother(
                 ids, joints_m, stamp_seconds(header.stamp), self.tracker.active_ids
@@ -385,6 +393,13 @@ class LiftingPipeline:
             ),
             body_transforms(out_header, frames, joints_m) if frames is not None else [],
             sources,
+            (
+                detection3d_array(
+                    out_header, ids, joints_m, scores, scale_source, centre_camera_m, to_output
+                )
+                if VISION_MSGS is not None
+                else None
+            ),
         )
 
     def _shown(self, count: int) -> int:

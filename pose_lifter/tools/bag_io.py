@@ -63,18 +63,40 @@ def msg_directory() -> Path:
     raise BagError(f"cannot find the {CUSTOM_PACKAGE} .msg files (ament index or {_REPO_MSG_DIR})")
 
 
+#: Message packages outside the distro store registered from their installed .msg files when
+#: present (optional outputs: ``detections_3d``).
+OPTIONAL_PACKAGES = ("vision_msgs",)
+
+
+def _installed_msg_directory(package: str) -> Path | None:
+    try:
+        from ament_index_python.packages import get_package_share_directory
+
+        directory = Path(get_package_share_directory(package)) / "msg"
+    except Exception:  # noqa: BLE001 - not installed / not in the ament index
+        return None
+    return directory if any(directory.glob("*.msg")) else None
+
+
 @lru_cache(maxsize=1)
 def typestore():
-    """Return the kilted typestore with ``pose_lifter_msgs/msg/*`` registered from .msg files."""
+    """Return the kilted typestore with our message types registered from their .msg files.
+
+    ``pose_lifter_msgs/msg/*`` always; :data:`OPTIONAL_PACKAGES` when they are installed.
+    """
     store = get_typestore(_distro_store())
-    types: dict = {}
-    for path in sorted(msg_directory().glob("*.msg")):
-        types.update(
-            get_types_from_msg(
-                path.read_text(encoding="utf-8"), f"{CUSTOM_PACKAGE}/msg/{path.stem}"
+    directories = {CUSTOM_PACKAGE: msg_directory()}
+    for package in OPTIONAL_PACKAGES:
+        found = _installed_msg_directory(package)
+        if found is not None:
+            directories[package] = found
+    for package, directory in directories.items():
+        types: dict = {}
+        for path in sorted(directory.glob("*.msg")):
+            types.update(
+                get_types_from_msg(path.read_text(encoding="utf-8"), f"{package}/msg/{path.stem}")
             )
-        )
-    store.register(types)
+        store.register(types)
     return store
 
 

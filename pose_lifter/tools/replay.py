@@ -323,6 +323,7 @@ def replay_offline(
             skeletons=_join(namespace, "skeletons_3d"),
             markers=_join(namespace, "markers"),
             keypoints=_join(namespace, "keypoints_2d"),
+            detections=_join(namespace, "detections_3d"),
         )
         try:
             if writer:
@@ -484,6 +485,8 @@ def _process_one(
                 (out_topics["skeletons"], out.skeletons),
                 (out_topics["markers"], out.markers),
             ]
+            if out.detections is not None:  # vision_msgs installed
+                produced.append((out_topics["detections"], out.detections))
         for topic, produced_msg in produced:
             writer.write(topic, produced_msg, out_time)
             counts[topic] = counts.get(topic, 0) + 1
