@@ -273,7 +273,7 @@ def test_metric_placement_over_dds_within_10_percent(ros, lifter_node):
         f"\nDDS metric placement, {len(error)} CMU poses: median {np.median(error):.3f}, "
         f"p90 {np.percentile(error, 90):.3f}"
     )
-    assert np.median(error) < 0.10
+    assert np.median(error) < 0.03  # measured 1.6% (2026-12-04 default)
     assert all(a.header.frame_id == "cmu_cam" for a in io.skeletons)
 
 

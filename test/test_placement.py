@@ -60,8 +60,11 @@ def test_placement_math_recovers_depth_from_true_3d_shape(cmu):
     assert np.median(error) < 0.03
 
 
-def test_metric_placement_of_lifted_cmu_poses_within_10_percent(cmu):
-    """The shipped model + height prior: root depth within 10% (median) on all CMU test poses."""
+def test_metric_placement_of_lifted_cmu_poses_within_a_few_percent(cmu):
+    """The shipped model + the true stature: root depth on all CMU test poses.
+
+    Measured (2026-12-04 default): median 1.6%, p75 3.0%, p90 5.8%.
+    """
     lifter = PoseLifter(device="cpu")
     result = lifter.lift(cmu["keypoints_2d"])
     assert result.valid.all()
@@ -78,8 +81,8 @@ def test_metric_placement_of_lifted_cmu_poses_within_10_percent(cmu):
         f"\nroot depth relative error on {len(error)} CMU test poses: median "
         f"{np.median(error):.3f}, p90 {np.percentile(error, 90):.3f}"
     )
-    assert np.median(error) < 0.10
-    assert np.percentile(error, 75) < 0.15
+    assert np.median(error) < 0.025
+    assert np.percentile(error, 75) < 0.045
 
 
 def test_root_back_projects_to_root_pixel(cmu):

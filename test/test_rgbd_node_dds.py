@@ -81,7 +81,8 @@ def test_keypoints_and_raw_depth_give_scale_depth(ros):
         for z in root_depths(array):  # match each output person to the nearest true root
             true_z = frame_truth[np.isfinite(frame_truth[:, ROOT, 2]), ROOT, 2]
             errors.append(np.min(np.abs(true_z - z) / true_z))
-    assert np.median(errors) < 0.03
+    print(f"\nRGB-D over DDS: root depth error median {np.median(errors):.4f} ({len(errors)})")
+    assert np.median(errors) < 0.015  # measured 0.9% (10 persons, 2026-12-04 default)
 
 
 def test_image_mode_with_compressed_depth_places_the_detected_people_at_the_wall(ros):

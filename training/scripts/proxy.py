@@ -60,6 +60,8 @@ RECIPES: dict[str, tuple[str, list[str]]] = {
             "cameras.focal_px=[600, 1400]",
         ],
     ),
+    # the schedules: 25,000 steps (the first choice) and 40,000 (the shipped one)
+    "default-25k": ("default", ["train.epochs=100", "optim.lr_decay_per_epoch=0.955"]),
     "default-long": ("default", ["train.epochs=160", "optim.lr_decay_per_epoch=0.9716"]),
 }
 

@@ -188,7 +188,7 @@ def model_card(models_dir: Path, results: dict, summaries: dict, proxy_rows: dic
         )
 
     models = "\n".join(
-        f"- **`{name}`**: {data}. Licence of the weights: {licence}.{training(name)}"
+        f"  - **`{name}`**: {data}. Licence of the weights: {licence}.{training(name)}"
         for name, (data, licence) in DATA_AND_LICENCE.items()
     )
     default = results["CMU"]["default"]

@@ -1,10 +1,16 @@
 """The shipped ONNX lifters are the shipped weights: equal to torch and to a fresh export."""
+
 import numpy as np
 import pytest
 import torch
 
 from pose_lifter.runtime.errors import ModelLoadError
-from pose_lifter.runtime.model_files import SOURCE_SHA256_KEY, file_sha256, shipped_model_path
+from pose_lifter.runtime.model_files import (
+    SHIPPED_MODELS,
+    SOURCE_SHA256_KEY,
+    file_sha256,
+    shipped_model_path,
+)
 from pose_lifter.runtime.onnx_backend import OnnxLifterSession, load_onnx_lifter
 from pose_lifter.runtime.weights import load_lifter
 from pose_lifter_training.export import export_onnx, export_onnx_bytes
@@ -19,7 +25,7 @@ def _inputs(count=64):
     return keypoints, mask
 
 
-@pytest.mark.parametrize("name", ["default", "seed", "supervised"])
+@pytest.mark.parametrize("name", SHIPPED_MODELS)
 def test_shipped_onnx_matches_torch_and_a_fresh_export(name):
     weights = shipped_model_path(name)
     model, metadata = load_lifter(weights)
