@@ -87,7 +87,7 @@ class CdrWriter:
             self.buffer += data
 
     def header(self, sec: int, nanosec: int, frame_id: str) -> None:
-        """A ``std_msgs/Header``."""
+        """Append a ``std_msgs/Header``."""
         self.int32(sec)
         self.uint32(nanosec)
         self.string(frame_id)
@@ -128,7 +128,7 @@ def write_value(writer: CdrWriter, type_name: str, value) -> None:
 
 @functools.lru_cache(maxsize=None)
 def default_value(type_name: str, field: str):
-    """The default of ``field`` of message ``type_name`` (a default-constructed message's)."""
+    """Return the default of ``field`` of message ``type_name`` (a default message's)."""
     return getattr(message_class(type_name)(), field)
 
 
@@ -206,7 +206,7 @@ MARKER_SET_FIELDS = (
 
 
 def _default_templates(type_name: str, names: tuple[str, ...]) -> tuple[bytes, ...]:
-    """The default values of consecutive fields, serialized at each start offset mod 8."""
+    """Serialize the defaults of consecutive fields at each start offset mod 8."""
     templates = []
     for offset in range(8):
         writer = CdrWriter()
@@ -301,11 +301,11 @@ def write_marker(
 
 
 def string_bytes(value: str) -> bytes:
-    """A CDR string (length, bytes, NUL) to append at a 4-aligned offset."""
+    """Return a CDR string (length, bytes, NUL) to append at a 4-aligned offset."""
     data = value.encode("utf-8")
     return _U32.pack(len(data) + 1) + data + b"\x00"
 
 
 def header_bytes(sec: int, nanosec: int, frame_id: str) -> bytes:
-    """A ``std_msgs/Header`` to append at a 4-aligned offset."""
+    """Return a ``std_msgs/Header`` to append at a 4-aligned offset."""
     return _I32.pack(sec) + _U32.pack(nanosec) + string_bytes(frame_id)
