@@ -60,6 +60,7 @@ def pose_lifter_node(context):
             parameters=[LaunchConfiguration("params_file"), overrides],
             remappings=[
                 ("keypoints_2d", LaunchConfiguration("keypoints_topic")),
+                ("detections", LaunchConfiguration("detections_topic")),
                 ("camera_info", LaunchConfiguration("camera_info_topic")),
                 ("image", LaunchConfiguration("image_topic")),
                 ("depth", LaunchConfiguration("depth_topic")),
@@ -100,7 +101,8 @@ def generate_launch_description():
             DeclareLaunchArgument(
                 "input_mode",
                 default_value="",
-                description="keypoints | image; empty = the params file's input_mode",
+                description="keypoints | image | yolo (yolo_ros detections) | hri (ROS4HRI "
+                "bodies); empty = the params file's input_mode",
             ),
             DeclareLaunchArgument(
                 "image_transport",
@@ -119,6 +121,12 @@ def generate_launch_description():
                 default_value="keypoints_2d",
                 description="pose_lifter_msgs/Skeleton2DArray topic: input "
                 "(input_mode keypoints) or output (input_mode image)",
+            ),
+            DeclareLaunchArgument(
+                "detections_topic",
+                default_value="detections",
+                description="yolo_msgs/DetectionArray topic of yolo_ros (input_mode yolo; its "
+                "tracking node publishes 'tracking' with track ids)",
             ),
             DeclareLaunchArgument(
                 "image_topic",

@@ -30,7 +30,7 @@ LAUNCH_FILES = sorted((SHARE / "launch").glob("*.launch.py"))
 OPTIONAL_PACKAGES = {"rviz2"}
 EXECUTABLES = ("pose_lifter_node", "openpose_bridge", "pose-lifter")
 #: The pose_lifter node's input topic names (what the launch file may remap).
-NODE_TOPICS = {"keypoints_2d", "camera_info", "image", "depth"}
+NODE_TOPICS = {"keypoints_2d", "camera_info", "image", "depth", "detections"}
 RUNTIME_ONLY = ("torch", "plotly", "rosbags")
 
 

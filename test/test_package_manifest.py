@@ -62,8 +62,10 @@ REQUIREMENTS = {
     "torch": "requirements/robot-gpu.txt",
     "safetensors": "requirements/robot-gpu.txt",
 }
-#: Imported only when the user opts in, with an install hint in the error (detector backend).
-OPT_IN = {"mediapipe"}
+#: Imported only when the user opts in, with an install hint in the error: the BlazePose
+#: detector backend, and the message packages of input_mode yolo / hri (not declared: yolo_msgs
+#: is in no rosdistro, hri_msgs is in Humble and Jazzy but not Kilted).
+OPT_IN = {"mediapipe", "yolo_msgs", "hri_msgs"}
 
 
 def _dependencies(kinds: tuple[str, ...]) -> set[str]:

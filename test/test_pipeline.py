@@ -177,3 +177,16 @@ def test_source_ids_link_each_3d_person_to_its_2d_input(lifter, messages):
     sources = [s.source_id for s in out.skeletons.skeletons]
     assert sources == ["op7", "2"] and out.source_indices == [1, 2]
     assert [s.id for s in out.skeletons.skeletons] == ["p1", "p2"]
+
+
+def test_ros4hri_bodies_get_rep155_frames_named_after_their_ids(lifter, messages):
+    msg = messages[0]
+    msg.skeletons[0].id, msg.skeletons[1].id = "anna1", "bob22"  # ROS4HRI body ids
+    named = make(lifter, input_mode="hri", publish_tf=True).process(msg)
+    assert [s.body_frame for s in named.skeletons.skeletons] == ["body_anna1", "body_bob22"]
+    assert {t.child_frame_id for t in named.transforms} >= {"body_anna1", "nose_bob22"}
+    pooled = make(lifter, input_mode="hri", publish_tf=True, hri_body_frame_names=False)
+    assert [s.body_frame for s in pooled.process(msg).skeletons.skeletons] == [
+        "body_p1",
+        "body_p2",
+    ]

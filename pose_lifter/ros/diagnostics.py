@@ -20,6 +20,8 @@ Reasons (:data:`DROP_REASONS`), counted per person unless marked per message:
 - ``nonfinite_output``: the lifter produced NaN/inf.
 - ``degenerate_pose``: no usable metric scale (zero-length bone chain).
 - ``tf_unavailable`` (message): no transform to ``target_frame`` in time.
+- ``no_image_size`` (message): ROS4HRI's normalised skeletons before a CameraInfo with the
+  image size arrived.
 - ``bad_camera_info`` (CameraInfo message): non-finite K or non-positive focal length.
 - ``bad_depth_image`` (depth message): a depth image that cannot be decoded (not 16UC1/32FC1,
   wrong size or step, corrupt compressedDepth).
@@ -62,6 +64,7 @@ DROP_REASONS: tuple[str, ...] = (
     "malformed_message",
     *PERSON_REASONS,
     "tf_unavailable",
+    "no_image_size",
     "bad_camera_info",
     "bad_depth_image",
     "internal_error",

@@ -48,6 +48,13 @@ from visualization_msgs.msg import MarkerArray
 from pose_lifter.ros.conversions import image_msg_from_rgb, stamp_nanoseconds
 from pose_lifter.ros.detections import VISION_MSGS
 from pose_lifter.ros.diagnostics import CameraLink
+from pose_lifter.ros.external_inputs import (
+    INPUT_PACKAGES,
+    hri_skeletons,
+    import_input_messages,
+    yolo_skeletons,
+)
+from pose_lifter.ros.hri_input import HriBodies
 from pose_lifter.ros.following_qos import FollowingSubscription, keep_last_qos
 from pose_lifter.ros.image_input import onnx_providers
 from pose_lifter.ros.latest_worker import LatestOnlyWorker
@@ -124,6 +131,7 @@ class PoseLifterNode(LifecycleNode):
         self._image_input: FollowingSubscription | None = None
         self._depth_input: FollowingSubscription | None = None
         self._tf_buffer = self._tf_listener = None  # from configure to cleanup, with target_frame
+        self._hri: HriBodies | None = None  # input_mode hri, while active
         super().__init__("pose_lifter", **kwargs)
         settings = declare_parameters(self)
         self._configure_error: Exception | None = None
@@ -201,6 +209,12 @@ class PoseLifterNode(LifecycleNode):
             lookup = self._lookup_transform
         if settings.input_mode == "image":
             self._check_detector_provider(settings)
+        self._input_messages = None
+        if settings.input_mode in INPUT_PACKAGES:  # optional message packages: say what to build
+            try:
+                self._input_messages = import_input_messages(settings.input_mode)
+            except ImportError as error:
+                raise RuntimeError(str(error)) from error
         node_prefix = node_id_prefix(self.get_fully_qualified_name())
         self.processor = MessageProcessor(settings, lifter, lookup, id_prefix=node_prefix)
         # one profile object per entity: qos_overrides are applied to the profile in place
@@ -259,6 +273,20 @@ class PoseLifterNode(LifecycleNode):
             self.get_logger().info(
                 f"detecting people in {topic} ({settings.image_transport}, "
                 f"{self._image_input.reliability}) with {self.processor.image_stage.describe()}"
+            )
+        elif settings.input_mode == "yolo":
+            self._inputs.append(
+                self.create_subscription(
+                    self._input_messages.DetectionArray,
+                    "detections",
+                    self._on_yolo,
+                    input_qos(),
+                    qos_overriding_options=OVERRIDABLE,
+                )
+            )
+        elif settings.input_mode == "hri":
+            self._hri = HriBodies(
+                self, self._input_messages, self._on_hri_frame, input_qos(), self._on_bad_body
             )
         else:
             self._inputs.append(
@@ -328,6 +356,9 @@ class PoseLifterNode(LifecycleNode):
             self.destroy_timer(timer)
         self._inputs, self._input_timers = [], []
         self._image_input = self._depth_input = None
+        if self._hri is not None:
+            self._hri.destroy()
+            self._hri = None
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
@@ -387,19 +418,71 @@ class PoseLifterNode(LifecycleNode):
             outputs += [self._keypoints_pub, self._debug_pub]
         return any(p.get_subscription_count() > 0 for p in outputs if p is not None)
 
-    def _received(self, msg) -> None:
+    def _received(self, header: Header) -> None:
         """Note the arrival of an input and its stamp age (node clock; any stamp, even < 0)."""
-        age_ns = self.get_clock().now().nanoseconds - stamp_nanoseconds(msg.header.stamp)
+        age_ns = self.get_clock().now().nanoseconds - stamp_nanoseconds(header.stamp)
         self.processor.input_received(age_ns * 1e-9)
 
     def _on_keypoints(self, msg: Skeleton2DArray) -> None:
-        self._received(msg)
+        self._received(msg.header)
         if not self._subscribed():
             self.processor.count_skipped()
             return
+        self._lift_2d(msg)
+
+    def _lift_2d(self, msg: Skeleton2DArray) -> None:
+        """Lift 2D people (any 2D input, converted) and publish the outputs."""
         result = self.processor.process_keypoints(msg)
         if result is not None:  # None: waiting for its target_frame transform
             self._publish(result)
+
+    def _on_yolo(self, msg) -> None:
+        """yolo_ros DetectionArray in: its persons lifted as a Skeleton2DArray."""
+        self._received(msg.header)
+        if not self._subscribed():
+            self.processor.count_skipped()
+            return
+        try:
+            people = yolo_skeletons(msg)
+        except (PoseLifterError, ValueError, TypeError) as error:
+            self.processor.count_message_drop("malformed_message")
+            self.get_logger().error(
+                f"dropped a yolo_msgs/DetectionArray: {error}", throttle_duration_sec=5.0
+            )
+            return
+        self._lift_2d(people)
+
+    def _on_hri_frame(self, header: Header, bodies: list) -> None:
+        """Lift a ROS4HRI frame (its tracked bodies' latest skeletons) in one message."""
+        self._received(header)
+        if not self._subscribed():
+            self.processor.count_skipped()
+            return
+        camera = self.processor.pipeline.camera
+        if camera is None or 0 in camera.size:
+            self.processor.count_message_drop("no_image_size")
+            self.get_logger().warning(
+                "ROS4HRI skeletons are normalised: waiting for a camera_info with the image "
+                "size (dropped, counted no_image_size)",
+                throttle_duration_sec=5.0,
+            )
+            return
+        frame_id = bodies[0][1].header.frame_id if bodies else header.frame_id
+        try:
+            people = hri_skeletons(
+                Header(stamp=header.stamp, frame_id=frame_id), bodies, camera.size
+            )
+        except (PoseLifterError, ValueError, TypeError) as error:
+            self.processor.count_message_drop("malformed_message")
+            self.get_logger().error(f"dropped a ROS4HRI frame: {error}", throttle_duration_sec=5.0)
+            return
+        self._lift_2d(people)
+
+    def _on_bad_body(self, body_id: str, error: Exception) -> None:
+        self.processor.count_message_drop("malformed_message")
+        self.get_logger().error(
+            f"ROS4HRI body id {body_id!r} names no topic: {error}", throttle_duration_sec=5.0
+        )
 
     def _poll_tf(self) -> None:
         """Timer: publish the waiting messages whose transform arrived (or count them)."""
@@ -414,7 +497,7 @@ class PoseLifterNode(LifecycleNode):
 
     def _on_image(self, msg) -> None:
         """Executor thread: hand the image to the worker (never waits for the detector)."""
-        self._received(msg)
+        self._received(msg.header)
         if not self._subscribed():
             self.processor.count_skipped()
             return
@@ -520,7 +603,7 @@ class PoseLifterNode(LifecycleNode):
         # A status report, not derived data: stamped with the node clock (sim time when used).
         header = Header(stamp=self.get_clock().now().to_msg())
         name = f"{self.get_fully_qualified_name()}: lifting"
-        active = self._inputs != [] or self._following() != []
+        active = self._inputs != [] or self._following() != [] or self._hri is not None
         detector_alive = self._worker is None or self._worker.alive
         details["state"] = "active" if active else "inactive"
         links = {

@@ -24,7 +24,7 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 from pose_lifter.runtime.model_files import SHIPPED_MODELS, shipped_model_path
 
 #: Field-name prefixes that become dotted parameter groups.
-GROUPS = ("tracking", "smoothing", "markers", "qos", "image", "detector", "depth")
+GROUPS = ("tracking", "smoothing", "markers", "qos", "image", "detector", "depth", "hri")
 
 _FRAME_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_/]*$")
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
@@ -117,8 +117,11 @@ class Settings:
         "or any external detector); no detector is loaded and no image topic is subscribed. "
         "image: subscribe the image topic (image.transport), detect people with the built-in "
         "detector (detector.*), publish them on keypoints_2d (an output in this mode) and lift "
-        "them in-process.",
-        choices=("keypoints", "image"),
+        "them in-process. yolo: lift the persons of yolo_ros's 'detections' "
+        "(yolo_msgs/DetectionArray of a YOLO pose model; needs yolo_msgs). hri: lift ROS4HRI's "
+        "tracked bodies (/humans/bodies/tracked, /humans/bodies/<id>/skeleton2d, REP 155; needs "
+        "hri_msgs and a CameraInfo for the image size).",
+        choices=("keypoints", "image", "yolo", "hri"),
         on_configure=True,
     )
     image_transport: str = _param(
@@ -302,6 +305,12 @@ class Settings:
         False,
         "Broadcast per-person REP 155 TF frames body_<prefix><n> (x forward, y left, z up) and "
         "<joint>_<prefix><n>; n from a pool reused after a track ends (needs tf2_msgs).",
+        on_configure=True,
+    )
+    hri_body_frame_names: bool = _param(
+        True,
+        "input_mode hri with publish_tf: name each person's frames after its ROS4HRI body id, "
+        "body_<id>, as REP 155 does (false: the node's own body_<prefix><n>).",
         on_configure=True,
     )
     # --- tracking / smoothing --------------------------------------------------------------

@@ -366,6 +366,8 @@ class LiftingPipeline:
             scale_source = np.where(from_depth, Skeleton3D.SCALE_DEPTH, scale_source).tolist()
         s = self.settings
         frames = self.frame_pool.names(ids, self.tracker.active_ids) if s.publish_tf else None
+        if frames is not None and s.input_mode == "hri" and s.hri_body_frame_names:
+            frames = list(source_id_list)  # REP 155: body_<ROS4HRI body id>
         skeletons = skeleton3d_array(
             out_header,
             ids,

@@ -146,6 +146,12 @@ class MessageProcessor:
         with self._lock:
             self.pipeline.counters.drop(reason)
 
+    def count_message_drop(self, reason: str) -> None:
+        """Count an input message dropped before the step (e.g. unconvertible), as an input."""
+        with self._lock:
+            self.pipeline.counters.messages_in += 1
+            self.pipeline.counters.drop(reason)
+
     # -- inputs -------------------------------------------------------------------------------
     def set_camera_info(self, msg: CameraInfo) -> bool:
         """Use ``msg``'s intrinsics from now on; False (counted) when it is malformed."""

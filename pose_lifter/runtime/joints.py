@@ -87,6 +87,7 @@ FLIP_PERMUTATION: tuple[int, ...] = (
 SOURCE_FORMATS: dict[str, tuple[int, tuple]] = {
     "openpose_body25": (25, tuple(range(15))),
     "coco17": (17, (0, (5, 6), 6, 8, 10, 5, 7, 9, (11, 12), 12, 14, 16, 11, 13, 15)),
+    "openpose_coco18": (18, (0, 1, 2, 3, 4, 5, 6, 7, (8, 11), 8, 9, 10, 11, 12, 13)),
     "blazepose33": (33, (0, (11, 12), 12, 14, 16, 11, 13, 15, (23, 24), 24, 26, 28, 23, 25, 27)),
 }
 
@@ -98,7 +99,7 @@ def to_15_joints(keypoints: np.ndarray, source_format: str) -> np.ndarray:
         keypoints: ``(..., J, C)`` array, J the source format's joint count, C >= 2 with the last
             channel a confidence when C == 3 (e.g. ``(N, 17, 3)`` COCO (x, y, score)).
         source_format: one of :data:`SOURCE_FORMATS` (``openpose_body25``, ``coco17``,
-            ``blazepose33``).
+            ``blazepose33``, ``openpose_coco18``: OpenPose's COCO model, as ROS4HRI sends it).
 
     Returns:
         ``(..., 15, C)`` array of the same dtype. Midpoints average the coordinates and take
