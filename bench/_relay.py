@@ -20,7 +20,7 @@ from visualization_msgs.msg import MarkerArray
 
 from _dds import LOSSLESS_QOS
 from pose_lifter.ros.conversions import skeleton3d_array
-from pose_lifter.ros.markers import skeleton_markers
+from pose_lifter.ros.markers import MarkerStyle, skeleton_markers
 from pose_lifter.ros.parameters import load_params_file
 from pose_lifter.ros.process import run_node
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3DArray
@@ -35,16 +35,14 @@ def main() -> int:
     joints = np.random.default_rng(0).normal([0.0, 0.0, 3.0], 0.3, (persons, 15, 3))
     confidence = np.ones((persons, 15))
     skeletons = skeleton3d_array(header, ids, joints, confidence, np.ones(persons), 1)
-    markers = skeleton_markers(
-        header,
-        ids,
-        joints,
-        confidence,
+    style = MarkerStyle(
+        "pose_lifter",
         settings.markers_joint_diameter_m,
         settings.markers_bone_width_m,
         settings.markers_text_height_m,
         settings.markers_lifetime_s,
     )
+    markers = skeleton_markers(header, ids, joints, confidence, style)
 
     def make_node():
         node = rclpy.create_node("relay", namespace=namespace)

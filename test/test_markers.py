@@ -1,30 +1,62 @@
-"""RViz markers from numpy skeletons (message construction only, no ROS graph)."""
+"""RViz markers from numpy skeletons (no ROS graph).
+
+Every test runs on both builders: the rclpy MarkerArray and the CDR the node publishes
+(deserialized by rclpy).
+"""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pytest
 from builtin_interfaces.msg import Time
+from rclpy.serialization import deserialize_message
 from std_msgs.msg import Header
-from visualization_msgs.msg import Marker
+from visualization_msgs.msg import Marker, MarkerArray
 
 from pose_lifter.runtime.joints import BONES
-from pose_lifter.ros.markers import WEAK_ALPHA, skeleton_markers
+from pose_lifter.ros.markers import (
+    WEAK_ALPHA,
+    MarkerStyle,
+    skeleton_markers,
+    skeleton_markers_cdr,
+)
 from pose_lifter.runtime.colours import PALETTE, colour_for_id
 
 HEADER = Header(stamp=Time(sec=12, nanosec=345), frame_id="cam_optical")
 
 
-def _markers(ids, confidence=None, lifetime_s=0.5):
+@pytest.fixture(params=["messages", "cdr"])
+def build(request):
+    """``build(ids, joints, confidence, style, previous_count)`` -> a MarkerArray."""
+
+    def cdr(ids, joints, confidence, style, previous_count=0):
+        stamp = (HEADER.stamp.sec, HEADER.stamp.nanosec)
+        data = skeleton_markers_cdr(
+            stamp, HEADER.frame_id, ids, joints, confidence, style, previous_count
+        )
+        return deserialize_message(data, MarkerArray)
+
+    def messages(ids, joints, confidence, style, previous_count=0):
+        return skeleton_markers(HEADER, ids, joints, confidence, style, previous_count)
+
+    return messages if request.param == "messages" else cdr
+
+
+def _style(lifetime_s=0.5, namespace="pose_lifter"):
+    return MarkerStyle(namespace, 0.06, 0.03, 0.15, lifetime_s)
+
+
+def _markers(build, ids, confidence=None, lifetime_s=0.5):
     rng = np.random.default_rng(1)
     joints = rng.normal(0, 0.5, (len(ids), 15, 3)) + [0, 0, 3]
     confidence = np.ones((len(ids), 15)) if confidence is None else confidence
-    return joints, skeleton_markers(HEADER, ids, joints, confidence, 0.06, 0.03, 0.15, lifetime_s)
+    return joints, build(ids, joints, confidence, _style(lifetime_s))
 
 
-def test_three_markers_per_person_in_the_nodes_namespaces():
-    joints, array = _markers(["p1", "p2"])
+def test_three_markers_per_person_in_the_nodes_namespaces(build):
+    joints, array = _markers(build, ["p1", "p2"])
     markers = array.markers
     stale, drawn = markers[:3], markers[3:]
     assert [(m.ns, m.id, m.action) for m in stale] == [
@@ -49,38 +81,37 @@ def test_three_markers_per_person_in_the_nodes_namespaces():
     assert (lines.lifetime.sec, lines.lifetime.nanosec) == (0, 500_000_000)
 
 
-def test_persons_who_left_are_deleted_and_other_namespaces_never_touched():
+def test_persons_who_left_are_deleted_and_other_namespaces_never_touched(build):
     joints = np.zeros((1, 15, 3)) + [0, 0, 3]
-    array = skeleton_markers(
-        HEADER, ["a"], joints, np.ones((1, 15)), 0.06, 0.03, 0.15, 0.5, None, "cam2", 3
-    )
+    array = build(["a"], joints, np.ones((1, 15)), _style(namespace="cam2"), 3)
     deleted = {(m.ns, m.id) for m in array.markers if m.action == Marker.DELETE}
     assert deleted == {(f"cam2/{k}", slot) for k in ("joints", "bones", "ids") for slot in (1, 2)}
     assert {m.ns.split("/")[0] for m in array.markers} == {"cam2"}
     assert Marker.DELETEALL not in {m.action for m in array.markers}
 
 
-def test_no_persons_gives_only_the_stale_deletes():
-    _, array = _markers([])
+def test_no_persons_gives_only_the_stale_deletes(build):
+    _, array = _markers(build, [])
     assert {m.action for m in array.markers} == {Marker.DELETE} and len(array.markers) == 3
 
 
-def test_colours_in_unit_range_stable_and_weak_joints_faded():
+def test_colours_in_unit_range_stable_and_weak_joints_faded(build):
     confidence = np.ones((1, 15))
     confidence[0, 4] = 0.0
-    _, array = _markers(["p7"], confidence)
+    _, array = _markers(build, ["p7"], confidence)
     spheres, lines, text = array.markers[3:]
     for marker in (spheres, lines, text):
         for c in [marker.color, *marker.colors]:
             assert all(0.0 <= v <= 1.0 for v in (c.r, c.g, c.b, c.a))
-    assert spheres.colors[4].a == WEAK_ALPHA and spheres.colors[3].a == 1.0
-    assert (spheres.color.r, spheres.color.g, spheres.color.b) == colour_for_id("p7")
+    assert spheres.colors[4].a == np.float32(WEAK_ALPHA) and spheres.colors[3].a == 1.0
+    rgb = (spheres.color.r, spheres.color.g, spheres.color.b)
+    assert np.float32(rgb).tolist() == np.float32(colour_for_id("p7")).tolist()
     assert colour_for_id("p7") == colour_for_id("p7") and colour_for_id("p7") in PALETTE
     assert len({colour_for_id(f"p{i}") for i in range(1, 30)}) > 4
 
 
-def test_markers_are_finite():
-    _, array = _markers(["a", "b", "c"])
+def test_markers_are_finite(build):
+    _, array = _markers(build, ["a", "b", "c"])
     for marker in array.markers:
         values = [v for p in marker.points for v in (p.x, p.y, p.z)]
         values += [

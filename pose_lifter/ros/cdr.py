@@ -1,4 +1,4 @@
-"""Serialized CDR of the node's outputs, built straight from numpy (no rosidl message objects).
+"""Serialized CDR of the node's outputs and input, straight from and to numpy (no rosidl objects).
 
 rclpy publishes ``bytes`` as an already serialized message (``Publisher.publish``, Humble and
 later). Building a ``Skeleton3DArray`` or ``MarkerArray`` as rclpy objects first costs more than
@@ -13,6 +13,10 @@ type is read from the installed message classes (``get_fields_and_field_types``)
 encoders do not set is written from a default-constructed message (:func:`write_value`, generic
 and slow), so distro differences (Marker's texture and mesh fields arrived after Humble) are
 followed, not assumed.
+
+The keypoints input is read the same way (:func:`keypoints2d_from_cdr`, a subscription with
+``raw=True``): rclpy would build 15 ``Keypoint2D`` objects per person only for the node to
+turn them into arrays.
 """
 
 from __future__ import annotations
@@ -22,8 +26,16 @@ import importlib
 import struct
 
 import numpy as np
+from builtin_interfaces.msg import Time
+from std_msgs.msg import Header
+
+from pose_lifter.ros.conversions import Keypoints2D, Skeletons2D
+from pose_lifter.runtime.errors import PoseInputError
+from pose_lifter.runtime.joints import NUM_JOINTS
 
 ENCAPSULATION = b"\x00\x01\x00\x00"  # CDR, little endian
+#: Encapsulation ids (first two bytes) of plain CDR: big and little endian.
+PLAIN_CDR = {b"\x00\x00": ">", b"\x00\x01": "<"}
 _I32, _U32, _F32, _F64 = (struct.Struct(f) for f in ("<i", "<I", "<f", "<d"))
 _PRIMITIVES = {
     "boolean": ("<?", 1),
@@ -94,6 +106,22 @@ class CdrWriter:
 
     def getvalue(self) -> bytes:
         return bytes(self.buffer)
+
+
+def outputs_unsupported() -> str | None:
+    """Why the encoders cannot write this installation's outputs, or None when they can."""
+    from rclpy.serialization import serialize_message
+
+    sample = Header(stamp=Time(sec=1, nanosec=2), frame_id="x")
+    if serialize_message(sample) != ENCAPSULATION + header_bytes(1, 2, "x"):
+        return "this rmw does not serialize as plain little-endian CDR"
+    if fields("pose_lifter_msgs/Skeleton3D") != SKELETON3D_FIELDS:
+        return "pose_lifter_msgs/Skeleton3D is not the layout the encoder writes"
+    try:
+        marker_defaults()
+    except RuntimeError as error:
+        return str(error)
+    return None
 
 
 # ------------------------------------------------------------------------- generic (slow path)
@@ -187,24 +215,6 @@ def skeleton3d_array_cdr(
 
 
 # ------------------------------------------------------------------------- markers
-#: Marker fields the fast encoder sets; the others are written as their defaults.
-MARKER_SET_FIELDS = (
-    "header",
-    "ns",
-    "id",
-    "type",
-    "action",
-    "pose",
-    "scale",
-    "color",
-    "lifetime",
-    "frame_locked",
-    "points",
-    "colors",
-    "text",
-)
-
-
 def _default_templates(type_name: str, names: tuple[str, ...]) -> tuple[bytes, ...]:
     """Serialize the defaults of consecutive fields at each start offset mod 8."""
     templates = []
@@ -219,85 +229,99 @@ def _default_templates(type_name: str, names: tuple[str, ...]) -> tuple[bytes, .
     return tuple(templates)
 
 
+#: Marker's fields the fast encoder writes itself, in wire order, up to ``colors``.
+_MARKER_HEAD = (
+    "header",
+    "ns",
+    "id",
+    "type",
+    "action",
+    "pose",
+    "scale",
+    "color",
+    "lifetime",
+    "frame_locked",
+    "points",
+    "colors",
+)
+#: Marker fields the fast encoder sets; the others are written as their defaults.
+MARKER_SET_FIELDS = _MARKER_HEAD + ("text",)
+_ZEROS = tuple(bytes(n) for n in range(8))
+_THREE_I32 = struct.Struct("<3i")
+_POSE = struct.Struct("<7d")
+
+
 @functools.lru_cache(maxsize=1)
-def _marker_plan() -> tuple:
-    """Marker's fields in wire order: set ones by name, runs of defaults as templates."""
-    plan, defaults = [], []
-    for name, _ in fields("visualization_msgs/Marker"):
-        if name in MARKER_SET_FIELDS:
-            if defaults:
-                plan.append(_default_templates("visualization_msgs/Marker", tuple(defaults)))
-                defaults = []
-            plan.append(name)
-        else:
-            defaults.append(name)
-    if defaults:
-        plan.append(_default_templates("visualization_msgs/Marker", tuple(defaults)))
-    return tuple(plan)
+def marker_defaults() -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+    """Templates of Marker's default fields around ``text``: (before, after), by offset mod 8.
 
+    The installed Marker must be :data:`_MARKER_HEAD`, then fields left at their defaults, then
+    ``text``, then more defaults (Humble: none before ``text``; Jazzy and later: the texture
+    and mesh-file fields). Fields at their default are written from a default message.
 
-_IDENTITY_POSE_TAIL = struct.pack("<4d", 0.0, 0.0, 0.0, 1.0)
+    Raises:
+        RuntimeError: another layout (a new distro's Marker): the encoder must be updated.
+    """
+    names = [name for name, _ in fields("visualization_msgs/Marker")]
+    head, rest = tuple(names[: len(_MARKER_HEAD)]), names[len(_MARKER_HEAD) :]
+    if (
+        head != _MARKER_HEAD
+        or "text" not in rest
+        or set(rest) & set(MARKER_SET_FIELDS) != {"text"}
+    ):
+        raise RuntimeError(
+            f"visualization_msgs/Marker has a layout this encoder does not know: {names}"
+        )
+    split = rest.index("text")
+    return tuple(
+        _default_templates("visualization_msgs/Marker", tuple(run)) if run else (b"",) * 8
+        for run in (rest[:split], rest[split + 1 :])
+    )
 
 
 def write_marker(
     writer: CdrWriter,
-    header: bytes,
-    namespace: bytes,
+    head: bytes,
     marker_id: int,
     marker_type: int,
     action: int,
     position: tuple[float, float, float] = (0.0, 0.0, 0.0),
-    scale: bytes = bytes(24),
-    colour: bytes = bytes(16),
-    lifetime: bytes = bytes(8),
+    style: bytes = bytes(48),
     points_m: bytes = b"",
     colours: bytes = b"",
-    text: str = "",
+    text: bytes = b"\x01\x00\x00\x00\x00",
 ) -> None:
     """Append one ``visualization_msgs/Marker`` (orientation identity, not frame locked).
 
-    Pre-packed values (shared across markers): ``header`` = :func:`header_bytes`,
-    ``namespace`` = :func:`string_bytes`, ``scale`` ``<3d``, ``colour`` ``<4f``, ``lifetime``
-    ``<iI``; ``points_m`` N x ``<3d`` and ``colours`` N x ``<4f`` (the same N, or none).
+    Pre-packed values, shared across markers: ``head`` = :func:`header_bytes` + padding to 4 +
+    the namespace's :func:`string_bytes` (a marker starts 4-aligned, so this padding is fixed);
+    ``style`` = scale ``<3d`` + colour ``<4f`` + lifetime ``<iI``; ``points_m`` N x ``<3d`` and
+    ``colours`` N x ``<4f`` (the same N, or none); ``text`` = :func:`string_bytes`.
     """
+    before_text, after_text = marker_defaults()
     buffer = writer.buffer
-    for step in _marker_plan():
-        if step.__class__ is tuple:  # a run of default fields
-            buffer += step[(len(buffer) - 4) % 8]
-        elif step == "header":
-            writer.align(4)
-            buffer += header
-        elif step == "ns":
-            writer.align(4)
-            buffer += namespace
-        elif step == "id":
-            writer.align(4)
-            buffer += struct.pack("<3i", marker_id, marker_type, action)
-        elif step == "type" or step == "action":
-            continue  # written with the id (three int32 in a row)
-        elif step == "pose":
-            writer.align(8)
-            buffer += struct.pack("<3d", *position)
-            buffer += _IDENTITY_POSE_TAIL
-        elif step == "scale":
-            writer.align(8)
-            buffer += scale
-        elif step == "color":
-            writer.align(4)
-            buffer += colour
-        elif step == "lifetime":
-            writer.align(4)
-            buffer += lifetime
-        elif step == "frame_locked":
-            buffer.append(0)
-        elif step == "points":
-            writer.uint32(len(points_m) // 24)
-            writer.block(points_m, 8)
-        elif step == "colors":
-            writer.uint32(len(colours) // 16)
-            writer.block(colours, 4)
-        else:  # text
-            writer.string(text)
+    buffer += _ZEROS[-len(buffer) % 4]  # payload offset = len - 4: the same modulo 4
+    buffer += head
+    buffer += _ZEROS[-len(buffer) % 4]
+    buffer += _THREE_I32.pack(marker_id, marker_type, action)
+    buffer += _ZEROS[-(len(buffer) - 4) % 8]
+    x, y, z = position
+    buffer += _POSE.pack(x, y, z, 0.0, 0.0, 0.0, 1.0)
+    buffer += style  # 8-aligned here, 48 bytes: frame_locked lands 8-aligned
+    buffer += b"\x00\x00\x00\x00"  # frame_locked false, padding to the points count
+    buffer += _U32.pack(len(points_m) // 24)
+    buffer += points_m  # 8-aligned: 56 + 48 + 4 + 4 bytes after the pose
+    buffer += _U32.pack(len(colours) // 16)
+    buffer += colours
+    buffer += before_text[(len(buffer) - 4) % 8]
+    buffer += _ZEROS[-len(buffer) % 4]
+    buffer += text
+    buffer += after_text[(len(buffer) - 4) % 8]
+
+
+def marker_head(header: bytes, namespace: str) -> bytes:
+    """Return :func:`write_marker`'s ``head``: a header and a namespace."""
+    return header + _ZEROS[-len(header) % 4] + string_bytes(namespace)
 
 
 def string_bytes(value: str) -> bytes:
@@ -309,3 +333,79 @@ def string_bytes(value: str) -> bytes:
 def header_bytes(sec: int, nanosec: int, frame_id: str) -> bytes:
     """Return a ``std_msgs/Header`` to append at a 4-aligned offset."""
     return _I32.pack(sec) + _U32.pack(nanosec) + string_bytes(frame_id)
+
+
+# ------------------------------------------------------------------------- keypoints input
+class CdrFormatError(PoseInputError):
+    """Bytes that are not a plain-CDR message of the expected type."""
+
+
+class _Reader:
+    """Read plain CDR fields from ``data`` (bounds checked; alignment from the payload start)."""
+
+    __slots__ = ("data", "offset", "order")
+
+    def __init__(self, data: bytes):
+        if len(data) < 4 or data[:2] not in PLAIN_CDR:
+            raise CdrFormatError("not plain CDR (encapsulation %r)" % bytes(data[:4]))
+        self.data, self.offset, self.order = data, 4, PLAIN_CDR[data[:2]]
+
+    def take(self, size: int, alignment: int = 1) -> int:
+        """Skip to ``alignment`` and reserve ``size`` bytes; return where they start."""
+        start = self.offset + (-(self.offset - 4) % alignment)
+        if size < 0 or start + size > len(self.data):
+            raise CdrFormatError(f"truncated at byte {start} (needs {size} of {len(self.data)})")
+        self.offset = start + size
+        return start
+
+    def uint32(self) -> int:
+        return struct.unpack_from(self.order + "I", self.data, self.take(4, 4))[0]
+
+    def int32(self) -> int:
+        return struct.unpack_from(self.order + "i", self.data, self.take(4, 4))[0]
+
+    def string(self) -> str:
+        length = self.uint32()
+        start = self.take(length)
+        if length == 0 or self.data[start + length - 1] != 0:
+            raise CdrFormatError(f"string at byte {start} is not NUL-terminated")
+        try:
+            return bytes(self.data[start : start + length - 1]).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise CdrFormatError(f"string at byte {start} is not UTF-8: {error}") from None
+
+
+#: One Skeleton2D after its id: score, then 15 Keypoint2D (x, y, confidence), all float32.
+_PERSON_FLOATS = 1 + 3 * NUM_JOINTS
+
+
+def keypoints2d_from_cdr(data: bytes) -> Keypoints2D:
+    """Decode a serialized ``pose_lifter_msgs/Skeleton2DArray`` into arrays.
+
+    Args:
+        data: the message as plain CDR (what a ``raw=True`` subscription hands over).
+
+    Returns:
+        The header, image size and people (float64 arrays; values as sent, NaN included).
+
+    Raises:
+        CdrFormatError: not plain CDR, truncated, or a string that is not NUL-terminated UTF-8.
+    """
+    reader = _Reader(data)
+    sec, nanosec = reader.int32(), reader.uint32()
+    header = Header(stamp=Time(sec=sec, nanosec=nanosec), frame_id=reader.string())
+    width, height = reader.uint32(), reader.uint32()
+    reader.string()  # source_format
+    count = reader.uint32()
+    if count * (4 + 4 * _PERSON_FLOATS) > len(data):
+        raise CdrFormatError(f"{count} skeletons cannot fit in {len(data)} bytes")
+    ids, starts = [], []
+    for _ in range(count):
+        ids.append(reader.string())
+        starts.append(reader.take(4 * _PERSON_FLOATS, 4))
+    words = np.frombuffer(data, np.dtype(reader.order + "f4"), (len(data) - 4) // 4, 4)
+    rows = (np.asarray(starts, np.intp)[:, None] - 4) // 4 + np.arange(_PERSON_FLOATS)
+    values = words[rows.reshape(count, _PERSON_FLOATS)].astype(np.float64)
+    keypoints = values[:, 1:].reshape(count, NUM_JOINTS, 3)
+    people = Skeletons2D(keypoints[..., :2], keypoints[..., 2], values[:, 0], ids)
+    return Keypoints2D(header, int(width), int(height), people)

@@ -53,6 +53,22 @@ class Skeletons2D(NamedTuple):
     ids: list[str]
 
 
+class Keypoints2D(NamedTuple):
+    """A ``Skeleton2DArray`` read into arrays (e.g. from its CDR, no message objects built).
+
+    The fields the lifting step reads have the message's names, so either can be lifted.
+
+    Attributes:
+        header: stamp and camera optical frame. image_width, image_height: pixels (0 = unknown).
+        people: the persons as arrays.
+    """
+
+    header: Header
+    image_width: int
+    image_height: int
+    people: Skeletons2D
+
+
 def copy_header(header: Header, frame_id: str | None = None) -> Header:
     """Return a new Header with ``header``'s stamp and frame_id (or ``frame_id`` when given)."""
     return Header(

@@ -40,12 +40,14 @@ from rclpy.lifecycle.publisher import LifecyclePublisher
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile
 from rclpy.qos_overriding_options import QoSOverridingOptions
+from rclpy.serialization import deserialize_message
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
-from pose_lifter.ros.conversions import image_msg_from_rgb, stamp_nanoseconds
+from pose_lifter.ros import cdr
+from pose_lifter.ros.conversions import Keypoints2D, image_msg_from_rgb, stamp_nanoseconds
 from pose_lifter.ros.detections import VISION_MSGS
 from pose_lifter.ros.diagnostics import CameraLink
 from pose_lifter.ros.external_inputs import (
@@ -296,6 +298,7 @@ class PoseLifterNode(LifecycleNode):
                     self._on_keypoints,
                     input_qos(),
                     qos_overriding_options=OVERRIDABLE,
+                    raw=True,  # read into arrays by _on_keypoints: no Keypoint2D objects
                 )
             )
         self._inputs.append(
@@ -380,15 +383,28 @@ class PoseLifterNode(LifecycleNode):
             self.processor = None
 
     def _disable_unavailable(self, settings: Settings) -> Settings:
-        """Reset features this installation lacks (tf2) to off, with an error in the log."""
+        """Reset features this installation lacks (tf2) to off, with an error in the log.
+
+        ``serialize_outputs`` needs an rmw that writes plain little-endian CDR (Fast DDS and
+        Cyclone DDS do) and the message layouts the encoders know: otherwise the node builds
+        messages, and says so once.
+        """
         for name in ("target_frame", "publish_tf"):
             reason = unavailable_feature(name, self.get_parameter(name).value)
             if reason:
                 self.get_logger().error(f"{name} ignored: {reason}")
-                default = FIELDS[name].default
-                self.set_parameters([Parameter(name, value=default)])
-                settings = settings_from_values({name: default}, settings)
+                settings = self._reset(name, FIELDS[name].default, settings)
+        unsupported = cdr.outputs_unsupported() if settings.serialize_outputs else None
+        if unsupported:
+            self.get_logger().warning(
+                f"serialize_outputs off: {unsupported}; outputs are built as messages (slower)"
+            )
+            settings = self._reset("serialize_outputs", False, settings)
         return settings
+
+    def _reset(self, name: str, value, settings: Settings) -> Settings:
+        self.set_parameters([Parameter(name, value=value)])
+        return settings_from_values({name: value}, settings)
 
     def _check_detector_provider(self, settings: Settings) -> None:
         """Refuse (or warn about) a CUDA detector without onnxruntime's CUDA provider."""
@@ -423,14 +439,26 @@ class PoseLifterNode(LifecycleNode):
         age_ns = self.get_clock().now().nanoseconds - stamp_nanoseconds(header.stamp)
         self.processor.input_received(age_ns * 1e-9)
 
-    def _on_keypoints(self, msg: Skeleton2DArray) -> None:
+    def _on_keypoints(self, data: bytes) -> None:
+        """keypoints_2d in, serialized: read straight into arrays and lifted."""
+        try:
+            msg = cdr.keypoints2d_from_cdr(data)
+        except cdr.CdrFormatError as error:
+            try:  # another encapsulation than plain CDR: rclpy's deserializer knows it
+                msg = deserialize_message(data, Skeleton2DArray)
+            except Exception:  # noqa: BLE001 - malformed input: counted, never fatal
+                self.processor.count_message_drop("malformed_message")
+                self.get_logger().error(
+                    f"dropped a keypoints_2d message: {error}", throttle_duration_sec=5.0
+                )
+                return
         self._received(msg.header)
         if not self._subscribed():
             self.processor.count_skipped()
             return
         self._lift_2d(msg)
 
-    def _lift_2d(self, msg: Skeleton2DArray) -> None:
+    def _lift_2d(self, msg: Skeleton2DArray | Keypoints2D) -> None:
         """Lift 2D people (any 2D input, converted) and publish the outputs."""
         result = self.processor.process_keypoints(msg)
         if result is not None:  # None: waiting for its target_frame transform
@@ -544,8 +572,12 @@ class PoseLifterNode(LifecycleNode):
             self._publish_image_outputs(result)
         out = result.output
         if out is not None:
-            self._skeletons_pub.publish(out.skeletons)
-            self._markers_pub.publish(out.markers)
+            if self.processor.settings.serialize_outputs:
+                self._skeletons_pub.publish(out.skeletons_cdr)
+                self._markers_pub.publish(out.markers_cdr)
+            else:
+                self._skeletons_pub.publish(out.skeletons)
+                self._markers_pub.publish(out.markers)
             if out.detections is not None and self._detections_pub is not None:
                 self._detections_pub.publish(out.detections)
             if out.transforms and self._tf_pub is not None:

@@ -404,6 +404,13 @@ class Settings:
         high=1000,
         on_configure=True,
     )
+    serialize_outputs: bool = _param(
+        True,
+        "Publish skeletons_3d and markers as CDR written straight from the lifted arrays (the "
+        "bytes rclpy would serialize, a fraction of the CPU); false = build rclpy messages and "
+        "let rclpy serialize them (the reference path, for comparisons).",
+        on_configure=True,
+    )
     diagnostics_warn_drop_rate: float = _param(
         0.1,
         "The status turns WARN when, in one report period, more than this fraction was "

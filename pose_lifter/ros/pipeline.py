@@ -15,6 +15,8 @@ Output headers carry the input's stamp; frame_id is the input's (camera optical 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
@@ -26,11 +28,11 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from pose_lifter.ros.conversions import (
+    Keypoints2D,
     body_transforms,
     camera_matrix_from_info,
     copy_header,
     skeleton3d_array,
-    skeleton_points,
     skeletons_from_msg,
     stamp_nanoseconds,
     stamp_seconds,
@@ -48,7 +50,8 @@ from pose_lifter.runtime.camera import (
 from pose_lifter.runtime.errors import CameraError
 from pose_lifter.runtime.joints import NUM_JOINTS, ROOT
 from pose_lifter.runtime.lifter import PoseLifter
-from pose_lifter.ros.markers import skeleton_markers
+from pose_lifter.ros import cdr
+from pose_lifter.ros.markers import MarkerStyle, skeleton_markers, skeleton_markers_cdr
 from pose_lifter.ros.parameters import Settings
 from pose_lifter.runtime.person_boxes import body_centre
 from pose_lifter.runtime.placement import (
@@ -120,25 +123,148 @@ def camera_from_info(msg: CameraInfo, rectified: bool) -> Camera:
     return camera
 
 
+class LiftedPeople(NamedTuple):
+    """The P people of one output message, as arrays (output frame, metres).
+
+    Attributes:
+        ids: P track ids. source_ids: P input ids (``Skeleton3D.source_id``).
+        joints_m: ``(P, 15, 3)`` float64. confidence: ``(P, 15)``. scores: ``(P,)``.
+        scale_sources: P ``Skeleton3D.SCALE_*`` values.
+        frame_names: P TF frame names (frames ``body_<name>``, ``<joint>_<name>``), or None
+            when TF is off.
+    """
+
+    ids: list[str]
+    source_ids: list[str]
+    joints_m: np.ndarray
+    confidence: np.ndarray
+    scores: np.ndarray
+    scale_sources: list[int]
+    frame_names: list[str] | None
+
+    @property
+    def body_frames(self) -> list[str] | None:
+        """``Skeleton3D.body_frame`` of each person (None when TF is off)."""
+        names = self.frame_names
+        return None if names is None else [f"body_{name}" for name in names]
+
+
 @dataclass(frozen=True)
 class PipelineOutput:
     """What one input message produces (all with the input's stamp).
 
+    The people are kept as arrays; each output message is built (and cached) the first time it
+    is asked for, as an rclpy message or as its serialized CDR (the node publishes those: the
+    same bytes, a fraction of the cost; ``test/test_cdr.py``).
+
     Attributes:
-        skeletons: the lifted persons (possibly none).
-        markers: DELETEs of stale slots, then 3 markers per person
-            (:mod:`~pose_lifter.ros.markers`).
-        transforms: TF frames per person when ``publish_tf`` is set, else empty.
+        header: the outputs' header (the input's stamp, the output frame).
+        people: the lifted persons (possibly none).
+        marker_style: how the markers are drawn. markers_shown: persons of the previous
+            MarkerArray (their slots beyond these people's are deleted).
         source_indices: per output person, its index in the input message.
-        detections: the people as ``vision_msgs/Detection3DArray`` (same header and ids), or
-            None when vision_msgs is not installed (:mod:`~pose_lifter.ros.detections`).
+        centre_camera_m: ``(P, 3)`` body centres in the camera optical frame.
+        to_output: ``(3, 3)`` camera -> output frame rotation, None when the same frame.
     """
 
-    skeletons: Skeleton3DArray
-    markers: MarkerArray
-    transforms: list[TransformStamped]
+    header: Header
+    people: LiftedPeople
+    marker_style: MarkerStyle
+    markers_shown: int
     source_indices: list[int]
-    detections: object | None = None
+    centre_camera_m: np.ndarray
+    to_output: np.ndarray | None = None
+
+    def with_source_ids(self, source_ids: list[str]) -> "PipelineOutput":
+        """Return this output with other ``Skeleton3D.source_id`` values (nothing built yet)."""
+        return dataclasses.replace(self, people=self.people._replace(source_ids=source_ids))
+
+    @functools.cached_property
+    def skeletons(self) -> Skeleton3DArray:
+        """The people as a ``Skeleton3DArray``."""
+        people = self.people
+        return skeleton3d_array(
+            self.header,
+            people.ids,
+            people.joints_m,
+            people.confidence,
+            people.scores,
+            people.scale_sources,
+            people.source_ids,
+            people.body_frames,
+        )
+
+    @functools.cached_property
+    def skeletons_cdr(self) -> bytes:
+        """:attr:`skeletons` serialized (CDR), built from the arrays."""
+        people, stamp = self.people, self.header.stamp
+        count = len(people.ids)
+        return cdr.skeleton3d_array_cdr(
+            stamp.sec,
+            stamp.nanosec,
+            self.header.frame_id,
+            people.ids,
+            people.source_ids,
+            people.body_frames or [""] * count,
+            people.scores,
+            people.joints_m,
+            people.confidence,
+            people.scale_sources,
+        )
+
+    @functools.cached_property
+    def markers(self) -> MarkerArray:
+        """DELETEs of stale slots, then 3 markers per person (:mod:`~pose_lifter.ros.markers`)."""
+        people = self.people
+        return skeleton_markers(
+            self.header,
+            people.ids,
+            people.joints_m,
+            people.confidence,
+            self.marker_style,
+            self.markers_shown,
+        )
+
+    @functools.cached_property
+    def markers_cdr(self) -> bytes:
+        """:attr:`markers` serialized (CDR), built from the arrays."""
+        people, stamp = self.people, self.header.stamp
+        return skeleton_markers_cdr(
+            (stamp.sec, stamp.nanosec),
+            self.header.frame_id,
+            people.ids,
+            people.joints_m,
+            people.confidence,
+            self.marker_style,
+            self.markers_shown,
+        )
+
+    @functools.cached_property
+    def transforms(self) -> list[TransformStamped]:
+        """REP 155 TF frames per person when ``publish_tf`` is set, else empty."""
+        frames = self.people.frame_names
+        if frames is None:
+            return []
+        return body_transforms(self.header, frames, self.people.joints_m)
+
+    @functools.cached_property
+    def detections(self):
+        """The people as ``vision_msgs/Detection3DArray`` (same header and ids).
+
+        None when vision_msgs is not installed (:mod:`~pose_lifter.ros.detections`).
+        """
+        if VISION_MSGS is None:
+            return None
+        people = self.people
+        return detection3d_array(
+            self.header,
+            people.ids,
+            people.joints_m,
+            people.scores,
+            people.scale_sources,
+            self.centre_camera_m,
+            self.to_output,
+        )
 
 
 class _Placed(NamedTuple):
@@ -224,6 +350,13 @@ class LiftingPipeline:
         )
         if smoothing != self.smoother.settings:
             self.smoother.configure(*smoothing)
+        self.marker_style = MarkerStyle(
+            self.marker_namespace,
+            settings.markers_joint_diameter_m,
+            settings.markers_bone_width_m,
+            settings.markers_text_height_m,
+            settings.markers_lifetime_s,
+        )
 
     def set_camera_info(self, msg: CameraInfo) -> bool:
         """Use ``msg``'s intrinsics from now on; return whether accepted.
@@ -259,9 +392,9 @@ class LiftingPipeline:
             return None
         return depth_m
 
-    def process(self, msg: Skeleton2DArray) -> PipelineOutput | None:
-        """Lift one Skeleton2DArray; None when the whole message is dropped (counted)."""
-        people = skeletons_from_msg(msg)
+    def process(self, msg: Skeleton2DArray | Keypoints2D) -> PipelineOutput | None:
+        """Lift one Skeleton2DArray (or its arrays); None when the message is dropped (counted)."""
+        people = msg.people if isinstance(msg, Keypoints2D) else skeletons_from_msg(msg)
         return self.process_arrays(
             people.keypoints,
             people.confidence,
@@ -368,40 +501,24 @@ class LiftingPipeline:
         frames = self.frame_pool.names(ids, self.tracker.active_ids) if s.publish_tf else None
         if frames is not None and s.input_mode == "hri" and s.hri_body_frame_names:
             frames = list(source_id_list)  # REP 155: body_<ROS4HRI body id>
-        skeletons = skeleton3d_array(
-            out_header,
+        count = len(ids)
+        people = LiftedPeople(
             ids,
+            source_id_list,
             joints_m,
             confidence,
             scores,
-            scale_source,
-            source_id_list,
-            [f"body_{name}" for name in frames] if frames is not None else None,
+            scale_source if isinstance(scale_source, list) else [scale_source] * count,
+            frames,
         )
         return PipelineOutput(
-            skeletons,
-            skeleton_markers(
-                out_header,
-                ids,
-                joints_m,
-                confidence,
-                s.markers_joint_diameter_m,
-                s.markers_bone_width_m,
-                s.markers_text_height_m,
-                s.markers_lifetime_s,
-                skeleton_points(skeletons),  # the markers share the skeletons' Points
-                self.marker_namespace,
-                self._shown(len(ids)),
-            ),
-            body_transforms(out_header, frames, joints_m) if frames is not None else [],
+            out_header,
+            people,
+            self.marker_style,
+            self._shown(count),
             sources,
-            (
-                detection3d_array(
-                    out_header, ids, joints_m, scores, scale_source, centre_camera_m, to_output
-                )
-                if VISION_MSGS is not None
-                else None
-            ),
+            centre_camera_m,
+            to_output,
         )
 
     def _shown(self, count: int) -> int:

@@ -45,6 +45,7 @@ from pose_lifter.ros.pipeline import LiftingPipeline, PipelineOutput, TransformL
 from pose_lifter.runtime.depth_image import depth_from_compressed, depth_from_image_fields
 from pose_lifter.runtime.detection import Detections, DetectorError, ImageDecodeError
 from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter.ros.conversions import Keypoints2D
 from pose_lifter_msgs.msg import Skeleton2DArray
 
 
@@ -73,7 +74,7 @@ class StepResult:
         detections: the detector's people as arrays (image input).
     """
 
-    keypoints_msg: Skeleton2DArray | None
+    keypoints_msg: Skeleton2DArray | Keypoints2D | None
     output: PipelineOutput | None
     drop_reason: str | None = None
     detail: str = ""
@@ -185,8 +186,8 @@ class MessageProcessor:
         with self._lock:
             self.monitor.input_received(time.monotonic(), stamp_age_s)
 
-    def process_keypoints(self, msg: Skeleton2DArray) -> StepResult | None:
-        """Lift one ``Skeleton2DArray``; None while it waits for its transform.
+    def process_keypoints(self, msg: Skeleton2DArray | Keypoints2D) -> StepResult | None:
+        """Lift one ``Skeleton2DArray`` (or its arrays); None while it waits for its transform.
 
         With ``target_frame`` set, a message whose transform is not available yet waits in a
         bounded queue (``tf_queue_size``) for up to ``tf_timeout_s``; :meth:`poll_waiting`
@@ -255,7 +256,7 @@ class MessageProcessor:
         """How many messages (keypoints or detected images) wait for their transform."""
         return len(self._waiting)
 
-    def _lift_keypoints(self, msg: Skeleton2DArray) -> StepResult:
+    def _lift_keypoints(self, msg: Skeleton2DArray | Keypoints2D) -> StepResult:
         started = time.perf_counter()
         with self._lock:
             try:
@@ -340,9 +341,10 @@ class MessageProcessor:
                 return StepResult(msg, None, "internal_error", repr(error), stage.rgb, detections)
             reason = self.pipeline.drop_reason if output is None else None
         if output is not None:  # the 2D people carry the track ids of their 3D lifts
-            for index, skeleton in zip(output.source_indices, output.skeletons.skeletons):
-                msg.skeletons[index].id = skeleton.id
-                skeleton.source_id = skeleton.id
+            ids = output.people.ids
+            for index, person_id in zip(output.source_indices, ids):
+                msg.skeletons[index].id = person_id
+            output = output.with_source_ids(list(ids))
         return StepResult(msg, output, reason, "", stage.rgb, detections)
 
     # -- reporting ----------------------------------------------------------------------------
