@@ -388,6 +388,10 @@ def keypoints2d_from_cdr(data: bytes) -> Keypoints2D:
     Returns:
         The header, image size and people (float64 arrays; values as sent, NaN included).
 
+    Every ROS 2 rmw of Humble to Kilted (Fast DDS, Cyclone DDS, Connext, Zenoh) sends ROS
+    messages as plain CDR; anything else is refused rather than handed to a C deserializer
+    (rclpy's can crash the process on corrupt bytes).
+
     Raises:
         CdrFormatError: not plain CDR, truncated, or a string that is not NUL-terminated UTF-8.
     """

@@ -40,7 +40,6 @@ from rclpy.lifecycle.publisher import LifecyclePublisher
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile
 from rclpy.qos_overriding_options import QoSOverridingOptions
-from rclpy.serialization import deserialize_message
 from rclpy.time import Time
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
@@ -443,15 +442,12 @@ class PoseLifterNode(LifecycleNode):
         """keypoints_2d in, serialized: read straight into arrays and lifted."""
         try:
             msg = cdr.keypoints2d_from_cdr(data)
-        except cdr.CdrFormatError as error:
-            try:  # another encapsulation than plain CDR: rclpy's deserializer knows it
-                msg = deserialize_message(data, Skeleton2DArray)
-            except Exception:  # noqa: BLE001 - malformed input: counted, never fatal
-                self.processor.count_message_drop("malformed_message")
-                self.get_logger().error(
-                    f"dropped a keypoints_2d message: {error}", throttle_duration_sec=5.0
-                )
-                return
+        except cdr.CdrFormatError as error:  # malformed bytes: counted, never fatal
+            self.processor.count_message_drop("malformed_message")
+            self.get_logger().error(
+                f"dropped a keypoints_2d message: {error}", throttle_duration_sec=5.0
+            )
+            return
         self._received(msg.header)
         if not self._subscribed():
             self.processor.count_skipped()

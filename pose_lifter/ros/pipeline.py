@@ -553,6 +553,17 @@ class LiftingPipeline:
         Indices (ascending) of the persons to lift: finite, sane, and among the ``max_persons``
         best scores; counts every rejected person by reason.
         """
+        count, limit = len(scores), self.settings.max_persons
+        present = confidence > self.settings.min_joint_confidence  # NaN: not present
+        sane = np.abs(keypoints_px) <= MAX_ABS_PIXEL  # NaN, inf and huge: not sane
+        if (
+            np.isfinite(confidence).all()
+            and np.isfinite(scores).all()
+            and sane.all(axis=2)[present].all()
+        ):  # every person valid (the usual message): one pass
+            if count <= limit:
+                return np.arange(count)
+            return np.sort(self._best(np.arange(count), scores, limit))
         finite_conf = np.isfinite(confidence).all(axis=1) & np.isfinite(scores)
         present = (
             np.where(finite_conf[:, None], confidence, 0.0) > self.settings.min_joint_confidence
@@ -570,11 +581,14 @@ class LiftingPipeline:
             if rejected.any():
                 self.counters.drop(reason, int(rejected.sum()))
         valid = np.flatnonzero(finite_conf & finite_kp & ~huge)
-        valid = valid[np.argsort(-scores[valid], kind="stable")]
-        if len(valid) > self.settings.max_persons:
-            self.counters.drop("too_many_persons", len(valid) - self.settings.max_persons)
-            valid = valid[: self.settings.max_persons]
-        return np.sort(valid)
+        return np.sort(self._best(valid, scores, limit))
+
+    def _best(self, candidates: np.ndarray, scores: np.ndarray, limit: int) -> np.ndarray:
+        """The ``limit`` best-scoring of ``candidates`` (ties: the earlier); the rest counted."""
+        if len(candidates) <= limit:
+            return candidates
+        self.counters.drop("too_many_persons", len(candidates) - limit)
+        return candidates[np.argsort(-scores[candidates], kind="stable")[:limit]]
 
     def _lift_and_place(
         self,
@@ -595,7 +609,7 @@ class LiftingPipeline:
             return _Placed(
                 np.zeros((0, NUM_JOINTS, 3)), np.zeros(0, int), np.zeros(0), none[:, 0], none
             )
-        result = self.lifter.lift(keypoints_px, confidence)
+        result = self.lifter.lift(keypoints_px, confidence, validated=True)
         finite = np.isfinite(result.joints_3d).all(axis=(1, 2))
         if (~result.valid).any():
             self.counters.drop("too_few_joints", int((~result.valid).sum()))

@@ -17,7 +17,7 @@ import numpy as np
 from pose_lifter.runtime.errors import ModelLoadError
 from pose_lifter.runtime.joints import MIDHIP
 from pose_lifter.runtime.model_files import default_model_path, onnx_path_for, weights_path_for
-from pose_lifter.runtime.normalization import normalize_2d
+from pose_lifter.runtime.normalization import normalize_2d, normalize_valid_2d
 from pose_lifter.runtime.onnx_backend import load_onnx_lifter
 
 LOGGER = logging.getLogger(__name__)
@@ -181,13 +181,25 @@ class PoseLifter:
                 .numpy()
             )
 
-    def lift(self, keypoints_2d: np.ndarray, confidence: np.ndarray | None = None) -> LiftResult:
+    def lift(
+        self,
+        keypoints_2d: np.ndarray,
+        confidence: np.ndarray | None = None,
+        validated: bool = False,
+    ) -> LiftResult:
         """Lift ``(N, 15, 2|3)`` pixel keypoints (optional ``(N, 15)`` confidence) in one pass.
+
+        ``validated``: the caller already checked the input as
+        :func:`~pose_lifter.runtime.normalization.validate_keypoints_2d` does (``(N, 15, 2)``
+        and ``(N, 15)`` float64, finite where present), so it is not checked again.
 
         Raises:
             PoseInputError: wrong shapes or NaN/inf at a present joint.
         """
-        normalized = normalize_2d(keypoints_2d, confidence, self.min_joint_confidence)
+        if validated:
+            normalized = normalize_valid_2d(keypoints_2d, confidence, self.min_joint_confidence)
+        else:
+            normalized = normalize_2d(keypoints_2d, confidence, self.min_joint_confidence)
         valid = normalized.mask.sum(axis=1) >= self.min_joints
         joints_3d = np.zeros(normalized.keypoints.shape[:2] + (3,), np.float32)
         if valid.any():

@@ -20,11 +20,12 @@ def greedy_pairs(cost: np.ndarray, max_cost: float) -> list[tuple[int, int]]:
     if cost.size == 0:
         return []
     columns = cost.shape[1]
+    values = np.nan_to_num(cost, nan=np.inf).ravel().tolist()  # Python floats: small matrices
     pairs, used_rows, used_columns = [], set(), set()
-    for flat in np.argsort(np.nan_to_num(cost, nan=np.inf), axis=None, kind="stable"):
-        row, column = divmod(int(flat), columns)
-        if not cost[row, column] <= max_cost:
+    for flat in sorted(range(len(values)), key=values.__getitem__):  # stable: row-major ties
+        if not values[flat] <= max_cost:
             break
+        row, column = divmod(flat, columns)
         if row not in used_rows and column not in used_columns:
             pairs.append((row, column))
             used_rows.add(row)

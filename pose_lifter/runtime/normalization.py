@@ -126,12 +126,26 @@ def normalize_2d(
         PoseInputError: see :func:`validate_keypoints_2d`.
     """
     keypoints, confidence = validate_keypoints_2d(keypoints_2d, confidence)
+    return normalize_valid_2d(keypoints, confidence, min_confidence)
+
+
+#: Joints whose distance from the root counts towards the scale (all but the root itself).
+_NOT_ROOT = np.arange(NUM_JOINTS) != MIDHIP
+
+
+def normalize_valid_2d(
+    keypoints_2d: np.ndarray, confidence: np.ndarray, min_confidence: float = 0.0
+) -> Normalized2D:
+    """:func:`normalize_2d` of input :func:`validate_keypoints_2d` already accepted.
+
+    ``keypoints_2d`` ``(N, 15, 2)`` and ``confidence`` ``(N, 15)`` float64, finite where present
+    (the node's pipeline checks each message once and calls this).
+    """
     mask = confidence > min_confidence
-    root = root_2d(keypoints, mask)
-    centred = np.where(mask[..., None], keypoints - root[:, None], 0.0)
-    distance = np.linalg.norm(centred, axis=2)
-    # The root itself (distance 0) does not count towards the mean distance.
-    counts = (mask & (np.arange(NUM_JOINTS) != MIDHIP)).sum(axis=1)
+    root = root_2d(keypoints_2d, mask)
+    centred = np.where(mask[..., None], keypoints_2d - root[:, None], 0.0)
+    distance = np.hypot(centred[..., 0], centred[..., 1])
+    counts = (mask & _NOT_ROOT).sum(axis=1)
     scale = distance.sum(axis=1) / np.maximum(counts, 1)
     degenerate = (counts < 1) | (scale <= MIN_SCALE_PX) | (mask.sum(axis=1) < 2)
     scale = np.where(degenerate, 1.0, scale)

@@ -34,8 +34,18 @@ CHAIN_TO_STATURE = 0.95
 MIN_CHAIN_UNITS = 1e-3
 
 
-def _bone(poses: np.ndarray, a: int, b: int) -> np.ndarray:
-    return np.linalg.norm(poses[..., a, :] - poses[..., b, :], axis=-1)
+#: The chain's bones (start joint, end joint) and weights: legs averaged over both sides.
+_CHAIN_BONES = (
+    (NOSE, NECK, 1.0),
+    (NECK, MIDHIP, 1.0),
+    (MIDHIP, RHIP, 0.5),
+    (RHIP, RKNEE, 0.5),
+    (RKNEE, RANKLE, 0.5),
+    (MIDHIP, LHIP, 0.5),
+    (LHIP, LKNEE, 0.5),
+    (LKNEE, LANKLE, 0.5),
+)
+_CHAIN_STARTS, _CHAIN_ENDS, _CHAIN_WEIGHTS = (np.array(column) for column in zip(*_CHAIN_BONES))
 
 
 def chain_length(poses: np.ndarray) -> np.ndarray:
@@ -48,9 +58,8 @@ def chain_length(poses: np.ndarray) -> np.ndarray:
         ``(...)`` chain lengths in the same unit.
     """
     poses = np.asarray(poses, dtype=np.float64)
-    right = _bone(poses, MIDHIP, RHIP) + _bone(poses, RHIP, RKNEE) + _bone(poses, RKNEE, RANKLE)
-    left = _bone(poses, MIDHIP, LHIP) + _bone(poses, LHIP, LKNEE) + _bone(poses, LKNEE, LANKLE)
-    return _bone(poses, NOSE, NECK) + _bone(poses, NECK, MIDHIP) + 0.5 * (right + left)
+    bones = poses[..., _CHAIN_STARTS, :] - poses[..., _CHAIN_ENDS, :]
+    return np.sqrt((bones * bones).sum(axis=-1)) @ _CHAIN_WEIGHTS
 
 
 def metres_per_unit(joints_units: np.ndarray, subject_height_m: float) -> np.ndarray:

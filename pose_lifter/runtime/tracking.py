@@ -12,20 +12,9 @@ reused within one tracker.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from pose_lifter.runtime.matching import greedy_pairs
-
-
-@dataclass
-class _Track:
-    track_id: str
-    keypoints_px: np.ndarray  # (15, 2)
-    mask: np.ndarray  # (15,) bool
-    scale_px: float
-    missed: int = 0
 
 
 def cost_matrix(
@@ -43,7 +32,8 @@ def cost_matrix(
     larger scale; inf where no joint is present in both.
     """
     common = mask_a[:, None] & mask_b[None]
-    distance = np.linalg.norm(keypoints_a[:, None] - keypoints_b[None], axis=-1)
+    offset = keypoints_a[:, None] - keypoints_b[None]
+    distance = np.hypot(offset[..., 0], offset[..., 1])
     counts = common.sum(axis=-1)
     mean = np.where(common, distance, 0.0).sum(axis=-1) / np.maximum(counts, 1)
     scale = np.maximum(np.maximum(scale_a[:, None], scale_b[None]), 1e-9)
@@ -65,13 +55,19 @@ class PersonTracker:
         self.max_distance = float(max_distance)
         self.max_missed = int(max_missed)
         self._prefix = id_prefix
-        self._tracks: list[_Track] = []
+        # The tracks, oldest first: ids, last keypoints (T, 15, 2) px, masks (T, 15), 2D
+        # scales (T,) px and messages since their last match (T,).
+        self._ids: list[str] = []
+        self._keypoints = np.zeros((0, 15, 2))
+        self._masks = np.zeros((0, 15), bool)
+        self._scales = np.zeros(0)
+        self._missed = np.zeros(0, int)
         self._next = 1
 
     @property
     def active_ids(self) -> set[str]:
         """Ids of the tracks currently kept."""
-        return {track.track_id for track in self._tracks}
+        return set(self._ids)
 
     def update(
         self, keypoints_px: np.ndarray, mask: np.ndarray, scale_px: np.ndarray
@@ -85,38 +81,39 @@ class PersonTracker:
         Returns:
             ``P`` ids, in input order.
         """
-        count = len(keypoints_px)
-        costs = np.full((len(self._tracks), count), np.inf)
-        if self._tracks and count:
+        keypoints_px = np.asarray(keypoints_px, dtype=np.float64)
+        mask = np.asarray(mask, dtype=bool)
+        scale_px = np.asarray(scale_px, dtype=np.float64)
+        count, tracks = len(keypoints_px), len(self._ids)
+        pairs = []
+        if tracks and count:
             costs = cost_matrix(
-                np.stack([t.keypoints_px for t in self._tracks]),
-                np.stack([t.mask for t in self._tracks]),
-                np.array([t.scale_px for t in self._tracks]),
-                keypoints_px,
-                mask,
-                np.asarray(scale_px, dtype=np.float64),
+                self._keypoints, self._masks, self._scales, keypoints_px, mask, scale_px
             )
+            pairs = greedy_pairs(costs, self.max_distance)
         ids: list[str | None] = [None] * count
-        matched_tracks: set[int] = set()
-        for t, p in greedy_pairs(costs, self.max_distance):
-            matched_tracks.add(t)
-            ids[p] = self._tracks[t].track_id
-            self._tracks[t] = _Track(
-                ids[p], keypoints_px[p].copy(), mask[p].copy(), float(scale_px[p])
-            )
-        survivors = []
-        for t, track in enumerate(self._tracks):
-            if t not in matched_tracks:
-                track.missed += 1
-                if track.missed > self.max_missed:
-                    continue
-            survivors.append(track)
-        self._tracks = survivors
-        for p in range(count):
-            if ids[p] is None:
+        self._missed += 1
+        if pairs:
+            matched_tracks, matched_persons = (list(column) for column in zip(*pairs))
+            for t, p in pairs:
+                ids[p] = self._ids[t]
+            self._keypoints[matched_tracks] = keypoints_px[matched_persons]
+            self._masks[matched_tracks] = mask[matched_persons]
+            self._scales[matched_tracks] = scale_px[matched_persons]
+            self._missed[matched_tracks] = 0
+        kept = self._missed <= self.max_missed
+        if not kept.all():
+            self._ids = [i for i, keep in zip(self._ids, kept.tolist()) if keep]
+            self._keypoints, self._masks = self._keypoints[kept], self._masks[kept]
+            self._scales, self._missed = self._scales[kept], self._missed[kept]
+        new = [p for p in range(count) if ids[p] is None]
+        if new:
+            for p in new:
                 ids[p] = f"{self._prefix}{self._next}"
                 self._next += 1
-                self._tracks.append(
-                    _Track(ids[p], keypoints_px[p].copy(), mask[p].copy(), float(scale_px[p]))
-                )
+                self._ids.append(ids[p])
+            self._keypoints = np.concatenate([self._keypoints, keypoints_px[new]])
+            self._masks = np.concatenate([self._masks, mask[new]])
+            self._scales = np.concatenate([self._scales, scale_px[new]])
+            self._missed = np.concatenate([self._missed, np.zeros(len(new), int)])
         return ids  # type: ignore[return-value]

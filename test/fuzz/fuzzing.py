@@ -23,10 +23,11 @@ import os
 from builtin_interfaces.msg import Time
 from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
-from rclpy.serialization import serialize_message
+from rclpy.serialization import deserialize_message, serialize_message
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker
 
+from pose_lifter.ros.conversions import Keypoints2D
 from pose_lifter.ros.diagnostics import PERSON_REASONS
 from pose_lifter.runtime.joints import NUM_JOINTS
 from pose_lifter.ros.openpose_bridge import SAMPLE_DIRECTORY, frame_to_msg
@@ -193,7 +194,8 @@ def check_output(pipeline, msg, kinds, before, out, sane_camera=True):
     d = delta(before, snapshot(pipeline))
     assert d["messages_in"] == 1
     assert out is not None, "only wrong shapes or a missing TF drop whole messages"
-    assert d["persons_in"] == len(msg.skeletons)
+    persons = len(msg.people.ids) if isinstance(msg, Keypoints2D) else len(msg.skeletons)
+    assert d["persons_in"] == persons
     # every person in is either out or counted once under a per-person reason
     assert d["persons_in"] == d["persons_out"] + sum(d[f"dropped.{r}"] for r in PERSON_REASONS), d
     assert d["dropped.malformed_message"] == d["dropped.internal_error"] == 0
@@ -215,6 +217,11 @@ def check_output(pipeline, msg, kinds, before, out, sane_camera=True):
         values = [v for p in m.points for v in (p.x, p.y, p.z)]
         values += [m.pose.position.x, m.pose.position.y, m.pose.position.z]
         assert all(math.isfinite(v) for v in values), m
+    # the node publishes the CDR written from the arrays: the same messages
+    for built, data in ((out.skeletons, out.skeletons_cdr), (out.markers, out.markers_cdr)):
+        assert deserialize_message(data, type(built)) == deserialize_message(
+            serialize_message(built), type(built)
+        )
     # valid persons survive the garbage beside them (when there is room for everyone)
     valid = kinds.count("valid")
     if len(kinds) <= MAX_PERSONS and sane_camera:

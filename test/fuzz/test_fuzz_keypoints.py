@@ -6,14 +6,15 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import example, given, note
 from hypothesis import strategies as st
-from rclpy.serialization import deserialize_message
+from rclpy.serialization import deserialize_message, serialize_message
 from std_msgs.msg import Header
 
+from pose_lifter.ros.cdr import CdrFormatError, keypoints2d_from_cdr
+from pose_lifter.ros.conversions import skeletons_from_msg
 from pose_lifter.runtime.joints import NUM_JOINTS
 from pose_lifter_msgs.msg import Skeleton2DArray
 
 from fuzzing import (  # shared strategies and checks
-    with_fuzz_seed,
     check_output,
     delta,
     f32,
@@ -32,22 +33,48 @@ def test_pipeline_never_raises_counts_every_person(pipeline, sample):
     check_output(pipeline, msg, kinds, before, pipeline.process(msg))
 
 
-@with_fuzz_seed
-@fuzz(decodes_raw_cdr=True)
+@fuzz()
 @given(mutated_cdr())
 def test_pipeline_on_mutated_cdr_bytes(pipeline, data):
-    """Handle what the middleware deserializes from corrupted bytes.
+    """Read corrupted keypoints_2d bytes as the node does: refused clearly, or lifted.
 
-    What the middleware can still deserialize from corrupted bytes is handled like any message
-    (what it cannot is dropped inside the RMW: see test_dds_stream_...).
+    The node reads its input's CDR itself (:func:`keypoints2d_from_cdr`): bytes it cannot read
+    raise only :class:`CdrFormatError` (the node counts ``malformed_message``); what it reads
+    is handled like any message.
     """
     try:
-        msg = deserialize_message(data, Skeleton2DArray)
-    except Exception as error:  # rclpy's RMWError (Fast CDR exception)
-        assert type(error).__name__ in ("RMWError", "RCLError"), repr(error)
+        msg = keypoints2d_from_cdr(data)
+    except CdrFormatError:
         return
     before = snapshot(pipeline)
-    check_output(pipeline, msg, ["?"] * len(msg.skeletons), before, pipeline.process(msg))
+    check_output(pipeline, msg, ["?"] * len(msg.people.ids), before, pipeline.process(msg))
+
+
+@fuzz()
+@given(skeleton_message())
+def test_cdr_decoder_reads_what_rclpy_reads(sample):
+    msg, _ = sample
+    data = serialize_message(msg)
+    decoded, reference = keypoints2d_from_cdr(data), deserialize_message(data, Skeleton2DArray)
+    assert decoded.header == reference.header
+    assert (decoded.image_width, decoded.image_height) == (
+        reference.image_width,
+        reference.image_height,
+    )
+    expected = skeletons_from_msg(reference)
+    np.testing.assert_array_equal(decoded.people.keypoints, expected.keypoints)
+    np.testing.assert_array_equal(decoded.people.confidence, expected.confidence)
+    np.testing.assert_array_equal(decoded.people.scores, expected.scores)
+    assert decoded.people.ids == expected.ids
+
+
+@fuzz()
+@given(st.binary(max_size=600))
+def test_cdr_decoder_refuses_garbage_clearly(data):
+    try:
+        keypoints2d_from_cdr(b"\x00\x01\x00\x00" + data)
+    except CdrFormatError as error:
+        assert str(error)
 
 
 arrays = st.one_of(
