@@ -57,7 +57,7 @@ def assert_same_cdr(fast: bytes, msg) -> None:
 
 
 def random_output(rng: np.random.Generator, persons: int) -> PipelineOutput:
-    """A pipeline output of ``persons`` random people (values as the pipeline makes them)."""
+    """Return a pipeline output of ``persons`` random people (values as the pipeline makes)."""
     alphabet = list("abcxyz_019") + ["é", "人", "/"]
     long_ids = rng.random() < 0.3
 

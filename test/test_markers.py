@@ -29,7 +29,7 @@ HEADER = Header(stamp=Time(sec=12, nanosec=345), frame_id="cam_optical")
 
 @pytest.fixture(params=["messages", "cdr"])
 def build(request):
-    """``build(ids, joints, confidence, style, previous_count)`` -> a MarkerArray."""
+    """Build a MarkerArray with one of the two builders (messages, or CDR read back)."""
 
     def cdr(ids, joints, confidence, style, previous_count=0):
         stamp = (HEADER.stamp.sec, HEADER.stamp.nanosec)

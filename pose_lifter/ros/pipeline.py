@@ -181,7 +181,7 @@ class PipelineOutput:
 
     @functools.cached_property
     def skeletons(self) -> Skeleton3DArray:
-        """The people as a ``Skeleton3DArray``."""
+        """Return the people as a ``Skeleton3DArray``."""
         people = self.people
         return skeleton3d_array(
             self.header,
@@ -214,7 +214,7 @@ class PipelineOutput:
 
     @functools.cached_property
     def markers(self) -> MarkerArray:
-        """DELETEs of stale slots, then 3 markers per person (:mod:`~pose_lifter.ros.markers`)."""
+        """Return the MarkerArray: stale slots deleted, 3 markers per person (see markers)."""
         people = self.people
         return skeleton_markers(
             self.header,
@@ -249,7 +249,7 @@ class PipelineOutput:
 
     @functools.cached_property
     def detections(self):
-        """The people as ``vision_msgs/Detection3DArray`` (same header and ids).
+        """Return the people as ``vision_msgs/Detection3DArray`` (same header and ids).
 
         None when vision_msgs is not installed (:mod:`~pose_lifter.ros.detections`).
         """
@@ -584,7 +584,7 @@ class LiftingPipeline:
         return np.sort(self._best(valid, scores, limit))
 
     def _best(self, candidates: np.ndarray, scores: np.ndarray, limit: int) -> np.ndarray:
-        """The ``limit`` best-scoring of ``candidates`` (ties: the earlier); the rest counted."""
+        """Keep the ``limit`` best-scoring ``candidates`` (ties: the earlier); count the rest."""
         if len(candidates) <= limit:
             return candidates
         self.counters.drop("too_many_persons", len(candidates) - limit)
