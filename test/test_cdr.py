@@ -92,8 +92,15 @@ def random_output(rng: np.random.Generator, persons: int) -> PipelineOutput:
         float(rng.choice([0.0, 0.5, rng.uniform(0.0, 100.0)])),
     )
     centres = people.joints_m.mean(axis=1)
+    stamp = (header.stamp.sec, header.stamp.nanosec)
     return PipelineOutput(
-        header, people, style, int(rng.integers(0, 25)), list(range(persons)), centres
+        stamp,
+        header.frame_id,
+        people,
+        style,
+        int(rng.integers(0, 25)),
+        list(range(persons)),
+        centres,
     )
 
 
@@ -132,7 +139,13 @@ def test_float32_exact_values_come_back_equal_to_the_message():
         scores=output.people.scores.astype(np.float32).astype(np.float64),
     )
     exact = PipelineOutput(
-        output.header, people, output.marker_style, 2, [0, 1, 2, 3], people.joints_m.mean(1)
+        output.stamp,
+        output.frame_id,
+        people,
+        output.marker_style,
+        2,
+        [0, 1, 2, 3],
+        people.joints_m.mean(1),
     )
     assert deserialize_message(exact.skeletons_cdr, Skeleton3DArray) == exact.skeletons
 

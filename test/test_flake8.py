@@ -1,4 +1,5 @@
 """ament_flake8 over the package, its tests, tools and training code (config: setup.cfg)."""
+
 from pathlib import Path
 
 import pytest

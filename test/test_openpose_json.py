@@ -55,14 +55,14 @@ def test_directory_in_natural_frame_order(tmp_path):
     [
         ("{not json", "not valid JSON"),
         ('{"people": 3}', "people"),
-        ('[1, 2]', "people"),
+        ("[1, 2]", "people"),
         ('{"people": [{"pose_keypoints_2d": [1, 2, 3]}]}', "expected 75"),
         ('{"people": [{"face": []}]}', "pose_keypoints_2d"),
-        ('{"people": [{"pose_keypoints_2d": ' + json.dumps(["a"] * 75) + '}]}', "non-numeric"),
+        ('{"people": [{"pose_keypoints_2d": ' + json.dumps(["a"] * 75) + "}]}", "non-numeric"),
         (
             '{"people": [{"pose_keypoints_2d": '
             + json.dumps([1e400] * 75).replace("Infinity", "1e999")
-            + '}]}',
+            + "}]}",
             "non-finite",
         ),
     ],

@@ -1,4 +1,5 @@
 """ament_pep257 over the package and its tools, with the options of setup.cfg [ament_pep257]."""
+
 import configparser
 from pathlib import Path
 

@@ -31,7 +31,6 @@ from pose_lifter.ros.conversions import (
     Keypoints2D,
     body_transforms,
     camera_matrix_from_info,
-    copy_header,
     skeleton3d_array,
     skeletons_from_msg,
     stamp_nanoseconds,
@@ -158,7 +157,8 @@ class PipelineOutput:
     same bytes, a fraction of the cost; ``test/test_cdr.py``).
 
     Attributes:
-        header: the outputs' header (the input's stamp, the output frame).
+        stamp: ``(sec, nanosec)`` of the input's header (every output's stamp).
+        frame_id: the outputs' frame (the input's camera frame or ``target_frame``).
         people: the lifted persons (possibly none).
         marker_style: how the markers are drawn. markers_shown: persons of the previous
             MarkerArray (their slots beyond these people's are deleted).
@@ -167,7 +167,8 @@ class PipelineOutput:
         to_output: ``(3, 3)`` camera -> output frame rotation, None when the same frame.
     """
 
-    header: Header
+    stamp: tuple[int, int]
+    frame_id: str
     people: LiftedPeople
     marker_style: MarkerStyle
     markers_shown: int
@@ -178,6 +179,12 @@ class PipelineOutput:
     def with_source_ids(self, source_ids: list[str]) -> "PipelineOutput":
         """Return this output with other ``Skeleton3D.source_id`` values (nothing built yet)."""
         return dataclasses.replace(self, people=self.people._replace(source_ids=source_ids))
+
+    @functools.cached_property
+    def header(self) -> Header:
+        """Return the outputs' header (a new message)."""
+        sec, nanosec = self.stamp
+        return Header(stamp=Time(sec=sec, nanosec=nanosec), frame_id=self.frame_id)
 
     @functools.cached_property
     def skeletons(self) -> Skeleton3DArray:
@@ -197,12 +204,12 @@ class PipelineOutput:
     @functools.cached_property
     def skeletons_cdr(self) -> bytes:
         """:attr:`skeletons` serialized (CDR), built from the arrays."""
-        people, stamp = self.people, self.header.stamp
+        people, (sec, nanosec) = self.people, self.stamp
         count = len(people.ids)
         return cdr.skeleton3d_array_cdr(
-            stamp.sec,
-            stamp.nanosec,
-            self.header.frame_id,
+            sec,
+            nanosec,
+            self.frame_id,
             people.ids,
             people.source_ids,
             people.body_frames or [""] * count,
@@ -228,10 +235,10 @@ class PipelineOutput:
     @functools.cached_property
     def markers_cdr(self) -> bytes:
         """:attr:`markers` serialized (CDR), built from the arrays."""
-        people, stamp = self.people, self.header.stamp
+        people = self.people
         return skeleton_markers_cdr(
-            (stamp.sec, stamp.nanosec),
-            self.header.frame_id,
+            self.stamp,
+            self.frame_id,
             people.ids,
             people.joints_m,
             people.confidence,
@@ -491,7 +498,6 @@ class LiftingPipeline:
                 ids, joints_m, stamp_seconds(header.stamp), self.tracker.active_ids
             )
         self.counters.persons_out += len(ids)
-        out_header = copy_header(header, frame_id)
         scale_source = (
             Skeleton3D.SCALE_ASSUMED_HEIGHT if camera is not None else Skeleton3D.SCALE_NORMALIZED
         )
@@ -512,7 +518,8 @@ class LiftingPipeline:
             frames,
         )
         return PipelineOutput(
-            out_header,
+            (int(header.stamp.sec), int(header.stamp.nanosec)),
+            frame_id,
             people,
             self.marker_style,
             self._shown(count),

@@ -20,7 +20,8 @@ def greedy_pairs(cost: np.ndarray, max_cost: float) -> list[tuple[int, int]]:
     if cost.size == 0:
         return []
     columns = cost.shape[1]
-    values = np.nan_to_num(cost, nan=np.inf).ravel().tolist()  # Python floats: small matrices
+    inf = float("inf")
+    values = [v if v == v else inf for v in cost.ravel().tolist()]  # NaN: never; small: lists
     pairs, used_rows, used_columns = [], set(), set()
     for flat in sorted(range(len(values)), key=values.__getitem__):  # stable: row-major ties
         if not values[flat] <= max_cost:
