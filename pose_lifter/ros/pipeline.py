@@ -182,7 +182,7 @@ class PipelineOutput:
 
     @functools.cached_property
     def header(self) -> Header:
-        """Return the outputs' header (a new message)."""
+        """Return a new Header message with the outputs' stamp and frame."""
         sec, nanosec = self.stamp
         return Header(stamp=Time(sec=sec, nanosec=nanosec), frame_id=self.frame_id)
 
