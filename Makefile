@@ -37,6 +37,7 @@ DEMO_BAG = pose_lifter/sample_data/vtest_bag
 demo: setup
 	@start=$$(date +%s.%N); \
 	$(IN_ENV) python -m pose_lifter.tools.cli replay $(DEMO_BAG) --out out/demo/vtest_replay --overwrite \
+	  -p detector.tiles:=2 -p detector.max_persons:=12 -p detector.num_threads:=2 \
 	  --report out/demo/report && \
 	echo "make demo: open out/demo/report/report.html (replay took $$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" $$start $$(date +%s.%N)) s incl. start-up)"
 

@@ -28,7 +28,15 @@ from pose_lifter.runtime.detection import (
 )
 from pose_lifter.runtime.errors import PoseLifterError
 from pose_lifter.runtime.detection.images import CHANNELS
+from pose_lifter.runtime.detection.base import Detections
 from pose_lifter.runtime.detection.movenet import DEFAULT_MODEL_PATH, MODEL_SHA256, MoveNetDetector
+from pose_lifter.runtime.detection.tiling import (
+    away_from_inner_edges,
+    merge_tiles,
+    tile_regions,
+)
+from pose_lifter.tools.bag_io import BagReader
+from pose_lifter.tools.sample_bag import SAMPLE_BAG
 from pose_lifter.runtime.joints import JOINT_NAMES, LANKLE, LKNEE, NECK, NOSE, RANKLE
 
 IMAGES = Path(__file__).resolve().parents[1] / "pose_lifter" / "sample_data" / "images"
@@ -41,9 +49,11 @@ def load(name: str) -> np.ndarray:
     return decode_compressed(path.suffix.lstrip(".").replace("jpg", "jpeg"), path.read_bytes())
 
 
-@pytest.fixture(scope="module")
-def detector() -> MoveNetDetector:
-    return create_detector("movenet", num_threads=1)
+@pytest.fixture(scope="module", params=[1, 2], ids=["whole_frame", "two_tiles"])
+def detector(request) -> MoveNetDetector:
+    """MoveNet on the whole image and on two tiles (the node's default): both must pass."""
+    tiles = request.param
+    return create_detector("movenet", num_threads=1, tiles=tiles, max_persons=6 * tiles)
 
 
 # (image, person height px, nose (x, y), right ankle, left ankle, left/right unambiguous?)
@@ -92,7 +102,7 @@ FRAME600_BOXES = [
 
 def test_person_count_on_frames(detector):
     found = detector.detect(load("vtest_frame600.jpg"))
-    assert 5 <= len(found) <= 6
+    assert 5 <= len(found) <= 6 + (detector.tiles > 1)  # 6 people in view, one ~55 px
     assert np.all(np.diff(found.scores) <= 0), "not sorted by score"
     centres = [kp[c > 0].mean(axis=0) for kp, c in zip(found.keypoints_2d, found.confidence)]
     inside = np.array(
@@ -217,6 +227,9 @@ def test_bad_compressed_images_are_refused():
         ("openpose", {}, "unknown detector backend"),
         ("movenet", dict(input_size=250), "multiple of 32"),
         ("movenet", dict(max_persons=7), "max_persons"),
+        ("movenet", dict(max_persons=13, tiles=2), "max_persons"),
+        ("movenet", dict(tiles=5), "tiles"),
+        ("movenet", dict(tiles=0), "tiles"),
         ("movenet", dict(person_threshold=1.5), "person_threshold"),
         ("movenet", dict(num_threads=0), "num_threads"),
         ("movenet", dict(providers=["CUDAExecutionProviderX"]), "unknown onnxruntime"),
@@ -303,3 +316,74 @@ def test_blazepose_lands_on_the_labelled_person():
     labelled = np.array([nose, r_ankle, l_ankle], float)
     error = np.linalg.norm(found.keypoints_2d[0, [NOSE, RANKLE, LANKLE]] - labelled, axis=1)
     assert np.all(error <= TOLERANCE * height), error
+
+
+def test_tiles_cover_the_image_and_overlap_by_a_third():
+    for width, height, tiles in ((640, 480, 2), (640, 480, 3), (480, 640, 2), (1280, 720, 4)):
+        regions = tile_regions(width, height, tiles)
+        assert len(regions) == tiles
+        horizontal = width >= height
+        spans = [(r[0], r[2]) if horizontal else (r[1], r[3]) for r in regions]
+        across = [(r[1], r[3]) if horizontal else (r[0], r[2]) for r in regions]
+        assert spans[0][0] == 0 and spans[-1][1] == max(width, height)
+        assert all(a == (0, min(width, height)) for a in across)
+        length = spans[0][1] - spans[0][0]
+        for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+            assert abs((a1 - b0) - length / 3) <= 1  # the overlap: a third of a tile
+    assert tile_regions(640, 480, 1) == [(0, 0, 640, 480)]
+
+
+def _person(x: float, y: float, height: float, score: float, joints: int = 15):
+    """One standing person's 15 joints (a box ``height`` tall, a third as wide) at (x, y)."""
+    keypoints = np.zeros((1, 15, 2), np.float32)
+    keypoints[0, :, 0] = x + np.linspace(-height / 6, height / 6, 15)
+    keypoints[0, :, 1] = y + np.linspace(-height / 2, height / 2, 15)
+    confidence = np.zeros((1, 15), np.float32)
+    confidence[0, :joints] = 0.9
+    keypoints[0, joints:] = 0.0
+    return Detections(keypoints, confidence, np.array([score], np.float32))
+
+
+def _join(*people):
+    return Detections(
+        np.concatenate([p.keypoints_2d for p in people]),
+        np.concatenate([p.confidence for p in people]),
+        np.concatenate([p.scores for p in people]),
+    )
+
+
+def test_a_person_seen_by_two_tiles_is_merged_and_the_whole_view_wins():
+    """Tiles: the same person once; the uncut view, and the whole image's view, first."""
+    whole, cut = _person(300, 200, 90, 0.5), _person(300, 200, 90, 0.55, joints=8)
+    other = _person(100, 200, 90, 0.4)
+    nobody = Detections.empty()  # the whole image missed them: the tiles found them
+    merged = merge_tiles([nobody, _join(cut, other), _join(whole)], max_persons=12)
+    assert len(merged) == 2
+    np.testing.assert_array_equal(merged.confidence[0] > 0, np.ones(15, bool))  # the whole view
+    assert np.all(np.diff(merged.scores) <= 0)
+    near = _person(330, 200, 90, 0.3)  # beside the first, boxes overlap by less than half
+    assert len(merge_tiles([nobody, _join(whole), _join(near)], max_persons=12)) == 2
+    assert len(merge_tiles([_join(whole, near, other)], max_persons=2)) == 2
+    # the whole image's view of a person wins over a tile's, however the tile scores it
+    big = _person(300, 200, 300, 0.3)
+    merged = merge_tiles([_join(big), _join(_person(300, 200, 300, 0.9))], max_persons=12)
+    assert len(merged) == 1 and merged.scores[0] == np.float32(0.3)
+
+
+def test_a_tiles_person_cut_by_an_edge_it_shares_is_dropped():
+    region, width, height = (256, 0, 640, 480), 640, 480
+    at_edge = _person(270, 200, 90, 0.9)  # joints from x = 255: cut by the shared edge
+    inside = _person(400, 200, 90, 0.5)
+    at_image_edge = _person(625, 200, 90, 0.5)  # the image's own edge: kept
+    kept = away_from_inner_edges(_join(at_edge, inside, at_image_edge), region, width, height)
+    assert kept.scores.tolist() == [0.5, 0.5] and len(kept) == 2
+
+
+def test_two_tiles_find_the_people_of_the_sample_bag():
+    """The demo's camera bag: 6-7 people in every frame by hand, 3.2 found on the whole frame."""
+    with BagReader(SAMPLE_BAG) as reader:
+        images = [m.to_rclpy() for m in reader.messages() if m.msgtype.endswith("CompressedImage")]
+    tiled = create_detector("movenet", num_threads=1, tiles=2, max_persons=12)
+    counts = [len(tiled.detect(decode_compressed("jpeg", bytes(m.data)))) for m in images]
+    assert len(counts) == 30
+    assert np.mean(counts) >= 5.5 and max(counts) <= 7, counts

@@ -109,8 +109,9 @@ def detector_kwargs(settings: Settings) -> dict:
         input_size=settings.detector_input_size,
         person_threshold=settings.detector_person_threshold,
         joint_threshold=settings.detector_joint_threshold,
-        max_persons=settings.detector_max_persons,
+        max_persons=min(settings.detector_max_persons, 6 * settings.detector_tiles),
         num_threads=settings.detector_num_threads,
+        tiles=settings.detector_tiles,
         providers=onnx_providers(settings.detector_execution_provider)[0],
     )
 

@@ -168,14 +168,25 @@ class Settings:
     )
     detector_max_persons: int = _param(
         6,
-        "movenet: at most this many persons per image (highest scores); blazepose finds one.",
+        "movenet: at most this many persons per image (highest scores), at most 6 per tile; "
+        "blazepose finds one.",
         low=1,
-        high=6,
+        high=24,
+    )
+    detector_tiles: int = _param(
+        1,
+        "movenet: 1 = the network on the whole image (fastest, at most 6 people, misses people "
+        "under ~100 px tall in a 640x480 image); N > 1 = also on N overlapping tiles along the "
+        "long side (each a third wider than its share), merged: 2 finds people from ~50 px and "
+        "up to 12 (raise detector.max_persons), at 3x the detector time (the demo uses 2).",
+        low=1,
+        high=4,
+        on_configure=True,
     )
     detector_num_threads: int = _param(
         1,
         "onnxruntime intra-op threads of the movenet detector. 1 is fastest on a loaded "
-        "2-core machine; raise it on idle multi-core CPUs.",
+        "2-core machine; raise it on idle multi-core CPUs (2 with detector.tiles: 2).",
         low=1,
         high=64,
         on_configure=True,
