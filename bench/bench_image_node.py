@@ -85,6 +85,7 @@ def main() -> int:
     parser.add_argument("--max-frames", type=int, default=600, help="per mode")
     parser.add_argument("--input-size", type=int, default=256, help="detector.input_size")
     parser.add_argument("--threads", type=int, default=1, help="detector.num_threads")
+    parser.add_argument("--tiles", type=int, default=1, help="detector.tiles (max_persons 6/tile)")
     parser.add_argument("--modes", nargs="+", default=["rate", "max"], choices=["rate", "max"])
     parser.add_argument(
         "--qos",
@@ -98,12 +99,18 @@ def main() -> int:
     rgb = np.ascontiguousarray(bgr[..., ::-1])
     print(
         f"image {IMAGE.name} {rgb.shape[1]}x{rgb.shape[0]} bgr8, detector input "
-        f"{args.input_size}, {args.threads} onnxruntime thread(s), {os.cpu_count()} CPU cores, "
+        f"{args.input_size}, tiles {args.tiles}, {args.threads} onnxruntime thread(s), "
+        f"{os.cpu_count()} CPU cores, "
         f"node image QoS {args.qos}, load average {os.getloadavg()[0]:.1f}"
     )
     in_process(
         rgb,
-        Settings(detector_input_size=args.input_size, detector_num_threads=args.threads),
+        Settings(
+            detector_input_size=args.input_size,
+            detector_num_threads=args.threads,
+            detector_tiles=args.tiles,
+            detector_max_persons=6 * args.tiles,
+        ),
         min(args.seconds, 3.0),
     )
 
@@ -123,6 +130,10 @@ def main() -> int:
             f"detector.input_size:={args.input_size}",
             "-p",
             f"detector.num_threads:={args.threads}",
+            "-p",
+            f"detector.tiles:={args.tiles}",
+            "-p",
+            f"detector.max_persons:={6 * args.tiles}",
             "-p",
             f"qos.image_reliability:={args.qos}",
         ],

@@ -8,6 +8,7 @@ and with ``lifter_backend: torch`` (eager torch from the safetensors file, as ev
 before the ONNX file shipped), alternating. Start-up = process start until the node answers
 a parameter service call; RSS = the process's resident memory then (``/proc/<pid>/status``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,16 @@ def rss_mib(pid: int) -> float:
 def start_once(node, backend: str, index: int) -> tuple[float, float, bool]:
     """Start the node once; return (start-up s, RSS MiB, torch mapped)."""
     namespace = f"/startup_{backend}_{index}"
-    command = [installed_executable("pose_lifter_node"), "--ros-args", "--params-file",
-               str(CONFIG), "-r", f"__ns:={namespace}", "-p", f"lifter_backend:={backend}"]
+    command = [
+        installed_executable("pose_lifter_node"),
+        "--ros-args",
+        "--params-file",
+        str(CONFIG),
+        "-r",
+        f"__ns:={namespace}",
+        "-p",
+        f"lifter_backend:={backend}",
+    ]
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     client = node.create_client(GetParameters, f"{namespace}/pose_lifter/get_parameters")
@@ -74,13 +83,17 @@ def main() -> int:
         for backend in results:
             results[backend].append(start_once(node, backend, index))
     print(f"{os.cpu_count()} CPU cores, {args.runs} runs each, load {os.getloadavg()[0]:.1f}")
-    print(f"{'lifter_backend':>15} {'start-up s (median, min-max)':>30} "
-          f"{'RSS MiB (median, min-max)':>28} {'libtorch mapped':>16}")
+    print(
+        f"{'lifter_backend':>15} {'start-up s (median, min-max)':>30} "
+        f"{'RSS MiB (median, min-max)':>28} {'libtorch mapped':>16}"
+    )
     for backend, runs in results.items():
         seconds, memory, torch_mapped = zip(*runs)
-        print(f"{backend:>15} {statistics.median(seconds):>12.2f} ({min(seconds):.2f}-"
-              f"{max(seconds):.2f}) {statistics.median(memory):>14.0f} ({min(memory):.0f}-"
-              f"{max(memory):.0f}) {str(any(torch_mapped)):>16}")
+        print(
+            f"{backend:>15} {statistics.median(seconds):>12.2f} ({min(seconds):.2f}-"
+            f"{max(seconds):.2f}) {statistics.median(memory):>14.0f} ({min(memory):.0f}-"
+            f"{max(memory):.0f}) {str(any(torch_mapped)):>16}"
+        )
     node.destroy_node()
     rclpy.shutdown()
     return 0
