@@ -30,6 +30,7 @@ from pathlib import Path
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.SystemRandom().randint(1, 101)))
 
+from _dds import cpu_seconds  # noqa: E402
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import rclpy  # noqa: E402
@@ -193,16 +194,18 @@ def main() -> int:
         settle(0.5)
         print(
             "sent: images published; in: received by the node (images_in); busy: replaced while "
-            "the detector was busy (frame_dropped_busy); out: MarkerArrays received"
+            "the detector was busy (frame_dropped_busy); out: MarkerArrays received; node cpu: "
+            "the node's CPU ms per output; bench cpu: this process's CPU ms per image sent"
         )
         print(
             f"{'mode':>12} {'sent':>5} {'in':>5} {'busy':>5} {'out':>5} {'out FPS':>8} "
-            f"{'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}"
+            f"{'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'node cpu':>9} {'bench cpu':>9}"
         )
         for mode in args.modes:
             latencies.clear()
             before = dict(counters)
             sent: list[int] = []
+            cpu_node, cpu_self = cpu_seconds(node_proc.pid), cpu_seconds()
             start = time.monotonic()
             next_publish = start
             while time.monotonic() - start < args.seconds and len(sent) < args.max_frames:
@@ -217,6 +220,8 @@ def main() -> int:
                     while sent[-1] not in latencies and time.monotonic() < end:
                         rclpy.spin_once(node, timeout_sec=0.01)
             elapsed = time.monotonic() - start
+            cpu_node = cpu_seconds(node_proc.pid) - cpu_node
+            cpu_self = cpu_seconds() - cpu_self
             settle(1.0)  # drain outputs, get a diagnostics report
             values = np.array([latencies[k] for k in sent if k in latencies])
             busy = counters.get("dropped.frame_dropped_busy", 0) - before.get(
@@ -230,7 +235,8 @@ def main() -> int:
             print(
                 f"{label:>12} {len(sent):>5} {received:>5} {busy:>5} {len(values):>5} "
                 f"{len(values) / elapsed:>8.1f} {np.percentile(values, 50):>7.1f} "
-                f"{np.percentile(values, 95):>7.1f} {values.max():>7.1f}"
+                f"{np.percentile(values, 95):>7.1f} {values.max():>7.1f} "
+                f"{1e3 * cpu_node / len(values):>9.1f} {1e3 * cpu_self / len(sent):>9.1f}"
             )
         drops = {k: v for k, v in counters.items() if k.startswith("dropped.") and v}
         print(f"node drop counters (totals): {drops}")

@@ -31,8 +31,10 @@ from pose_lifter.runtime.detection.images import CHANNELS
 from pose_lifter.runtime.detection.base import Detections
 from pose_lifter.runtime.detection.movenet import DEFAULT_MODEL_PATH, MODEL_SHA256, MoveNetDetector
 from pose_lifter.runtime.detection.tiling import (
-    away_from_inner_edges,
     merge_tiles,
+    seen_whole_elsewhere,
+    split_at_inner_edges,
+    TILE_OVERLAP,
     tile_regions,
 )
 from pose_lifter.tools.bag_io import BagReader
@@ -318,7 +320,7 @@ def test_blazepose_lands_on_the_labelled_person():
     assert np.all(error <= TOLERANCE * height), error
 
 
-def test_tiles_cover_the_image_and_overlap_by_a_third():
+def test_tiles_cover_the_image_and_overlap_by_a_tenth_of_it():
     for width, height, tiles in ((640, 480, 2), (640, 480, 3), (480, 640, 2), (1280, 720, 4)):
         regions = tile_regions(width, height, tiles)
         assert len(regions) == tiles
@@ -327,9 +329,11 @@ def test_tiles_cover_the_image_and_overlap_by_a_third():
         across = [(r[1], r[3]) if horizontal else (r[0], r[2]) for r in regions]
         assert spans[0][0] == 0 and spans[-1][1] == max(width, height)
         assert all(a == (0, min(width, height)) for a in across)
-        length = spans[0][1] - spans[0][0]
+        lengths = [b - a for a, b in spans]
+        assert max(lengths) - min(lengths) <= 1
+        assert max(lengths) <= min(width, height)  # people scaled by the short side
         for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
-            assert abs((a1 - b0) - length / 3) <= 1  # the overlap: a third of a tile
+            assert abs((a1 - b0) - TILE_OVERLAP * max(width, height)) <= 1
     assert tile_regions(640, 480, 1) == [(0, 0, 640, 480)]
 
 
@@ -370,13 +374,26 @@ def test_a_person_seen_by_two_tiles_is_merged_and_the_whole_view_wins():
     assert len(merged) == 1 and merged.scores[0] == np.float32(0.3)
 
 
-def test_a_tiles_person_cut_by_an_edge_it_shares_is_dropped():
+def test_a_tiles_person_cut_by_an_edge_it_shares_is_set_apart():
     region, width, height = (256, 0, 640, 480), 640, 480
     at_edge = _person(270, 200, 90, 0.9)  # joints from x = 255: cut by the shared edge
     inside = _person(400, 200, 90, 0.5)
     at_image_edge = _person(625, 200, 90, 0.5)  # the image's own edge: kept
-    kept = away_from_inner_edges(_join(at_edge, inside, at_image_edge), region, width, height)
-    assert kept.scores.tolist() == [0.5, 0.5] and len(kept) == 2
+    clear, cut = split_at_inner_edges(_join(at_edge, inside, at_image_edge), region, width, height)
+    assert clear.scores.tolist() == [0.5, 0.5] and len(clear) == 2
+    assert cut.scores.tolist() == [np.float32(0.9)]
+
+
+def test_the_whole_image_is_searched_only_for_someone_no_tile_sees_whole():
+    half = _person(300, 200, 90, 0.6, joints=8)  # cut by one tile's edge
+    whole_in_the_other = _person(300, 200, 90, 0.5)
+    elsewhere = _person(100, 200, 90, 0.5)
+    nobody = Detections.empty()
+    assert seen_whole_elsewhere(nobody, _join(elsewhere))  # nobody cut
+    assert seen_whole_elsewhere(nobody, nobody)
+    assert seen_whole_elsewhere(_join(half), _join(elsewhere, whole_in_the_other))
+    assert not seen_whole_elsewhere(_join(half), _join(elsewhere))  # wider than the overlap
+    assert not seen_whole_elsewhere(_join(half), nobody)
 
 
 def test_two_tiles_find_the_people_of_the_sample_bag():

@@ -178,8 +178,8 @@ class ImageDetectionStage:
             return "blazepose (mediapipe, CPU)"
         providers = getattr(self._detector, "providers", ["?"])
         return (
-            f"movenet, input {s.detector_input_size}, {providers[0]}, "
-            f"{s.detector_num_threads} thread(s)"
+            f"movenet, input {s.detector_input_size}, {s.detector_tiles} tile(s), "
+            f"{providers[0]}, {s.detector_num_threads} thread(s)"
         )
 
     def close(self) -> None:
