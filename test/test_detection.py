@@ -31,6 +31,7 @@ from pose_lifter.runtime.detection.images import CHANNELS
 from pose_lifter.runtime.detection.base import Detections
 from pose_lifter.runtime.detection.movenet import DEFAULT_MODEL_PATH, MODEL_SHA256, MoveNetDetector
 from pose_lifter.runtime.detection.tiling import (
+    join,
     merge_tiles,
     seen_whole_elsewhere,
     split_at_inner_edges,
@@ -348,29 +349,21 @@ def _person(x: float, y: float, height: float, score: float, joints: int = 15):
     return Detections(keypoints, confidence, np.array([score], np.float32))
 
 
-def _join(*people):
-    return Detections(
-        np.concatenate([p.keypoints_2d for p in people]),
-        np.concatenate([p.confidence for p in people]),
-        np.concatenate([p.scores for p in people]),
-    )
-
-
 def test_a_person_seen_by_two_tiles_is_merged_and_the_whole_view_wins():
     """Tiles: the same person once; the uncut view, and the whole image's view, first."""
     whole, cut = _person(300, 200, 90, 0.5), _person(300, 200, 90, 0.55, joints=8)
     other = _person(100, 200, 90, 0.4)
     nobody = Detections.empty()  # the whole image missed them: the tiles found them
-    merged = merge_tiles([nobody, _join(cut, other), _join(whole)], max_persons=12)
+    merged = merge_tiles([nobody, join([cut, other]), join([whole])], max_persons=12)
     assert len(merged) == 2
     np.testing.assert_array_equal(merged.confidence[0] > 0, np.ones(15, bool))  # the whole view
     assert np.all(np.diff(merged.scores) <= 0)
     near = _person(330, 200, 90, 0.3)  # beside the first, boxes overlap by less than half
-    assert len(merge_tiles([nobody, _join(whole), _join(near)], max_persons=12)) == 2
-    assert len(merge_tiles([_join(whole, near, other)], max_persons=2)) == 2
+    assert len(merge_tiles([nobody, join([whole]), join([near])], max_persons=12)) == 2
+    assert len(merge_tiles([join([whole, near, other])], max_persons=2)) == 2
     # the whole image's view of a person wins over a tile's, however the tile scores it
     big = _person(300, 200, 300, 0.3)
-    merged = merge_tiles([_join(big), _join(_person(300, 200, 300, 0.9))], max_persons=12)
+    merged = merge_tiles([join([big]), join([_person(300, 200, 300, 0.9)])], max_persons=12)
     assert len(merged) == 1 and merged.scores[0] == np.float32(0.3)
 
 
@@ -379,7 +372,9 @@ def test_a_tiles_person_cut_by_an_edge_it_shares_is_set_apart():
     at_edge = _person(270, 200, 90, 0.9)  # joints from x = 255: cut by the shared edge
     inside = _person(400, 200, 90, 0.5)
     at_image_edge = _person(625, 200, 90, 0.5)  # the image's own edge: kept
-    clear, cut = split_at_inner_edges(_join(at_edge, inside, at_image_edge), region, width, height)
+    clear, cut = split_at_inner_edges(
+        join([at_edge, inside, at_image_edge]), region, width, height
+    )
     assert clear.scores.tolist() == [0.5, 0.5] and len(clear) == 2
     assert cut.scores.tolist() == [np.float32(0.9)]
 
@@ -389,11 +384,11 @@ def test_the_whole_image_is_searched_only_for_someone_no_tile_sees_whole():
     whole_in_the_other = _person(300, 200, 90, 0.5)
     elsewhere = _person(100, 200, 90, 0.5)
     nobody = Detections.empty()
-    assert seen_whole_elsewhere(nobody, _join(elsewhere))  # nobody cut
+    assert seen_whole_elsewhere(nobody, join([elsewhere]))  # nobody cut
     assert seen_whole_elsewhere(nobody, nobody)
-    assert seen_whole_elsewhere(_join(half), _join(elsewhere, whole_in_the_other))
-    assert not seen_whole_elsewhere(_join(half), _join(elsewhere))  # wider than the overlap
-    assert not seen_whole_elsewhere(_join(half), nobody)
+    assert seen_whole_elsewhere(join([half]), join([elsewhere, whole_in_the_other]))
+    assert not seen_whole_elsewhere(join([half]), join([elsewhere]))  # wider than the overlap
+    assert not seen_whole_elsewhere(join([half]), nobody)
 
 
 def test_two_tiles_find_the_people_of_the_sample_bag():

@@ -54,10 +54,10 @@ class MoveNetDetector:
         joint_threshold: joints (after the COCO-17 to 15 mapping, midpoints taking the lower
             score) with a score below this get confidence 0 and (0, 0), i.e. missing.
         max_persons: at most this many people (highest scores), 1 to 6 per tile.
-        tiles: besides the whole image, run on this many overlapping tiles along its long
-            side (1 = the whole image only, the fastest), 1 to 4; people are then scaled by the
-            image's short side instead of its long one (2 tiles on 640x480: 1.33 times the
-            pixels, about 2 times the network time). The whole image is searched too, at
+        tiles: 1 to 4: 1 = the network on the whole image (the fastest); more = on that
+            many overlapping tiles along its long side instead, which scales people by the
+            image's short side rather than its long one (2 tiles on 640x480: 1.33 times the
+            pixels, about 2 times the network time). The whole image is then searched too, at
             :func:`whole_input_size`, only in frames where a tile edge cuts someone no other
             tile sees whole.
         num_threads: CPU threads (>= 1): onnxruntime intra-op threads of each network run, or
@@ -120,7 +120,7 @@ class MoveNetDetector:
             raise DetectorError(f"MoveNet model file not found: {model_path}")
 
         # With tiles, the tiles run side by side on num_threads threads, each network run on
-        # one: no intra-op barriers (2 tiles on 2 cores: 51 instead of 63 ms CPU per frame).
+        # one: no intra-op barriers (2 tiles on 2 cores: 53-56 instead of 63-70 ms CPU a frame).
         parallel_tiles = min(int(num_threads), int(tiles))
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1 if parallel_tiles > 1 else int(num_threads)
@@ -198,8 +198,7 @@ class MoveNetDetector:
             found = self._detect_region(tile, (x0, y0), MAX_PERSONS)
             return split_at_inner_edges(found, region, width, height)
 
-        tiles = list((self._pool.map if self._pool else map)(detect_tile, regions))
-        clear, cut = [t[0] for t in tiles], [t[1] for t in tiles]
+        clear, cut = zip(*(self._pool.map if self._pool else map)(detect_tile, regions))
         whole = Detections.empty()
         if not seen_whole_elsewhere(join(cut), join(clear)):
             # someone wider than the overlap: big, so a small input finds them

@@ -12,6 +12,8 @@ image have to be searched too (:func:`seen_whole_elsewhere`).
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from pose_lifter.runtime.detection.base import Detections
@@ -100,7 +102,7 @@ def seen_whole_elsewhere(cut: Detections, clear: Detections) -> bool:
     return bool(same_person(joint_boxes(cut), joint_boxes(clear)).any(axis=1).all())
 
 
-def join(parts: list[Detections]) -> Detections:
+def join(parts: Sequence[Detections]) -> Detections:
     """Concatenate the people of ``parts`` (not sorted)."""
     return Detections(
         np.concatenate([d.keypoints_2d for d in parts]),
@@ -112,12 +114,12 @@ def join(parts: list[Detections]) -> Detections:
 def merge_tiles(found: list[Detections], max_persons: int) -> Detections:
     """Merge the people of the whole image (``found[0]``, maybe empty) and of its tiles.
 
-    One view per person. The whole image's people come first (a person wider than the
-    overlap is only whole there),
-    then the tiles' in order of score (plus 0.01 per present joint, so the whole view of a
-    person cut by a tile edge wins over its part); one whose joint box overlaps a taken one's
-    by :data:`DUPLICATE_OVERLAP` of the smaller box is the same person and dropped. Returns at
-    most ``max_persons`` (image pixels), sorted by score descending (ties: the earlier view).
+    One view per person. The whole image's people come first (a person wider than the overlap
+    is only whole there), then the tiles' in order of score (plus 0.01 per present joint, so
+    the whole view of a person cut by a tile edge wins over its part); one whose joint box
+    overlaps a taken one's by :data:`DUPLICATE_OVERLAP` of the smaller box is the same person
+    and dropped. Returns at most ``max_persons`` (image pixels), sorted by score descending
+    (ties: the earlier view).
     """
     views = np.concatenate([np.full(len(d), v) for v, d in enumerate(found)])
     everyone = join(found)
