@@ -60,7 +60,7 @@ def run_pipeline(args) -> None:
         if count % checkpoint == 0:
             print(
                 f"  pipeline {count:7d} msgs, {time.perf_counter() - start:6.1f} s, "
-                f"RSS {_dds.rss_kb() / 1024:.1f} MiB, tracks {len(pipeline.tracker.active_ids)}",
+                f"RSS {_dds.rss_kb() / 1024:.1f} MiB, tracks {len(pipeline.step.active_ids)}",
                 flush=True,
             )
     report(

@@ -1,7 +1,8 @@
 """The CDR encoders write exactly what rclpy serializes for the messages built the slow way.
 
 For many random outputs (0-20 persons, missing joints, long and non-ASCII ids, every scale
-source, TF frame names or none, stale marker slots to delete) the bytes of
+source, TF frame names or none, velocities, uncertainty radii (0 = unknown) and coverages, stale
+marker slots to delete) the bytes of
 :attr:`PipelineOutput.skeletons_cdr` / :attr:`PipelineOutput.markers_cdr` must equal
 ``serialize_message`` of :attr:`PipelineOutput.skeletons` / :attr:`PipelineOutput.markers` at
 every byte but the alignment padding (rmw leaves padding uninitialised; ours is zero, as the
@@ -79,6 +80,9 @@ def random_output(rng: np.random.Generator, persons: int) -> PipelineOutput:
         rng.random(persons),
         [int(v) for v in rng.choice(SCALE_SOURCES, persons)],
         frames if rng.random() < 0.5 else None,
+        rng.normal(0.0, 1.5, (persons, 15, 3)),
+        np.where(rng.random((persons, 15)) < 0.1, 0.0, rng.uniform(0.0, 0.5, (persons, 15))),
+        float(rng.choice([0.5, 0.9, rng.uniform(0.5, 0.99)])),
     )
     header = Header(
         stamp=Time(sec=int(rng.integers(0, 2**31)), nanosec=int(rng.integers(0, 10**9))),
@@ -131,12 +135,18 @@ def test_markers_cdr_equals_the_serialized_message(persons):
 
 
 def test_float32_exact_values_come_back_equal_to_the_message():
-    """With float32-exact confidences and scores, the deserialized message equals the slow one."""
+    """With float32-exact float32 fields, the deserialized message equals the slow one."""
     rng = np.random.default_rng(7)
     output = random_output(rng, 4)
+
+    def exact(values):
+        return np.asarray(values, np.float32).astype(np.float64)
+
     people = output.people._replace(
-        confidence=output.people.confidence.astype(np.float32).astype(np.float64),
-        scores=output.people.scores.astype(np.float32).astype(np.float64),
+        confidence=exact(output.people.confidence),
+        scores=exact(output.people.scores),
+        uncertainty_m=exact(output.people.uncertainty_m),
+        coverage=float(exact(output.people.coverage)),
     )
     exact = PipelineOutput(
         output.stamp,
@@ -153,5 +163,6 @@ def test_float32_exact_values_come_back_equal_to_the_message():
 def test_the_encoders_layout_is_the_installed_types_and_rmw():
     assert cdr.outputs_unsupported() is None
     assert cdr.fields("pose_lifter_msgs/Skeleton3D") == cdr.SKELETON3D_FIELDS
+    assert cdr.fields("pose_lifter_msgs/Keypoint3D") == cdr.KEYPOINT3D_FIELDS
     before_text, after_text = cdr.marker_defaults()
     assert len(before_text) == len(after_text) == 8  # one template per offset mod 8

@@ -51,8 +51,11 @@ def test_pipeline_soak_3000_messages_flat_memory():
     assert answered == 3000
     assert growth < MAX_RSS_GROWTH
     bound = settings.max_persons * (settings.tracking_max_missed + 1)
-    assert len(pipeline.tracker.active_ids) <= bound
-    assert len(pipeline.smoother._filters) <= len(pipeline.tracker.active_ids)
+    step = pipeline.step
+    assert len(step.tracker.active_ids) <= bound
+    assert len(step.smoother._filters) <= len(step.tracker.active_ids)
+    assert len(step.temporal._filters) <= len(step.tracker.active_ids)
+    assert len(step.history._tracks) <= len(step.tracker.active_ids)
     assert sum(pipeline.counters.dropped.values()) == 0
 
 

@@ -115,8 +115,15 @@ def outputs_unsupported() -> str | None:
     sample = Header(stamp=Time(sec=1, nanosec=2), frame_id="x")
     if serialize_message(sample) != ENCAPSULATION + header_bytes(1, 2, "x"):
         return "this rmw does not serialize as plain little-endian CDR"
-    if fields("pose_lifter_msgs/Skeleton3D") != SKELETON3D_FIELDS:
-        return "pose_lifter_msgs/Skeleton3D is not the layout the encoder writes"
+    layouts = {
+        "pose_lifter_msgs/Skeleton3D": SKELETON3D_FIELDS,
+        "pose_lifter_msgs/Keypoint3D": KEYPOINT3D_FIELDS,
+        "geometry_msgs/Point": XYZ_FIELDS,
+        "geometry_msgs/Vector3": XYZ_FIELDS,
+    }
+    for type_name, layout in layouts.items():
+        if fields(type_name) != layout:
+            return f"{type_name} is not the layout the encoder writes"
     try:
         marker_defaults()
     except RuntimeError as error:
@@ -174,43 +181,59 @@ SKELETON3D_FIELDS = (
     ("score", "float"),
     ("keypoints", "pose_lifter_msgs/Keypoint3D[15]"),
     ("scale_source", "uint8"),
+    ("uncertainty_coverage", "float"),
 )
-#: One Keypoint3D in an array: Point (3 float64), confidence (float32), padding to 8.
-_KEYPOINT = np.dtype([("position", "<f8", (3,)), ("confidence", "<f4"), ("pad", "<u4")])
+#: Keypoint3D's wire layout (checked likewise, with the nested types below).
+KEYPOINT3D_FIELDS = (
+    ("position", "geometry_msgs/Point"),
+    ("confidence", "float"),
+    ("velocity", "geometry_msgs/Vector3"),
+    ("uncertainty_radius", "float"),
+)
+#: The nested types' layouts: three float64 each.
+XYZ_FIELDS = (("x", "double"), ("y", "double"), ("z", "double"))
+#: One Keypoint3D in an array: Point (3 float64), confidence (float32), padding to 8, Vector3
+#: (3 float64), uncertainty radius (float32), padding to 8.
+_KEYPOINT = np.dtype(
+    [
+        ("position", "<f8", (3,)),
+        ("confidence", "<f4"),
+        ("pad", "<u4"),
+        ("velocity", "<f8", (3,)),
+        ("radius", "<f4"),
+        ("pad2", "<u4"),
+    ]
+)
 
 
-def skeleton3d_array_cdr(
-    sec: int,
-    nanosec: int,
-    frame_id: str,
-    ids: list[str],
-    source_ids: list[str],
-    body_frames: list[str],
-    scores: np.ndarray,
-    joints_m: np.ndarray,
-    confidence: np.ndarray,
-    scale_sources: list[int],
-) -> bytes:
-    """Serialize a ``pose_lifter_msgs/Skeleton3DArray`` of P people from arrays.
+def skeleton3d_array_cdr(sec: int, nanosec: int, frame_id: str, people) -> bytes:
+    """Serialize a ``pose_lifter_msgs/Skeleton3DArray`` of ``people`` (a ``LiftedPeople``).
 
-    ``joints_m`` ``(P, 15, 3)`` float64, ``confidence`` ``(P, 15)``, ``scores`` ``(P,)``; the
-    lists have P entries (``body_frames`` entries may be empty strings).
+    Its arrays: ``joints_m`` and ``velocity_mps`` ``(P, 15, 3)``, ``confidence`` and
+    ``uncertainty_m`` ``(P, 15)``, ``scores`` ``(P,)``; its lists have P entries.
     """
     writer = CdrWriter()
     writer.header(sec, nanosec, frame_id)
+    ids = people.ids
     writer.uint32(len(ids))
     keypoints = np.zeros((len(ids), 15), _KEYPOINT)
-    keypoints["position"] = joints_m
-    keypoints["confidence"] = confidence
-    scores32 = np.asarray(scores, np.float32).tolist()
+    keypoints["position"] = people.joints_m
+    keypoints["confidence"] = people.confidence
+    keypoints["velocity"] = people.velocity_mps
+    keypoints["radius"] = people.uncertainty_m
+    scores32 = np.asarray(people.scores, np.float32).tolist()
+    body_frames = people.body_frames or [""] * len(ids)
+    coverage = _F32.pack(float(people.coverage))
     for p, person_id in enumerate(ids):
         writer.string(person_id)
-        writer.string(source_ids[p])
+        writer.string(people.source_ids[p])
         writer.string(body_frames[p])
         writer.align(4)
         writer.buffer += _F32.pack(scores32[p])
-        writer.block(keypoints[p].tobytes()[:-4], 8)  # no padding after the last confidence
-        writer.uint8(scale_sources[p])
+        writer.block(keypoints[p].tobytes()[:-4], 8)  # no padding after the last radius
+        writer.uint8(people.scale_sources[p])
+        writer.align(4)
+        writer.buffer += coverage
     return writer.getvalue()
 
 

@@ -186,42 +186,68 @@ def joint_points(joints_m: np.ndarray) -> list[list[Point]]:
     ]
 
 
-def skeleton3d_array(
-    header: Header,
-    ids: list[str],
-    joints_m: np.ndarray,
-    confidence: np.ndarray,
-    scores: np.ndarray,
-    scale_sources: int | list[int],
-    source_ids: list[str] | None = None,
-    body_frames: list[str] | None = None,
-) -> Skeleton3DArray:
-    """Build a Skeleton3DArray from 3D joints in metres.
+class LiftedPeople(NamedTuple):
+    """The P people of one output message, as arrays (output frame, metres).
 
-    Build a Skeleton3DArray from ``(P, 15, 3)`` finite joints (metres, ``header`` frame), ``(P,
-    15)`` confidences, ``(P,)`` scores, the ``Skeleton3D.SCALE_*`` value (one for all, or one
-    per person), the P input ids (``source_id``; empty when None) and the P TF frame names
-    (``body_frame``; empty when None).
+    Attributes:
+        ids: P track ids. source_ids: P input ids (``Skeleton3D.source_id``).
+        joints_m: ``(P, 15, 3)`` float64. confidence: ``(P, 15)``. scores: ``(P,)``.
+        scale_sources: P ``Skeleton3D.SCALE_*`` values.
+        frame_names: P TF frame names (frames ``body_<name>``, ``<joint>_<name>``), or None
+            when TF is off.
+        velocity_mps: ``(P, 15, 3)`` joint velocities (m/s, output frame).
+        uncertainty_m: ``(P, 15)`` radii at ``coverage`` (0 = unknown).
+        coverage: the probability of the radii (``Skeleton3D.uncertainty_coverage``).
+    """
+
+    ids: list[str]
+    source_ids: list[str]
+    joints_m: np.ndarray
+    confidence: np.ndarray
+    scores: np.ndarray
+    scale_sources: list[int]
+    frame_names: list[str] | None
+    velocity_mps: np.ndarray
+    uncertainty_m: np.ndarray
+    coverage: float
+
+    @property
+    def body_frames(self) -> list[str] | None:
+        """``Skeleton3D.body_frame`` of each person (None when TF is off)."""
+        names = self.frame_names
+        return None if names is None else [f"body_{name}" for name in names]
+
+
+def skeleton3d_array(header: Header, people: LiftedPeople) -> Skeleton3DArray:
+    """Build a Skeleton3DArray of ``people`` (metres, m/s, ``header``'s frame).
 
     The values are written into the 15 keypoints every ``Skeleton3D`` is constructed with
     (rosidl builds them anyway), so no further message objects are made per joint.
     """
-    joints = np.asarray(joints_m, np.float64).tolist()
-    confidence = np.asarray(confidence, np.float64).tolist()
-    scores = np.asarray(scores, np.float64).tolist()
+    joints = np.asarray(people.joints_m, np.float64).tolist()
+    velocity = np.asarray(people.velocity_mps, np.float64).tolist()
+    radius = np.asarray(people.uncertainty_m, np.float64).tolist()
+    confidence = np.asarray(people.confidence, np.float64).tolist()
+    scores = np.asarray(people.scores, np.float64).tolist()
+    body_frames = people.body_frames
     skeletons = []
-    for p, person_id in enumerate(ids):
+    for p, person_id in enumerate(people.ids):
         skeleton = Skeleton3D(
             id=person_id,
-            source_id=source_ids[p] if source_ids else "",
+            source_id=people.source_ids[p],
             body_frame=body_frames[p] if body_frames else "",
             score=scores[p],
-            scale_source=scale_sources if isinstance(scale_sources, int) else scale_sources[p],
+            scale_source=people.scale_sources[p],
+            uncertainty_coverage=float(people.coverage),
         )
-        for keypoint, (x, y, z), c in zip(skeleton.keypoints, joints[p], confidence[p]):
-            position = keypoint.position
+        for keypoint, (x, y, z), (vx, vy, vz), c, r in zip(
+            skeleton.keypoints, joints[p], velocity[p], confidence[p], radius[p]
+        ):
+            position, speed = keypoint.position, keypoint.velocity
             position.x, position.y, position.z = x, y, z
+            speed.x, speed.y, speed.z = vx, vy, vz
             keypoint.confidence = c
+            keypoint.uncertainty_radius = r
         skeletons.append(skeleton)
     return Skeleton3DArray(header=header, skeletons=skeletons)
 

@@ -22,9 +22,23 @@ import yaml
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
 from pose_lifter.runtime.model_files import SHIPPED_MODELS, shipped_model_path
+from pose_lifter.runtime.people_step import StepSettings
+from pose_lifter.runtime.temporal import TemporalSettings
+
+_TEMPORAL = TemporalSettings()
 
 #: Field-name prefixes that become dotted parameter groups.
-GROUPS = ("tracking", "smoothing", "markers", "qos", "image", "detector", "depth", "hri")
+GROUPS = (
+    "tracking",
+    "temporal",
+    "smoothing",
+    "markers",
+    "qos",
+    "image",
+    "detector",
+    "depth",
+    "hri",
+)
 
 _FRAME_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_/]*$")
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
@@ -346,7 +360,58 @@ class Settings:
         on_configure=True,
         pattern=re.compile(r"^([A-Za-z][A-Za-z0-9_]*)?$"),
     )
-    smoothing_enabled: bool = _param(False, "One-Euro smoothing of the 3D joints per id.")
+    temporal_enabled: bool = _param(
+        True,
+        "The causal temporal stage per track: each person's pose filtered over its own past "
+        "(no future frames, no added latency), its bone lengths kept constant, velocities "
+        "estimated. Off: each frame's pose as lifted, zero velocities.",
+    )
+    temporal_pose_acceleration: float = _param(
+        _TEMPORAL.pose_acceleration,
+        "Random acceleration of the joints relative to the body's root the filter expects "
+        "(m^2/s^3): larger follows fast motion sooner, smaller is steadier.",
+        low=1e-6,
+        high=1e4,
+    )
+    temporal_root_acceleration: float = _param(
+        _TEMPORAL.root_acceleration,
+        "Random acceleration of the body's root (MidHip) the filter expects (m^2/s^3).",
+        low=1e-6,
+        high=1e4,
+    )
+    temporal_root_depth_std: float = _param(
+        _TEMPORAL.root_depth_std,
+        "Error of one frame's root distance along the optical axis, as a fraction of the "
+        "distance (the stature prior's scale wobbles with the 2D scale).",
+        low=1e-4,
+        high=1.0,
+    )
+    temporal_max_gap_s: float = _param(
+        _TEMPORAL.max_gap_s,
+        "A track's filter starts afresh after a gap longer than this (seconds).",
+        low=0.0,
+        high=60.0,
+    )
+    temporal_bone_lengths: bool = _param(
+        _TEMPORAL.bone_lengths,
+        "Keep each track's bone lengths constant (their running mean over the track).",
+    )
+    temporal_history_max_age_s: float = _param(
+        StepSettings.history_max_age_s,
+        "Oldest 2D frame of a track the temporal lifter reads (seconds).",
+        low=0.0,
+        high=10.0,
+    )
+    uncertainty_coverage: float = _param(
+        StepSettings.uncertainty_coverage,
+        "Probability that a joint's true position (relative to the body's root) lies within "
+        "its published uncertainty_radius.",
+        low=0.5,
+        high=0.99,
+    )
+    smoothing_enabled: bool = _param(
+        False, "One-Euro smoothing of the 3D joints per id (after the temporal stage)."
+    )
     smoothing_min_cutoff_hz: float = _param(
         1.0, "One-Euro cutoff at zero speed (Hz); lower = smoother.", low=0.001, high=100.0
     )

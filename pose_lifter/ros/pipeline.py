@@ -1,16 +1,14 @@
-"""Everything between 2D skeletons (+ latest CameraInfo) and the published 3D outputs.
+"""Messages <-> arrays around the per-frame people step, and the published outputs.
 
 :class:`LiftingPipeline` is ROS-graph-free: the node feeds it messages and publishes what it
-returns, an offline bag replay does the same without a node, and an in-process image detector
-can call :meth:`LiftingPipeline.process_arrays` with numpy keypoints directly.
-
-Per message: validate each person (drops counted by reason in :attr:`LiftingPipeline.counters`,
-valid persons still processed) -> keep the ``max_persons`` best -> lift all in one forward pass
--> place in metres (CameraInfo + height prior, else scaled at a default distance) -> track ids
--> optional transform to ``target_frame`` -> optional One-Euro smoothing -> Skeleton3DArray,
-MarkerArray (in the node's own namespaces; stale slots deleted) and optional TF transforms.
-Output headers carry the input's stamp; frame_id is the input's (camera optical frame) or
-``target_frame``.
+returns, offline replay does the same without a node, and an in-process image detector calls
+:meth:`LiftingPipeline.process_arrays` with numpy keypoints. Its own work is the messages' side:
+shapes, the CameraInfo and depth image that belong to an input, the transform to
+``target_frame`` and the outputs (``Skeleton3DArray``, ``MarkerArray`` in the node's own
+namespaces, TF frames, ``Detection3DArray``). Everything between the 2D people and their 3D
+skeletons is :class:`pose_lifter.runtime.people_step.PeopleStep`, which ``pose-lifter-train
+evaluate`` drives too. Output headers carry the input's stamp; frame_id is the input's (camera
+optical frame) or ``target_frame``.
 """
 
 from __future__ import annotations
@@ -28,6 +26,7 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from pose_lifter.ros.conversions import (
+    LiftedPeople,
     Keypoints2D,
     body_transforms,
     camera_matrix_from_info,
@@ -37,67 +36,26 @@ from pose_lifter.ros.conversions import (
     stamp_seconds,
 )
 from pose_lifter.ros.detections import VISION_MSGS, detection3d_array
-from pose_lifter.ros.diagnostics import DropCounters
-from pose_lifter.runtime.body_frames import FramePool
-from pose_lifter.runtime.depth_placement import DepthSettings, place_with_depth
-from pose_lifter.runtime.pairing import StampBuffer
-from pose_lifter.runtime.camera import (
-    check_distortion,
-    undistort_pixels_checked,
-    validate_intrinsics,
-)
-from pose_lifter.runtime.errors import CameraError
-from pose_lifter.runtime.joints import NUM_JOINTS, ROOT
-from pose_lifter.runtime.lifter import PoseLifter
 from pose_lifter.ros import cdr
 from pose_lifter.ros.markers import MarkerStyle, skeleton_markers, skeleton_markers_cdr
 from pose_lifter.ros.parameters import Settings
+from pose_lifter.runtime.body_frames import FramePool
+from pose_lifter.runtime.camera import Camera, check_distortion, validate_intrinsics
+from pose_lifter.runtime.counters import DropCounters
+from pose_lifter.runtime.depth_placement import DepthSettings
+from pose_lifter.runtime.errors import CameraError
+from pose_lifter.runtime.joints import NUM_JOINTS
+from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter.runtime.pairing import StampBuffer
+from pose_lifter.runtime.people_step import OneEuroSettings, PeopleStep, StepSettings
 from pose_lifter.runtime.person_boxes import body_centre
-from pose_lifter.runtime.placement import (
-    apply_rigid_transform,
-    place_with_camera,
-    place_without_camera,
-    quaternion_to_matrix,
-)
-from pose_lifter.runtime.smoothing import SkeletonSmoother
-from pose_lifter.runtime.tracking import PersonTracker
+from pose_lifter.runtime.placement import apply_rigid_transform, quaternion_to_matrix
+from pose_lifter.runtime.temporal import TemporalSettings
 from pose_lifter_msgs.msg import Skeleton2DArray, Skeleton3D, Skeleton3DArray
-
-#: Present joints farther than this from the image origin (pixels) are malformed input.
-MAX_ABS_PIXEL = 1e5
 
 #: ``lookup(target_frame, source_frame, stamp)`` -> the transform mapping source-frame points
 #: into the target frame, or None when it is not available.
 TransformLookup = Callable[[str, str, Time], "TransformStamped | None"]
-
-
-@dataclass(frozen=True)
-class Camera:
-    """The intrinsics of the latest accepted CameraInfo and what they belong to.
-
-    Attributes:
-        matrix: ``K`` ``(3, 3)`` (``P``'s left 3x3 for a rectified stream).
-        distortion: ``D`` (empty or all zero: none; always empty for a rectified stream).
-        model: the CameraInfo's ``distortion_model``.
-        frame_id: the CameraInfo's frame ("" = unknown, matches any input).
-        size: ``(width, height)`` of the CameraInfo (``(0, 0)`` = unknown, matches any).
-    """
-
-    matrix: np.ndarray
-    distortion: np.ndarray
-    model: str
-    frame_id: str
-    size: tuple[int, int]
-
-    def matches(self, frame_id: str, size: tuple[int, int]) -> bool:
-        """Whether this CameraInfo describes an input from ``frame_id`` of ``size`` pixels."""
-        frames_agree = not self.frame_id or not frame_id or self.frame_id == frame_id
-        sizes_agree = 0 in self.size or 0 in size or tuple(self.size) == tuple(size)
-        return frames_agree and sizes_agree
-
-    @property
-    def distorted(self) -> bool:
-        return bool(np.any(self.distortion))
 
 
 def camera_from_info(msg: CameraInfo, rectified: bool) -> Camera:
@@ -120,32 +78,6 @@ def camera_from_info(msg: CameraInfo, rectified: bool) -> Camera:
     if camera.distorted:
         check_distortion(matrix, distortion, msg.distortion_model, camera.size)
     return camera
-
-
-class LiftedPeople(NamedTuple):
-    """The P people of one output message, as arrays (output frame, metres).
-
-    Attributes:
-        ids: P track ids. source_ids: P input ids (``Skeleton3D.source_id``).
-        joints_m: ``(P, 15, 3)`` float64. confidence: ``(P, 15)``. scores: ``(P,)``.
-        scale_sources: P ``Skeleton3D.SCALE_*`` values.
-        frame_names: P TF frame names (frames ``body_<name>``, ``<joint>_<name>``), or None
-            when TF is off.
-    """
-
-    ids: list[str]
-    source_ids: list[str]
-    joints_m: np.ndarray
-    confidence: np.ndarray
-    scores: np.ndarray
-    scale_sources: list[int]
-    frame_names: list[str] | None
-
-    @property
-    def body_frames(self) -> list[str] | None:
-        """``Skeleton3D.body_frame`` of each person (None when TF is off)."""
-        names = self.frame_names
-        return None if names is None else [f"body_{name}" for name in names]
 
 
 @dataclass(frozen=True)
@@ -190,34 +122,13 @@ class PipelineOutput:
     def skeletons(self) -> Skeleton3DArray:
         """Return the people as a ``Skeleton3DArray``."""
         people = self.people
-        return skeleton3d_array(
-            self.header,
-            people.ids,
-            people.joints_m,
-            people.confidence,
-            people.scores,
-            people.scale_sources,
-            people.source_ids,
-            people.body_frames,
-        )
+        return skeleton3d_array(self.header, people)
 
     @functools.cached_property
     def skeletons_cdr(self) -> bytes:
         """:attr:`skeletons` serialized (CDR), built from the arrays."""
-        people, (sec, nanosec) = self.people, self.stamp
-        count = len(people.ids)
-        return cdr.skeleton3d_array_cdr(
-            sec,
-            nanosec,
-            self.frame_id,
-            people.ids,
-            people.source_ids,
-            people.body_frames or [""] * count,
-            people.scores,
-            people.joints_m,
-            people.confidence,
-            people.scale_sources,
-        )
+        sec, nanosec = self.stamp
+        return cdr.skeleton3d_array_cdr(sec, nanosec, self.frame_id, self.people)
 
     @functools.cached_property
     def markers(self) -> MarkerArray:
@@ -274,26 +185,8 @@ class PipelineOutput:
         )
 
 
-class _Placed(NamedTuple):
-    """The persons :meth:`LiftingPipeline._lift_and_place` placed (Q of the P it was given).
-
-    Attributes:
-        joints_m: ``(Q, 15, 3)`` metres, camera optical frame.
-        lifted: ``(Q,)`` their indices into the P input persons.
-        scale_px: ``(P,)`` the 2D scales of all P persons (pixels).
-        from_depth: ``(Q,)`` placed from the depth image (else from the stature prior).
-        consistent: ``(Q, 15)`` joints whose measured depth agreed with the fit.
-    """
-
-    joints_m: np.ndarray
-    lifted: np.ndarray
-    scale_px: np.ndarray
-    from_depth: np.ndarray
-    consistent: np.ndarray
-
-
 class LiftingPipeline:
-    """Stateful lifting pipeline (camera intrinsics, tracks, filters, drop counters).
+    """Messages in, outputs out, around one :class:`PeopleStep` (camera, depth, TF, counters).
 
     Args:
         settings: see :class:`pose_lifter.ros.parameters.Settings`.
@@ -311,7 +204,7 @@ class LiftingPipeline:
         transform_lookup: TransformLookup | None = None,
         id_prefix: str = "",
     ):
-        self.lifter = lifter or PoseLifter(
+        lifter = lifter or PoseLifter(
             settings.lifter_path,
             settings.device,
             fallback_to_cpu=settings.allow_cpu_fallback,
@@ -325,38 +218,22 @@ class LiftingPipeline:
         self.camera_matrix: np.ndarray | None = None  # K of the latest accepted CameraInfo
         self.camera: Camera | None = None
         prefix = settings.tracking_id_prefix or id_prefix or "p"
-        self.tracker = PersonTracker(id_prefix=prefix)
+        self.step = PeopleStep(lifter, step_settings(settings), prefix, self.counters)
         self.marker_namespace = prefix  # the node's people: another node's stay untouched
         self._markers_shown = 0  # persons of the previous MarkerArray
         self.frame_pool = FramePool(prefix)  # TF frame names, reused after a track ends
-        self.smoother = SkeletonSmoother()
         self.depth_frames = StampBuffer(settings.depth_buffer_size)  # (frame_id, depth_m)
         self.configure(settings)
+
+    @property
+    def lifter(self) -> PoseLifter:
+        return self.step.lifter
 
     def configure(self, settings: Settings) -> None:
         """Apply (possibly changed) settings; tracks are kept, filters restart on change."""
         self.settings = settings
-        self.lifter.min_joint_confidence = settings.min_joint_confidence
-        self.lifter.min_joints = settings.min_joints
-        self.tracker.max_distance = settings.tracking_max_distance
-        self.tracker.max_missed = settings.tracking_max_missed
+        self.step.configure(step_settings(settings))
         self.depth_frames.resize(settings.depth_buffer_size)
-        self.depth_settings = DepthSettings(
-            window_px=settings.depth_window_px,
-            min_depth_m=settings.depth_min_m,
-            max_depth_m=max(settings.depth_max_m, settings.depth_min_m),
-            min_joints=settings.depth_min_joints,
-            noise_at_1m_m=settings.depth_noise_at_1m_m,
-            refine=settings.depth_refine_joints,
-            prior_height_m=settings.subject_height_m,
-        )
-        smoothing = (
-            settings.smoothing_min_cutoff_hz,
-            settings.smoothing_beta,
-            settings.smoothing_d_cutoff_hz,
-        )
-        if smoothing != self.smoother.settings:
-            self.smoother.configure(*smoothing)
         self.marker_style = MarkerStyle(
             self.marker_namespace,
             settings.markers_joint_diameter_m,
@@ -368,8 +245,7 @@ class LiftingPipeline:
     def set_camera_info(self, msg: CameraInfo) -> bool:
         """Use ``msg``'s intrinsics from now on; return whether accepted.
 
-        Use ``msg``'s intrinsics from now on; a malformed one is counted and ignored (the previous
-        valid intrinsics stay). Returns whether it was accepted.
+        A malformed one is counted and ignored (the previous valid intrinsics stay).
         """
         self.counters.camera_infos_in += 1
         try:
@@ -450,40 +326,27 @@ class LiftingPipeline:
         target = self._output_frame(header)
         if target is None:
             return self._drop_message("tf_unavailable")
-        self.counters.persons_in += count
         frame_id, transform = target
-        keep = self._valid_persons(keypoints_px, confidence, scores)
-        keypoints_px, confidence, scores = keypoints_px[keep], confidence[keep], scores[keep]
-        present = confidence > self.settings.min_joint_confidence
-        keypoints_px = np.where(present[..., None], keypoints_px, 0.0)
-        confidence = np.where(present, np.minimum(confidence, 1.0), 0.0)
         camera = self.camera
         if camera is not None and not camera.matches(header.frame_id, tuple(image_size)):
             self.counters.camera_info_mismatch += 1
             camera = None
         depth_m = None
-        if self.settings.depth_enabled and camera is not None and len(keypoints_px):
+        if self.settings.depth_enabled and camera is not None and count > 0:
             depth_m = self._paired_depth(header, tuple(image_size))
-        sample_px = keypoints_px  # depth is aligned to the (distorted) colour image
-        if camera is not None and camera.distorted and len(keypoints_px):
-            undistorted, undone = undistort_pixels_checked(
-                keypoints_px, camera.matrix, camera.distortion, camera.model
-            )
-            self.counters.distortion_kept += int((present & ~undone).sum())
-            keypoints_px = np.where(present[..., None], undistorted, 0.0)
-        placed = self._lift_and_place(
-            keypoints_px, confidence, image_size, camera, depth_m, sample_px
+        frame = self.step.step(
+            keypoints_px,
+            confidence,
+            scores,
+            stamp_seconds(header.stamp),
+            tuple(image_size),
+            camera,
+            depth_m,
         )
-        joints_m, lifted, scale_px = placed.joints_m, placed.lifted, placed.scale_px
-        from_depth, consistent = placed.from_depth, placed.consistent
-        sources = keep[lifted].tolist()  # input index of each output person
         given = source_ids if source_ids is not None and len(source_ids) == count else None
+        sources = frame.sources.tolist()
         source_id_list = [(given[i] if given and given[i] else str(i)) for i in sources]
-        keep = lifted
-        ids = self.tracker.update(keypoints_px[keep], present[keep], scale_px[keep])
-        confidence, scores = confidence[keep], np.clip(scores[keep], 0.0, 1.0)
-        # from depth: present joints whose depth disagreed (hidden, off the body) count half
-        confidence = np.where(from_depth[:, None] & ~consistent, 0.5 * confidence, confidence)
+        joints_m, velocity = frame.joints_m, frame.velocity_mps
         centre_camera_m = body_centre(joints_m)
         to_output = None  # camera -> output frame rotation
         if transform is not None:
@@ -493,36 +356,34 @@ class LiftingPipeline:
                 joints_m, quaternion, (translation.x, translation.y, translation.z)
             )
             to_output = quaternion_to_matrix(quaternion)
-        if self.settings.smoothing_enabled:
-            joints_m = self.smoother(
-                ids, joints_m, stamp_seconds(header.stamp), self.tracker.active_ids
-            )
-        self.counters.persons_out += len(ids)
+            velocity = velocity @ to_output.T
+        ids = frame.ids
         scale_source = (
-            Skeleton3D.SCALE_ASSUMED_HEIGHT if camera is not None else Skeleton3D.SCALE_NORMALIZED
+            Skeleton3D.SCALE_ASSUMED_HEIGHT if frame.placed else Skeleton3D.SCALE_NORMALIZED
         )
-        if from_depth.any():
-            scale_source = np.where(from_depth, Skeleton3D.SCALE_DEPTH, scale_source).tolist()
+        scale_sources = np.where(frame.from_depth, Skeleton3D.SCALE_DEPTH, scale_source).tolist()
         s = self.settings
-        frames = self.frame_pool.names(ids, self.tracker.active_ids) if s.publish_tf else None
+        frames = self.frame_pool.names(ids, self.step.active_ids) if s.publish_tf else None
         if frames is not None and s.input_mode == "hri" and s.hri_body_frame_names:
             frames = list(source_id_list)  # REP 155: body_<ROS4HRI body id>
-        count = len(ids)
         people = LiftedPeople(
             ids,
             source_id_list,
             joints_m,
-            confidence,
-            scores,
-            scale_source if isinstance(scale_source, list) else [scale_source] * count,
+            frame.confidence,
+            frame.scores,
+            scale_sources,
             frames,
+            velocity,
+            frame.uncertainty_m,
+            frame.coverage,
         )
         return PipelineOutput(
             (int(header.stamp.sec), int(header.stamp.nanosec)),
             frame_id,
             people,
             self.marker_style,
-            self._shown(count),
+            self._shown(len(ids)),
             sources,
             centre_camera_m,
             to_output,
@@ -552,109 +413,40 @@ class LiftingPipeline:
         transform = self.transform_lookup(target, header.frame_id, header.stamp)
         return None if transform is None else (target, transform)
 
-    def _valid_persons(
-        self, keypoints_px: np.ndarray, confidence: np.ndarray, scores: np.ndarray
-    ) -> np.ndarray:
-        """Select the persons to lift and count the rejected ones.
 
-        Indices (ascending) of the persons to lift: finite, sane, and among the ``max_persons``
-        best scores; counts every rejected person by reason.
-        """
-        count, limit = len(scores), self.settings.max_persons
-        present = confidence > self.settings.min_joint_confidence  # NaN: not present
-        sane = np.abs(keypoints_px) <= MAX_ABS_PIXEL  # NaN, inf and huge: not sane
-        if (
-            np.isfinite(confidence).all()
-            and np.isfinite(scores).all()
-            and sane.all(axis=2)[present].all()
-        ):  # every person valid (the usual message): one pass
-            if count <= limit:
-                return np.arange(count)
-            return np.sort(self._best(np.arange(count), scores, limit))
-        finite_conf = np.isfinite(confidence).all(axis=1) & np.isfinite(scores)
-        present = (
-            np.where(finite_conf[:, None], confidence, 0.0) > self.settings.min_joint_confidence
-        )
-        finite_xy = np.isfinite(keypoints_px).all(axis=2)
-        finite_kp = ~(present & ~finite_xy).any(axis=1)
-        far = (np.abs(np.nan_to_num(keypoints_px)) > MAX_ABS_PIXEL).any(axis=2)
-        huge = (present & finite_xy & far).any(axis=1)
-        checks = (
-            ("nonfinite_confidence", ~finite_conf),
-            ("nonfinite_keypoint", finite_conf & ~finite_kp),
-            ("huge_keypoint", finite_conf & finite_kp & huge),
-        )
-        for reason, rejected in checks:
-            if rejected.any():
-                self.counters.drop(reason, int(rejected.sum()))
-        valid = np.flatnonzero(finite_conf & finite_kp & ~huge)
-        return np.sort(self._best(valid, scores, limit))
-
-    def _best(self, candidates: np.ndarray, scores: np.ndarray, limit: int) -> np.ndarray:
-        """Keep the ``limit`` best-scoring ``candidates`` (ties: the earlier); count the rest."""
-        if len(candidates) <= limit:
-            return candidates
-        self.counters.drop("too_many_persons", len(candidates) - limit)
-        return candidates[np.argsort(-scores[candidates], kind="stable")[:limit]]
-
-    def _lift_and_place(
-        self,
-        keypoints_px: np.ndarray,
-        confidence: np.ndarray,
-        image_size: tuple[int, int],
-        camera: Camera | None,
-        depth_m: np.ndarray | None = None,
-        sample_px: np.ndarray | None = None,
-    ) -> _Placed:
-        """Lift all P persons in one pass and place them in metres (camera optical frame).
-
-        ``sample_px`` ``(P, 15, 2)``: where to read the depth image (the keypoints before
-        undistortion; default ``keypoints_px``). See :class:`_Placed`.
-        """
-        if len(keypoints_px) == 0:
-            none = np.zeros((0, NUM_JOINTS), bool)
-            return _Placed(
-                np.zeros((0, NUM_JOINTS, 3)), np.zeros(0, int), np.zeros(0), none[:, 0], none
-            )
-        result = self.lifter.lift(keypoints_px, confidence, validated=True)
-        finite = np.isfinite(result.joints_3d).all(axis=(1, 2))
-        if (~result.valid).any():
-            self.counters.drop("too_few_joints", int((~result.valid).sum()))
-        if (result.valid & ~finite).any():
-            self.counters.drop("nonfinite_output", int((result.valid & ~finite).sum()))
-        lifted = np.flatnonzero(result.valid & finite)
-        args = (result.joints_3d[lifted], result.root_px[lifted], result.scale_px[lifted])
-        from_depth = np.zeros(len(lifted), bool)
-        consistent = np.zeros((len(lifted), NUM_JOINTS), bool)
-        if camera is not None:
-            joints_m = place_with_camera(*args, camera.matrix, self.settings.subject_height_m)
-            if depth_m is not None and len(lifted):
-                present = confidence[lifted] > 0
-                placement = place_with_depth(
-                    *args,
-                    keypoints_px[lifted],
-                    present,
-                    depth_m,
-                    camera.matrix,
-                    self.depth_settings,
-                    prior_root_depth_m=joints_m[:, ROOT, 2],
-                    sample_px=None if sample_px is None else sample_px[lifted],
-                )
-                from_depth, consistent = placement.placed, placement.consistent
-                joints_m = np.where(from_depth[:, None, None], placement.joints_m, joints_m)
-                self.counters.depth_fallback += int((~from_depth).sum())
-                self.counters.persons_depth += int(from_depth.sum())
-        else:
-            joints_m = place_without_camera(
-                *args, self.settings.subject_height_m, self.settings.default_distance_m, image_size
-            )
-        placed = np.isfinite(joints_m).all(axis=(1, 2))
-        if (~placed).any():
-            self.counters.drop("degenerate_pose", int((~placed).sum()))
-        return _Placed(
-            joints_m[placed],
-            lifted[placed],
-            result.scale_px,
-            from_depth[placed],
-            consistent[placed],
-        )
+def step_settings(settings: Settings) -> StepSettings:
+    """The :class:`StepSettings` the node's parameters ``settings`` describe."""
+    return StepSettings(
+        min_joint_confidence=settings.min_joint_confidence,
+        min_joints=settings.min_joints,
+        max_persons=settings.max_persons,
+        subject_height_m=settings.subject_height_m,
+        default_distance_m=settings.default_distance_m,
+        tracking_max_distance=settings.tracking_max_distance,
+        tracking_max_missed=settings.tracking_max_missed,
+        history_max_age_s=settings.temporal_history_max_age_s,
+        temporal=TemporalSettings(
+            enabled=settings.temporal_enabled,
+            pose_acceleration=settings.temporal_pose_acceleration,
+            root_acceleration=settings.temporal_root_acceleration,
+            root_depth_std=settings.temporal_root_depth_std,
+            max_gap_s=settings.temporal_max_gap_s,
+            bone_lengths=settings.temporal_bone_lengths,
+        ),
+        one_euro=OneEuroSettings(
+            settings.smoothing_enabled,
+            settings.smoothing_min_cutoff_hz,
+            settings.smoothing_beta,
+            settings.smoothing_d_cutoff_hz,
+        ),
+        depth=DepthSettings(
+            window_px=settings.depth_window_px,
+            min_depth_m=settings.depth_min_m,
+            max_depth_m=max(settings.depth_max_m, settings.depth_min_m),
+            min_joints=settings.depth_min_joints,
+            noise_at_1m_m=settings.depth_noise_at_1m_m,
+            refine=settings.depth_refine_joints,
+            prior_height_m=settings.subject_height_m,
+        ),
+        uncertainty_coverage=settings.uncertainty_coverage,
+    )

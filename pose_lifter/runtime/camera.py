@@ -6,6 +6,8 @@ a level camera is y; :func:`rotation_about_vertical` rotates about it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from pose_lifter.runtime.errors import CameraError, PoseInputError
@@ -231,3 +233,37 @@ def rotate_about_vertical(
     rotation = rotation_about_vertical(angle_rad)
     offset = np.zeros(3) if centre is None else np.asarray(centre, dtype=np.float64)[..., None, :]
     return np.einsum("...ij,...nj->...ni", rotation, points - offset) + offset
+
+
+@dataclass(frozen=True)
+class Camera:
+    """A camera's intrinsics, lens model and what they belong to (from a CameraInfo).
+
+    Attributes:
+        matrix: ``K`` ``(3, 3)`` (``P``'s left 3x3 for a rectified stream).
+        distortion: ``D`` (empty or all zero: none; always empty for a rectified stream).
+        model: the lens model's name (:data:`DISTORTION_MODELS`, REP 104).
+        frame_id: the camera's optical frame ("" = unknown, matches any input).
+        size: ``(width, height)`` pixels (``(0, 0)`` = unknown, matches any).
+    """
+
+    matrix: np.ndarray
+    distortion: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    model: str = "plumb_bob"
+    frame_id: str = ""
+    size: tuple[int, int] = (0, 0)
+
+    def matches(self, frame_id: str, size: tuple[int, int]) -> bool:
+        """Whether this camera describes an input from ``frame_id`` of ``size`` pixels."""
+        frames_agree = not self.frame_id or not frame_id or self.frame_id == frame_id
+        sizes_agree = 0 in self.size or 0 in size or tuple(self.size) == tuple(size)
+        return frames_agree and sizes_agree
+
+    @property
+    def distorted(self) -> bool:
+        return bool(np.any(self.distortion))
+
+    @property
+    def focal_px(self) -> float:
+        """The geometric mean of fx and fy (pixels)."""
+        return float(np.sqrt(self.matrix[0, 0] * self.matrix[1, 1]))

@@ -8,6 +8,7 @@ torch; torch is imported only for ``device: cuda`` (or a GPU found by ``auto``) 
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from pose_lifter.runtime.errors import ModelLoadError
-from pose_lifter.runtime.joints import MIDHIP
+from pose_lifter.runtime.joints import MIDHIP, NUM_JOINTS
 from pose_lifter.runtime.model_files import default_model_path, onnx_path_for, weights_path_for
-from pose_lifter.runtime.normalization import normalize_2d, normalize_valid_2d
+from pose_lifter.runtime.normalization import Normalized2D, normalize_2d, normalize_valid_2d
 from pose_lifter.runtime.onnx_backend import load_onnx_lifter
+from pose_lifter.runtime.track_history import PastFrames
 
 LOGGER = logging.getLogger(__name__)
 #: Device nodes of the NVIDIA driver: ``auto`` imports torch to look for a GPU only when one
@@ -79,6 +81,9 @@ class LiftResult:
         mask: ``(N, 15)`` bool, joints present in the input (others are predicted).
         valid: ``(N,)`` bool, poses with enough joints to lift (invalid ones are all zeros).
         root_px: ``(N, 2)`` root position in pixels. scale_px: ``(N,)`` 2D scale in pixels.
+        sigma: ``(N, 15)`` float32, each joint's predicted error (standard deviation per axis
+            of an isotropic Gaussian, normalised units), or None for a lifter without an
+            uncertainty head.
     """
 
     joints_3d: np.ndarray
@@ -86,6 +91,7 @@ class LiftResult:
     valid: np.ndarray
     root_px: np.ndarray
     scale_px: np.ndarray
+    sigma: np.ndarray | None = None
 
 
 class PoseLifter:
@@ -150,6 +156,12 @@ class PoseLifter:
         else:
             self._torch_model, self.metadata = self._load_torch(num_threads)
         self.backend = "onnxruntime" if self._onnx is not None else "torch"
+        config = json.loads(self.metadata.get("config", "{}"))
+        #: Whether the lifter predicts each joint's error (``LiftResult.sigma``).
+        self.predicts_uncertainty = bool(config.get("predict_uncertainty", False))
+        #: Frames the lifter reads per person: 1, or the current one and ``window - 1`` of its
+        #: track's past (a temporal lifter; see :meth:`lift`'s ``past``).
+        self.window = int(config.get("window", 1))
 
     def _load_torch(self, num_threads: int):
         if not torch_installed():
@@ -166,48 +178,99 @@ class PoseLifter:
         self._torch = torch
         return load_lifter(weights_path_for(self.model_path), self.device)
 
-    def _forward(self, keypoints: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _forward(
+        self, keypoints: np.ndarray, mask: np.ndarray, age_s: np.ndarray | None
+    ) -> np.ndarray:
         if self._onnx is not None:
-            return self._onnx(keypoints, mask)
+            return self._onnx(keypoints, mask, age_s)
         torch = self._torch
+        inputs = [keypoints, mask] if age_s is None else [keypoints, mask, age_s]
         with torch.inference_mode():
             return (
                 self._torch_model(
-                    torch.from_numpy(keypoints).to(self.device),
-                    torch.from_numpy(mask).to(self.device),
+                    *(torch.from_numpy(np.asarray(a, np.float32)).to(self.device) for a in inputs)
                 )
                 .float()
                 .cpu()
                 .numpy()
             )
 
+    def _windows(
+        self, normalized: Normalized2D, past: PastFrames | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The temporal lifter's input: current + past frames in the current normalisation."""
+        count, window = len(normalized.scale), self.window
+        keypoints = np.zeros((count, window, NUM_JOINTS, 2), np.float32)
+        mask = np.zeros((count, window, NUM_JOINTS), np.float32)
+        age = np.zeros((count, window), np.float32)
+        keypoints[:, 0], mask[:, 0] = normalized.keypoints, normalized.mask
+        if past is not None and window > 1:
+            frames = min(window - 1, past.present.shape[1])
+            present = past.present[:, :frames] & normalized.mask.any(axis=1)[:, None, None]
+            relative = (
+                past.keypoints_px[:, :frames] - normalized.root[:, None, None]
+            ) / normalized.scale[:, None, None, None]
+            keypoints[:, 1 : frames + 1] = np.where(present[..., None], relative, 0.0)
+            mask[:, 1 : frames + 1] = present
+            age[:, 1 : frames + 1] = np.where(present.any(axis=2), past.age_s[:, :frames], 0.0)
+        return keypoints, mask, age
+
     def lift(
         self,
         keypoints_2d: np.ndarray,
         confidence: np.ndarray | None = None,
         validated: bool = False,
+        past: PastFrames | None = None,
     ) -> LiftResult:
         """Lift ``(N, 15, 2|3)`` pixel keypoints (optional ``(N, 15)`` confidence) in one pass.
 
         ``validated``: the caller already checked the input as
         :func:`~pose_lifter.runtime.normalization.validate_keypoints_2d` does (``(N, 15, 2)``
         and ``(N, 15)`` float64, finite where present), so it is not checked again.
+        ``past``: each person's earlier frames (its track's, :mod:`~pose_lifter.runtime.
+        track_history`), read by a temporal lifter (:attr:`window` > 1) and ignored by a
+        single-frame one; None = no history (a new track).
 
         Raises:
             PoseInputError: wrong shapes or NaN/inf at a present joint.
         """
+        return self.lift_normalized(self.normalize(keypoints_2d, confidence, validated), past)
+
+    def normalize(
+        self,
+        keypoints_2d: np.ndarray,
+        confidence: np.ndarray | None = None,
+        validated: bool = False,
+    ) -> Normalized2D:
+        """Normalise pixel keypoints as :meth:`lift` does (joints missing at or below
+        :attr:`min_joint_confidence`); see :func:`~pose_lifter.runtime.normalization.
+        normalize_2d`."""
         if validated:
-            normalized = normalize_valid_2d(keypoints_2d, confidence, self.min_joint_confidence)
-        else:
-            normalized = normalize_2d(keypoints_2d, confidence, self.min_joint_confidence)
+            return normalize_valid_2d(keypoints_2d, confidence, self.min_joint_confidence)
+        return normalize_2d(keypoints_2d, confidence, self.min_joint_confidence)
+
+    def lift_normalized(
+        self, normalized: Normalized2D, past: PastFrames | None = None
+    ) -> LiftResult:
+        """Lift poses :meth:`normalize` returned (``past``: as :meth:`lift`'s)."""
         valid = normalized.mask.sum(axis=1) >= self.min_joints
         joints_3d = np.zeros(normalized.keypoints.shape[:2] + (3,), np.float32)
+        sigma = None
+        if self.predicts_uncertainty:
+            sigma = np.ones(normalized.keypoints.shape[:2], np.float32)
         if valid.any():
-            keypoints, mask = normalized.keypoints[valid], normalized.mask[valid]
-            joints_3d[valid] = self._forward(keypoints, mask)
+            if self.window > 1:
+                keypoints, mask, age = self._windows(normalized, past)
+                output = self._forward(keypoints[valid], mask[valid], age[valid])
+            else:
+                keypoints, mask = normalized.keypoints[valid], normalized.mask[valid]
+                output = self._forward(keypoints, mask, None)
+            joints_3d[valid] = output[..., :3]
+            if sigma is not None:
+                sigma[valid] = np.exp(output[..., 3])
         # Re-root at MidHip (the normalisation falls back to the hips or the centroid when
         # MidHip is missing; the model then predicts MidHip's position).
         root_offset = joints_3d[:, MIDHIP].copy()
         joints_3d -= root_offset[:, None, :]
         root_px = normalized.root + root_offset[:, :2] * normalized.scale[:, None]
-        return LiftResult(joints_3d, normalized.mask, valid, root_px, normalized.scale)
+        return LiftResult(joints_3d, normalized.mask, valid, root_px, normalized.scale, sigma)

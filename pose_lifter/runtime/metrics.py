@@ -4,6 +4,7 @@
   factor ``s = <Y, X> / <X, X>``, mean joint distance.
 - PA-MPJPE: per-pose similarity Procrustes (rotation without reflection, scale, translation).
 - Depth flips: poses whose depth-mirrored prediction fits the target better than the prediction.
+- Bone-length CV: how much one person's bones change length over time (needs no ground truth).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from pose_lifter.runtime.errors import PoseInputError
-from pose_lifter.runtime.joints import ROOT
+from pose_lifter.runtime.joints import BONES, ROOT
 
 
 def _check_pair(predicted: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -91,3 +92,18 @@ def depth_flipped(predicted: np.ndarray, target: np.ndarray, root: int = ROOT) -
     error = per_joint_error_n(predicted, target, root).mean(axis=1)
     error_mirrored = per_joint_error_n(mirrored, target, root).mean(axis=1)
     return error_mirrored < error
+
+
+_PARENTS = np.array([parent for parent, _ in BONES])
+_CHILDREN = np.array([child for _, child in BONES])
+
+
+def bone_length_cv(track: np.ndarray) -> float:
+    """Mean over the bones of one track's bone-length coefficient of variation.
+
+    ``track`` ``(T, 15, 3)``: one person's joints over time (any length unit). Each bone's
+    length over the ``T`` frames, standard deviation over mean; 0 for a rigid skeleton.
+    """
+    track = np.asarray(track, dtype=np.float64)
+    lengths = np.linalg.norm(track[:, _CHILDREN] - track[:, _PARENTS], axis=2)
+    return float(np.mean(lengths.std(axis=0) / np.maximum(lengths.mean(axis=0), 1e-12)))

@@ -3,8 +3,10 @@
 Frames and units: the input is a batch of normalised 2D poses (see
 :mod:`pose_lifter.runtime.normalization`: root-centred, divided by the mean joint distance from
 the root, image axes x right, y down). The output is a root-relative 3D pose in the same units
-with z the depth along the camera's forward axis (weak perspective: x and y of present joints are
-the input).
+with z the depth along the camera's forward axis. Under weak perspective x and y of present joints
+are the input; a lifter trained on a detector's 2D (``refine_2d``) corrects them as well. With
+``predict_uncertainty`` a fourth channel holds each joint's ``log sigma``: the standard deviation,
+per axis, of the 3D error of that joint in the same normalised units (an isotropic Gaussian).
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ class LifterConfig:
         zero_root_depth: subtract the root's depth so the root is at z = 0.
         flip_average: also lift the left-right mirrored pose and average the two lifts
             (mirrored back): test-time flip augmentation, twice the compute.
+        refine_2d: also correct x, y of present joints (the input's 2D error): the output's
+            x, y are the input plus a predicted offset.
+        predict_uncertainty: add a fourth output channel, each joint's ``log sigma``.
+        window: frames of a track's 2D the lifter reads, the current one and ``window - 1``
+            before it (1: a single-frame lifter).
     """
 
     hidden_size: int = 1024
@@ -41,6 +48,14 @@ class LifterConfig:
     predict_missing_2d: bool = True
     zero_root_depth: bool = True
     flip_average: bool = False
+    refine_2d: bool = False
+    predict_uncertainty: bool = False
+    window: int = 1
+
+    @property
+    def output_channels(self) -> int:
+        """Channels per joint of the output: x, y, z (+ log sigma)."""
+        return 4 if self.predict_uncertainty else 3
 
     @classmethod
     def from_dict(cls, values: dict) -> "LifterConfig":
@@ -98,20 +113,38 @@ class PoseMLP(nn.Module):
         return self.output(h)
 
 
+#: Scale of the frames' ages as network inputs (a tenth of a second -> 1).
+AGE_FEATURE_PER_S = 10.0
+
+
 class LifterModel(nn.Module):
     """Generator: normalised 2D pose + present mask -> root-relative 3D pose.
 
     ``forward(keypoints_2d, mask)``: ``keypoints_2d`` ``(N, 15, 2)`` float, normalised;
     ``mask`` ``(N, 15)`` bool or float (1 = present). Returns ``(N, 15, 3)``: x, y (the input
-    where present, predicted or 0 where missing) and z (depth, root at 0 when configured).
+    where present, or the input plus a predicted correction with ``refine_2d``; predicted or 0
+    where missing) and z (depth, root at 0 when configured); ``(N, 15, 4)`` with
+    ``predict_uncertainty``, the last channel each joint's ``log sigma``.
+
+    A temporal lifter (``window`` W > 1) reads a track's recent past:
+    ``forward(keypoints_2d (N, W, 15, 2), mask (N, W, 15), age_s (N, W))``, frame 0 the
+    current one and frame k the k-th before it, every frame normalised with the *current*
+    frame's root and scale; ``age_s`` is how long before the current frame each was taken
+    (seconds; 0 for the current one), and a frame the track does not have is all-missing.
+    The output is the current frame's pose, as above.
     """
 
     def __init__(self, config: LifterConfig | None = None):
         super().__init__()
         self.config = config or LifterConfig()
         c = self.config
-        in_features = NUM_JOINTS * (3 if c.use_confidence_mask else 2)
-        out_features = NUM_JOINTS * (3 if c.predict_missing_2d else 1)
+        in_features = c.window * NUM_JOINTS * (3 if c.use_confidence_mask else 2)
+        if c.window > 1:
+            in_features += c.window  # each frame's age
+        self._head_channels = (3 if c.predict_missing_2d or c.refine_2d else 1) + int(
+            c.predict_uncertainty
+        )
+        out_features = NUM_JOINTS * self._head_channels
         self.mlp = PoseMLP(
             in_features,
             out_features,
@@ -121,36 +154,54 @@ class LifterModel(nn.Module):
             c.leaky_slope,
         )
 
-    def forward(self, keypoints_2d: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, keypoints_2d: torch.Tensor, mask: torch.Tensor, age_s: torch.Tensor | None = None
+    ) -> torch.Tensor:
         mask = mask.to(keypoints_2d.dtype)
+        if self.config.window > 1 and age_s is None:
+            raise ValueError("a temporal lifter needs each frame's age (age_s)")
         if not self.config.flip_average:
-            return self._lift(keypoints_2d, mask)
+            return self._lift(keypoints_2d, mask, age_s)
         # one pass over the batch and its mirror image (x -> -x, left <-> right joints)
         flip = list(FLIP_PERMUTATION)
         mirror = torch.tensor([-1.0, 1.0], dtype=keypoints_2d.dtype, device=keypoints_2d.device)
         both = self._lift(
-            torch.cat([keypoints_2d, keypoints_2d[:, flip] * mirror]),
-            torch.cat([mask, mask[:, flip]]),
+            torch.cat([keypoints_2d, keypoints_2d[..., flip, :] * mirror]),
+            torch.cat([mask, mask[..., flip]]),
+            None if age_s is None else torch.cat([age_s, age_s]),
         )
         lifted, mirrored = both.chunk(2)
-        unmirror = torch.tensor([-1.0, 1.0, 1.0], dtype=lifted.dtype, device=lifted.device)
+        unmirror = torch.tensor(
+            [-1.0] + [1.0] * (self.config.output_channels - 1),
+            dtype=lifted.dtype,
+            device=lifted.device,
+        )
         return 0.5 * (lifted + mirrored[:, flip] * unmirror)
 
-    def _lift(self, keypoints_2d: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def _lift(
+        self, keypoints_2d: torch.Tensor, mask: torch.Tensor, age_s: torch.Tensor | None
+    ) -> torch.Tensor:
+        c = self.config
         xy = keypoints_2d * mask.unsqueeze(-1)
-        features = xy.flatten(1)
-        if self.config.use_confidence_mask:
-            features = torch.cat([features, mask], dim=1)
-        out = self.mlp(features)
-        if self.config.predict_missing_2d:
-            out = out.view(-1, NUM_JOINTS, 3)
-            depth = out[..., 0]
-            xy = xy + (1.0 - mask).unsqueeze(-1) * out[..., 1:]
-        else:
-            depth = out
-        if self.config.zero_root_depth:
+        features = [xy.flatten(1)]
+        if c.use_confidence_mask:
+            features.append(mask.flatten(1))
+        if c.window > 1:
+            features.append(age_s * AGE_FEATURE_PER_S)
+            xy, mask = xy[:, 0], mask[:, 0]  # the current frame's
+        features = torch.cat(features, dim=1)
+        out = self.mlp(features).view(-1, NUM_JOINTS, self._head_channels)
+        depth = out[..., 0]
+        if c.refine_2d:
+            xy = xy + out[..., 1:3]
+        elif c.predict_missing_2d:
+            xy = xy + (1.0 - mask).unsqueeze(-1) * out[..., 1:3]
+        if c.zero_root_depth:
             depth = depth - depth[:, ROOT : ROOT + 1]
-        return torch.cat([xy, depth.unsqueeze(-1)], dim=-1)
+        channels = [xy, depth.unsqueeze(-1)]
+        if c.predict_uncertainty:
+            channels.append(out[..., -1:])
+        return torch.cat(channels, dim=-1)
 
 
 class Discriminator(nn.Module):

@@ -3,8 +3,11 @@
 The graph (written by ``pose-lifter-train export``) takes ``keypoints_2d`` ``(N, 15, 2)``
 float32 (normalised, see :mod:`pose_lifter.runtime.normalization`) and ``mask`` ``(N, 15)`` float32
 (1 = present) and returns ``joints_3d`` ``(N, 15, 3)`` (root-relative, normalised units, camera
-optical axes); the batch axis is dynamic. Its string metadata holds ``format``, ``config`` (the
-architecture) and ``source_sha256`` (see :mod:`pose_lifter.runtime.model_files`).
+optical axes), or ``(N, 15, 4)`` with each joint's ``log sigma`` last; the batch axis is
+dynamic. A temporal lifter (``window`` W > 1 in its config) takes ``keypoints_2d``
+``(N, W, 15, 2)``, ``mask`` ``(N, W, 15)`` and ``age_s`` ``(N, W)`` (see
+:class:`pose_lifter.runtime.model.LifterModel`). Its string metadata holds ``format``, ``config``
+(the architecture) and ``source_sha256`` (see :mod:`pose_lifter.runtime.model_files`).
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from pose_lifter.runtime.model_files import (
 )
 
 INPUT_NAMES = ("keypoints_2d", "mask")
+#: The third input of a temporal lifter: each frame's age (seconds before the current one).
+AGE_INPUT_NAME = "age_s"
 OUTPUT_NAME = "joints_3d"
 
 
 class OnnxLifterSession:
-    """``session(keypoints (N,15,2) float32, mask (N,15) bool|float) -> (N,15,3) float32``.
+    """``session(keypoints, mask[, age_s]) -> (N, 15, 3|4) float32`` (shapes: module docstring).
 
     Args:
         onnx_model: an ONNX file's path or its bytes.
@@ -58,11 +63,15 @@ class OnnxLifterSession:
             raise ModelLoadError(f"{name} cannot be loaded: {error}") from error
         self.metadata = dict(self._session.get_modelmeta().custom_metadata_map)
 
-    def __call__(self, keypoints: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def __call__(
+        self, keypoints: np.ndarray, mask: np.ndarray, age_s: np.ndarray | None = None
+    ) -> np.ndarray:
         feeds = {
             INPUT_NAMES[0]: np.ascontiguousarray(keypoints, np.float32),
             INPUT_NAMES[1]: np.ascontiguousarray(mask, np.float32),
         }
+        if age_s is not None:
+            feeds[AGE_INPUT_NAME] = np.ascontiguousarray(age_s, np.float32)
         return self._session.run(None, feeds)[0]
 
 

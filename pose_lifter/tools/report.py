@@ -20,6 +20,10 @@ Definitions:
   new id); persons that only enter or leave the view do not count.
 - *joints missing*: lifted persons' joints with confidence 0 (not detected in 2D; their 3D
   position is the lifter's prediction).
+- *steadiness* (no ground truth needed): per track of at least :data:`MIN_TRACK_FRAMES`
+  frames, the bone-length coefficient of variation (:func:`pose_lifter.runtime.metrics.
+  bone_length_cv`; 0 = rigid bones) and the mean acceleration of the root-relative joints
+  (m/s^2, over consecutive frames of the track, from the stamps).
 - *ground truth* (N-MPJPE / PA-MPJPE, :mod:`pose_lifter.runtime.metrics`): each ground-truth
   person is matched to the predicted person with the nearest root direction (MidHip x/z, y/z;
   greedy, nearest first). The *flat baseline* is the ground truth itself flattened onto the depth
@@ -40,11 +44,13 @@ import numpy as np
 from pose_lifter.runtime.colours import PALETTE, colour_for_id, to_hex
 from pose_lifter.runtime.joints import JOINT_NAMES, NUM_JOINTS, ROOT
 from pose_lifter.runtime.matching import greedy_pairs
-from pose_lifter.runtime.metrics import n_mpjpe, pa_mpjpe
+from pose_lifter.runtime.metrics import bone_length_cv, n_mpjpe, pa_mpjpe
 from pose_lifter.tools.plot_lines import bone_lines
 
 #: Colours of the report's charts (persons have their own: :func:`colour_for_id`).
 CHART_COLOURS = tuple(to_hex(rgb) for rgb in PALETTE[2:5])
+#: Tracks shorter than this (frames) are left out of the steadiness figures.
+MIN_TRACK_FRAMES = 5
 #: Largest root-direction distance (|x/z, y/z| difference, ~radians) for a ground-truth match.
 GT_MATCH_MAX = 0.15
 
@@ -195,6 +201,41 @@ def ground_truth_metrics(records: Sequence[FrameRecord]) -> dict[str, Any] | Non
     return result
 
 
+def track_steadiness(records: Sequence[FrameRecord]) -> dict[str, Any] | None:
+    """Bone-length CV and root-relative acceleration per track (see the module docstring)."""
+    tracks: dict[str, list[tuple[int, np.ndarray]]] = {}
+    for record in records:
+        for person, person_id in enumerate(record.ids):
+            tracks.setdefault(person_id, []).append(
+                (record.stamp_ns, np.asarray(record.joints_3d[person], np.float64))
+            )
+    cvs, accelerations = {}, []
+    for person_id, frames in tracks.items():
+        if len(frames) < MIN_TRACK_FRAMES:
+            continue
+        stamps = np.array([stamp for stamp, _ in frames]) * 1e-9
+        joints = np.stack([joints for _, joints in frames])
+        cvs[person_id] = round(bone_length_cv(joints), 4)
+        relative = joints - joints[:, ROOT : ROOT + 1]
+        dt = np.diff(stamps)
+        if len(dt) >= 2 and (dt > 0).all():
+            velocity = np.diff(relative, axis=0) / dt[:, None, None]
+            accel = np.diff(velocity, axis=0) / (0.5 * (dt[1:] + dt[:-1]))[:, None, None]
+            accelerations.append(np.linalg.norm(accel, axis=2).mean())
+    if not cvs:
+        return None
+    values = np.array(list(cvs.values()))
+    return dict(
+        tracks=len(cvs),
+        bone_length_cv_mean=round(float(values.mean()), 4),
+        bone_length_cv_max=round(float(values.max()), 4),
+        bone_length_cv_by_track=cvs,
+        relative_acceleration_mps2_mean=(
+            round(float(np.mean(accelerations)), 2) if accelerations else None
+        ),
+    )
+
+
 def summarize(
     records: Sequence[FrameRecord], extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -221,6 +262,7 @@ def summarize(
         joints_missing=int(missing.sum()),
         joints_missing_by_joint={name: int(n) for name, n in zip(JOINT_NAMES, missing)},
         latency_ms=percentiles([r.latency_ms for r in records]),
+        steadiness=track_steadiness(records),
         ground_truth=ground_truth_metrics(records),
     )
     if extra:

@@ -53,13 +53,13 @@ class CameraSection:
 
 
 class Views(NamedTuple):
-    """A batch of posed people seen by drawn cameras.
+    """A batch of posed people seen by drawn cameras (``(B, ...)``: ``(B,)`` or windows ``(B, W)``).
 
     Attributes:
-        joints_cam: ``(B, 15, 3)`` metres in each view's camera optical frame.
-        pixels: ``(B, 15, 2)`` perspective projections (behind-camera joints clamped).
-        visible: ``(B, 15)`` bool, in front of the camera and inside the image.
-        focal_px: ``(B,)`` the views' focal lengths.
+        joints_cam: ``(B, ..., 15, 3)`` metres in each view's camera optical frame.
+        pixels: ``(B, ..., 15, 2)`` perspective projections (behind-camera joints clamped).
+        visible: ``(B, ..., 15)`` bool, in front of the camera and inside the image.
+        focal_px: ``(B, ...)`` the views' focal lengths.
     """
 
     joints_cam: torch.Tensor
@@ -94,11 +94,22 @@ def look_at(
     return roll @ rotation
 
 
-def draw_views(
-    joints_world: torch.Tensor, cameras: CameraSection, generator: torch.Generator
-) -> Views:
-    """See each ``(B, 15, 3)`` world pose (y up, metres) through one freshly drawn camera."""
-    batch, dtype = len(joints_world), joints_world.dtype
+class Cameras(NamedTuple):
+    """B drawn cameras: world -> camera ``rotation`` ``(B, 3, 3)``, ``position_m`` ``(B, 3)``,
+    ``focal_px`` ``(B,)``, ``principal_px`` ``(B, 2)`` and image ``size_px`` ``(B, 2)``."""
+
+    rotation: torch.Tensor
+    position_m: torch.Tensor
+    focal_px: torch.Tensor
+    principal_px: torch.Tensor
+    size_px: torch.Tensor
+
+
+def draw_cameras(
+    root_m: torch.Tensor, cameras: CameraSection, generator: torch.Generator
+) -> Cameras:
+    """Draw one camera per person, aimed near their root ``(B, 3)`` (world, metres, y up)."""
+    batch, dtype = len(root_m), root_m.dtype
 
     def uniform(low: float, high: float) -> torch.Tensor:
         return low + (high - low) * torch.rand(batch, generator=generator, dtype=dtype)
@@ -106,19 +117,18 @@ def draw_views(
     def normal(std: float) -> torch.Tensor:
         return std * torch.randn(batch, generator=generator, dtype=dtype)
 
-    root = joints_world[:, MIDHIP]
     azimuth = uniform(0.0, 2 * math.pi)
     low, high = cameras.distance_m
     distance = torch.exp(uniform(math.log(low), math.log(high)))
     camera = torch.stack(
         [
-            root[:, 0] + distance * torch.cos(azimuth),
+            root_m[:, 0] + distance * torch.cos(azimuth),
             uniform(*cameras.height_m),
-            root[:, 2] + distance * torch.sin(azimuth),
+            root_m[:, 2] + distance * torch.sin(azimuth),
         ],
         dim=1,
     )
-    target = root + torch.stack(
+    target = root_m + torch.stack(
         [
             normal(cameras.aim_offset) * distance,
             normal(cameras.aim_height_std_m),
@@ -127,13 +137,35 @@ def draw_views(
         dim=1,
     )
     rotation = look_at(camera, target, normal(math.radians(cameras.roll_deg)))
-    joints_cam = (joints_world - camera[:, None]) @ rotation.transpose(1, 2)
     focal = uniform(*cameras.focal_px)
     sizes = torch.tensor(cameras.image_sizes, dtype=dtype)
     size = sizes[torch.randint(len(sizes), (batch,), generator=generator)]
-    principal = size / 2 + normal(cameras.principal_std)[:, None] * size
+    offset = torch.stack([normal(cameras.principal_std), normal(cameras.principal_std)], dim=1)
+    return Cameras(rotation, camera, focal, size / 2 + offset * size, size)
+
+
+def project(joints_world: torch.Tensor, cameras: Cameras) -> Views:
+    """See poses ``(B, ..., 15, 3)`` (world) through camera b of each ``(B, ...)`` group."""
+    extra = joints_world.dim() - 3  # axes between the batch and the joints (e.g. time)
+
+    def per_camera(tensor: torch.Tensor) -> torch.Tensor:
+        return tensor.reshape(tensor.shape[:1] + (1,) * extra + tensor.shape[1:])
+
+    position = per_camera(cameras.position_m)[..., None, :]
+    rotation_t = per_camera(cameras.rotation.transpose(1, 2))
+    joints_cam = (joints_world - position) @ rotation_t
+    focal = per_camera(cameras.focal_px)[..., None, None]
+    principal = per_camera(cameras.principal_px)[..., None, :]
+    size = per_camera(cameras.size_px)[..., None, :]
     depth = joints_cam[..., 2]
-    pixels = focal[:, None, None] * joints_cam[..., :2] / depth.clamp(min=MIN_DEPTH_M)[..., None]
-    pixels = pixels + principal[:, None]
-    inside = (pixels >= 0).all(-1) & (pixels < size[:, None]).all(-1)
-    return Views(joints_cam, pixels, inside & (depth > MIN_DEPTH_M), focal)
+    pixels = focal * joints_cam[..., :2] / depth.clamp(min=MIN_DEPTH_M)[..., None] + principal
+    inside = (pixels >= 0).all(-1) & (pixels < size).all(-1)
+    focal_px = cameras.focal_px.reshape(cameras.focal_px.shape + (1,) * extra)
+    return Views(joints_cam, pixels, inside & (depth > MIN_DEPTH_M), focal_px.expand(depth.shape[:-1]))
+
+
+def draw_views(
+    joints_world: torch.Tensor, cameras: CameraSection, generator: torch.Generator
+) -> Views:
+    """See each ``(B, 15, 3)`` world pose (y up, metres) through one freshly drawn camera."""
+    return project(joints_world, draw_cameras(joints_world[:, MIDHIP], cameras, generator))

@@ -14,6 +14,8 @@ import yaml
 
 from pose_lifter.runtime.model import LifterConfig
 from pose_lifter_training.cameras import CameraSection
+from pose_lifter_training.noise import NoiseSection
+from pose_lifter_training.windows import TemporalSection
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
@@ -23,12 +25,14 @@ class DataSource:
     """One training input: an npz or an OpenPose --write_json directory.
 
     One training input: an npz (``keypoints_2d`` [+ ``joints_3d``], optional ``<split>_`` prefix)
-    or an OpenPose ``--write_json`` directory. ``limit`` keeps the first N poses.
+    or an OpenPose ``--write_json`` directory. ``limit`` keeps the first N poses. ``dataset``
+    keeps the sequences of one dataset of a sequence file (``cmu``, ``hdm05``).
     """
 
     path: str
     split: str | None = None
     limit: int | None = None
+    dataset: str | None = None
 
 
 @dataclass
@@ -64,6 +68,9 @@ class LossSection:
     missing_2d: float = 0.0
     supervised_depth: float = 0.0
     supervised_pose: float = 0.0  # pose_data views: depth + the hidden joints' x, y (3D truth)
+    uncertainty_nll: float = 0.0  # pose_data views: Gaussian NLL of the error (log sigma head)
+    velocity: float = 0.0  # sequence_data windows: frame-to-frame change against the truth's
+    acceleration: float = 0.0  # sequence_data windows: second difference against the truth's
 
 
 @dataclass
@@ -83,6 +90,7 @@ class AugmentSection:
     drop_probability: float = 0.0
     bone_scale_std: float = 0.0  # pose_data: log-normal spread of every bone group's length
     mix_parts: float = 0.0  # pose_data: probability of another pose's legs
+    flicker_probability: float = 0.0  # sequence_data windows: a joint missing in one frame
 
 
 @dataclass
@@ -118,7 +126,11 @@ class TrainConfig:
     train_data: list[DataSource] = field(default_factory=list)  # 2D (+3D through fixed cameras)
     # 3D world poses (mocap with R, t): supervised views drawn at training time (``cameras``)
     pose_data: list[DataSource] = field(default_factory=list)
+    # 60 Hz world-frame sequences: windows of a track's past for a temporal lifter
+    sequence_data: list[DataSource] = field(default_factory=list)
+    temporal: TemporalSection = field(default_factory=TemporalSection)
     cameras: CameraSection = field(default_factory=CameraSection)
+    noise: NoiseSection = field(default_factory=NoiseSection)  # the 2D error of a detector
     monitor_data: DataSource | None = (
         None  # optional 3D data logged per epoch, never used to select
     )
@@ -151,7 +163,7 @@ def _build(cls, values, where: str):
             ]
         elif sub is not None and value is not None:
             kwargs[name] = _build(sub, value, f"{where}.{name}")
-        elif cls is CameraSection and isinstance(value, list):
+        elif cls in (CameraSection, NoiseSection, TemporalSection) and isinstance(value, list):
             kwargs[name] = tuple(tuple(v) if isinstance(v, list) else v for v in value)
         else:
             kwargs[name] = value
@@ -161,7 +173,10 @@ def _build(cls, values, where: str):
 _SECTIONS = {
     (TrainConfig, "train_data"): DataSource,
     (TrainConfig, "pose_data"): DataSource,
+    (TrainConfig, "sequence_data"): DataSource,
+    (TrainConfig, "temporal"): TemporalSection,
     (TrainConfig, "cameras"): CameraSection,
+    (TrainConfig, "noise"): NoiseSection,
     (TrainConfig, "monitor_data"): DataSource,
     (TrainConfig, "model"): LifterConfig,
     (TrainConfig, "discriminator"): DiscriminatorSection,

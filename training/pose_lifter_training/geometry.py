@@ -120,7 +120,7 @@ def bone_lengths(joints_3d: torch.Tensor) -> torch.Tensor:
 
 
 def flip_left_right(poses: torch.Tensor) -> torch.Tensor:
-    """Mirror ``(B, 15, C)`` poses: x -> -x and left/right joints swapped."""
-    flipped = poses[:, list(FLIP_PERMUTATION)].clone()
+    """Mirror ``(..., 15, C)`` poses: x -> -x and left/right joints swapped."""
+    flipped = poses[..., list(FLIP_PERMUTATION), :].clone()
     flipped[..., 0] = -flipped[..., 0]
     return flipped

@@ -129,6 +129,38 @@ def supervised_pose(
     return (depth + planar).mean()
 
 
+def velocity(lifted: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """Squared error of the frame-to-frame change: ``(B, S, 15, 3)``, index 0 the newest."""
+    return (((lifted[:, 0] - lifted[:, 1]) - (truth[:, 0] - truth[:, 1])) ** 2).sum(-1).mean()
+
+
+def acceleration(lifted: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """Squared error of the second difference over three frames ``(B, S >= 3, 15, 3)``."""
+
+    def second(poses: torch.Tensor) -> torch.Tensor:
+        return poses[:, 0] - 2.0 * poses[:, 1] + poses[:, 2]
+
+    return ((second(lifted) - second(truth)) ** 2).sum(-1).mean()
+
+
+#: Range of ``log sigma`` the likelihood sees (normalised units: 0.001 to 20): a sigma head
+#: that shrinks towards 0 on one easy pose cannot blow the loss up.
+LOG_SIGMA_MIN, LOG_SIGMA_MAX = -7.0, 3.0
+
+
+def uncertainty_nll(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Gaussian negative log-likelihood of each joint's 3D error under its predicted sigma.
+
+    ``predicted`` ``(B, 15, 4)``: the pose and ``log sigma`` (per-axis standard deviation of an
+    isotropic Gaussian); ``target`` ``(B, 15, 3)``. The error is detached: this term trains the
+    sigma head only, never pulls the pose. Mean over joints of
+    ``|e|^2 / (2 sigma^2) + 3 log sigma``.
+    """
+    log_sigma = predicted[..., 3].clamp(LOG_SIGMA_MIN, LOG_SIGMA_MAX)
+    squared = ((predicted[..., :3] - target) ** 2).sum(-1).detach()
+    return (0.5 * squared * torch.exp(-2.0 * log_sigma) + 3.0 * log_sigma).mean()
+
+
 def weighted_sum(terms: dict[str, torch.Tensor], weights) -> torch.Tensor:
     """``sum(weight[name] * term)`` over ``terms``; ``weights`` has one attribute per name."""
     if not terms:

@@ -56,23 +56,28 @@ LEG_JOINTS = (RHIP, RKNEE, RANKLE, LHIP, LKNEE, LANKLE)
 
 
 def scale_bones(joints: torch.Tensor, std: float, generator: torch.Generator) -> torch.Tensor:
-    """Scale each bone group of each pose by ``exp(N(0, std))``, keeping the joint angles."""
+    """Scale each bone group of each pose by ``exp(N(0, std))``, keeping the joint angles.
+
+    ``joints`` ``(B, 15, 3)``, or ``(B, W, 15, 3)`` windows of one person each (one skeleton per
+    window: the same factors for all its frames).
+    """
     if std <= 0:
         return joints
     factors = torch.exp(
         std * torch.randn(len(joints), len(_GROUP_NAMES), generator=generator, dtype=joints.dtype)
     )[:, CHAIN_GROUP]
+    factors = factors.reshape(factors.shape[:1] + (1,) * (joints.dim() - 3) + factors.shape[1:])
     out = joints.clone()
     for index, (parent, child) in enumerate(CHAIN):
-        bone = joints[:, child] - joints[:, parent]
-        out[:, child] = out[:, parent] + bone * factors[:, index, None]
+        bone = joints[..., child, :] - joints[..., parent, :]
+        out[..., child, :] = out[..., parent, :] + bone * factors[..., index, None]
     return out
 
 
 def _heading(joints: torch.Tensor) -> torch.Tensor:
-    """Angle of the RHip -> LHip line about the vertical (y) axis, ``(B,)`` radians."""
-    line = joints[:, LHIP] - joints[:, RHIP]
-    return torch.atan2(line[:, 2], line[:, 0])
+    """Angle of the RHip -> LHip line about the vertical (y) axis, ``(...)`` radians."""
+    line = joints[..., LHIP, :] - joints[..., RHIP, :]
+    return torch.atan2(line[..., 2], line[..., 0])
 
 
 def mix_parts(
@@ -81,21 +86,24 @@ def mix_parts(
     """With ``probability``, give a pose the hips and legs of another pose of the batch.
 
     The other pose's legs (relative to its MidHip) are turned about the vertical so that its hip
-    line agrees with this pose's, and hung from this pose's MidHip.
+    line agrees with this pose's, and hung from this pose's MidHip. ``joints`` ``(B, 15, 3)``,
+    or ``(B, W, 15, 3)`` windows: a window takes the legs of another window, frame by frame.
     """
     if probability <= 0:
         return joints
     batch = len(joints)
     mixed = torch.rand(batch, generator=generator) < probability
+    mixed = mixed.reshape((batch,) + (1,) * (joints.dim() - 3))
     other = joints[torch.randint(batch, (batch,), generator=generator)]
     turn = _heading(joints) - _heading(other)
-    c, s = torch.cos(turn)[:, None], torch.sin(turn)[:, None]
-    legs = other[:, LEG_JOINTS] - other[:, MIDHIP : MIDHIP + 1]
+    c, s = torch.cos(turn)[..., None], torch.sin(turn)[..., None]
+    root = joints[..., MIDHIP : MIDHIP + 1, :]
+    legs = other[..., LEG_JOINTS, :] - other[..., MIDHIP : MIDHIP + 1, :]
     # turning (x, z) by ``turn`` (atan2(z, x) grows by it) lays the other hip line on this one
     x, y, z = legs.unbind(-1)
     turned = torch.stack([c * x - s * z, y, s * x + c * z], dim=-1)
     out = joints.clone()
-    out[:, LEG_JOINTS] = torch.where(
-        mixed[:, None, None], turned + joints[:, MIDHIP : MIDHIP + 1], joints[:, LEG_JOINTS]
+    out[..., LEG_JOINTS, :] = torch.where(
+        mixed[..., None, None], turned + root, joints[..., LEG_JOINTS, :]
     )
     return out

@@ -34,12 +34,17 @@ from pose_lifter.runtime.metrics import n_mpjpe
 from pose_lifter.runtime.model import Discriminator, LifterModel
 from pose_lifter.runtime.normalization import normalize_2d as normalize_2d_np
 from pose_lifter.runtime.weights import save_lifter
-from pose_lifter_training import cameras, geometry, losses, pose_augment
+from pose_lifter_training import cameras, geometry, losses, noise, pose_augment
 from pose_lifter_training.checkpoint import load_checkpoint, save_checkpoint
 from pose_lifter_training.config import TrainConfig, resolve_config_path, save_config
 from pose_lifter_training.data import PoseData, concatenate, load_source, load_world_poses
+from pose_lifter_training.sequences import load_sequences
+from pose_lifter_training.windows import WindowSampler
 
 LOGGER = logging.getLogger(__name__)
+
+#: Consecutive outputs a temporal lifter is trained to keep steady (velocity, acceleration).
+STEADINESS_FRAMES = 3
 
 #: Fixed azimuths (degrees) from which the 2D-only proxy views the lifted held-out poses.
 PROXY_AZIMUTHS_DEG = (-135.0, -90.0, -45.0, 45.0, 90.0, 135.0, 180.0)
@@ -88,18 +93,43 @@ def depth_targets(data: PoseData, index: np.ndarray) -> torch.Tensor:
     return torch.from_numpy((centred[..., 2] / radius[:, None]).astype(np.float32))
 
 
-def view_targets(views: cameras.Views) -> tuple[torch.Tensor, torch.Tensor]:
+def view_targets(
+    views: cameras.Views, pixels: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Return a batch of views as lifter input and target, in one normalised frame.
 
-    ``(keypoints (B, 15, 2), target (B, 15, 3))``: the projections of all 15 joints normalised
-    as at run time (root MidHip, unit mean joint distance), and the root-relative 3D pose in
-    the same units: camera-frame metres times ``focal / root depth`` (pixels at the root's
-    depth) over the 2D scale, so the target's x, y equal the input's under weak perspective.
+    ``(keypoints (B, 15, 2), target (B, 15, 3))``: the exact projections of all 15 joints
+    normalised as at run time (root MidHip, unit mean joint distance), and the root-relative 3D
+    pose in the same units: camera-frame metres times ``focal / root depth`` (pixels at the
+    root's depth) over the 2D scale, so the target's x, y equal the input's under weak
+    perspective. ``pixels``: what the lifter is given instead (a detector's 2D, ``(B, 15, 2)``),
+    expressed in the exact projections' normalised frame.
     """
-    keypoints, _, scale = geometry.normalize_2d(views.pixels)
+    keypoints, root, scale = geometry.normalize_2d(views.pixels)
+    if pixels is not None:
+        keypoints = (pixels - root[:, None]) / scale[:, None, None]
     relative = views.joints_cam - views.joints_cam[:, MIDHIP : MIDHIP + 1]
     units = views.focal_px / (views.joints_cam[:, MIDHIP, 2] * scale)
     return keypoints, relative * units[:, None, None]
+
+
+def window_targets(
+    views: cameras.Views, pixels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`view_targets` of windows: every frame's 2D in the current frame's normalised frame.
+
+    ``views`` of ``(B, W, ...)`` windows (frame 0 the current one) and the detector's
+    ``pixels`` ``(B, W, 15, 2)``; returns ``(keypoints (B, W, 15, 2), target (B, 15, 3),
+    units (B,))``: the target is the current frame's pose, ``units`` its normalised units per
+    metre.
+    """
+    current = cameras.Views(
+        views.joints_cam[:, 0], views.pixels[:, 0], views.visible[:, 0], views.focal_px[:, 0]
+    )
+    _, root, scale = geometry.normalize_2d(current.pixels)
+    keypoints = (pixels - root[:, None, None]) / scale[:, None, None, None]
+    units = current.focal_px / (current.joints_cam[:, MIDHIP, 2] * scale)
+    return keypoints, view_targets(current)[1], units
 
 
 def sample_dropped_joints(
@@ -118,19 +148,33 @@ def sample_dropped_joints(
 
 
 def lift_in_full_frame(
-    generator: nn.Module, keypoints: torch.Tensor, mask: torch.Tensor, kept: torch.Tensor
+    generator: nn.Module,
+    keypoints: torch.Tensor,
+    mask: torch.Tensor,
+    kept: torch.Tensor,
+    age_s: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Lift poses with only the ``kept`` joints visible.
 
     Lift poses with only the ``kept`` joints visible, re-normalised as at run time, and express the
-    result in the frame of the full pose (``keypoints``'s normalisation).
+    result in the frame of the full pose (``keypoints``'s normalisation); a ``log sigma`` channel
+    is carried into that frame too. Windows of a temporal lifter (``keypoints`` ``(B, W, 15, 2)``
+    with each frame's ``age_s`` ``(B, W)``) are normalised with the current frame's (frame 0)
+    kept joints, as the runtime does.
     """
     kept = kept.to(keypoints.dtype) * mask
-    masked, root, scale = geometry.normalize_2d(keypoints, kept)
-    lifted = generator(masked, kept)
+    if age_s is None:
+        masked, root, scale = geometry.normalize_2d(keypoints, kept)
+        lifted = generator(masked, kept)
+    else:  # windows (B, W, 15, 2): every frame in the current frame's normalisation
+        _, root, scale = geometry.normalize_2d(keypoints[:, 0], kept[:, 0])
+        masked = (keypoints - root[:, None, None]) / scale[:, None, None, None]
+        lifted = generator(masked * kept[..., None], kept, age_s)
     xy = lifted[..., :2] * scale[:, None, None] + root[:, None, :]
-    z = lifted[..., 2:] * scale[:, None, None]
-    return torch.cat([xy, z], dim=-1)
+    channels = [xy, lifted[..., 2:3] * scale[:, None, None]]
+    if lifted.shape[-1] > 3:  # log sigma, in the full pose's units
+        channels.append(lifted[..., 3:] + torch.log(scale)[:, None, None])
+    return torch.cat(channels, dim=-1)
 
 
 class Trainer:
@@ -186,13 +230,27 @@ class Trainer:
     # ----------------------------------------------------------------------------- data
     def _load_data(self, base: Path) -> None:
         c = self.config
-        if not c.train_data and not c.pose_data:
-            raise ValueError("config has no train_data nor pose_data")
-        self.world = None
+        if not c.train_data and not c.pose_data and not c.sequence_data:
+            raise ValueError("config has no train_data, pose_data nor sequence_data")
+        self.world = self.windows = None
         if c.pose_data:
             world = [load_world_poses(self._resolve(base, s.path), s.split) for s in c.pose_data]
             self.world = torch.from_numpy(np.concatenate([w.joints_world for w in world]))
-        self.views = self.world is not None and c.train.mode in ("supervised", "hybrid")
+        if c.sequence_data:
+            if c.train.mode != "supervised":
+                raise ValueError("sequence_data (a temporal lifter) trains in supervised mode")
+            sequences = [
+                sequence
+                for s in c.sequence_data
+                for sequence in load_sequences(self._resolve(base, s.path), s.dataset, s.split)
+            ]
+            self.windows = WindowSampler(sequences, c.model.window, c.temporal)
+        elif c.model.window > 1:
+            raise ValueError("a temporal lifter (model.window > 1) needs sequence_data")
+        self.views = (self.world is not None or self.windows is not None) and c.train.mode in (
+            "supervised",
+            "hybrid",
+        )
         if c.train.mode == "hybrid" and (self.world is None or not c.train_data):
             raise ValueError("hybrid training needs pose_data (3D) and train_data (2D)")
         if self.views and not c.train_data:
@@ -256,16 +314,18 @@ class Trainer:
         """Mirror half of the poses left-right (``flip``): 2D, mask and target alike.
 
         ``target``: ``(B, 15)`` depths (swapped), or with ``mirror_target`` ``(B, 15, 3)`` poses
-        (swapped and x negated).
+        (swapped and x negated). ``x`` and ``mask`` may be windows ``(B, W, 15, ...)``.
         """
         if not self.config.augment.flip:
             return x, mask, target
         flip = (torch.rand(len(x), generator=self.augment_rng) < 0.5).to(self.device)
-        x = torch.where(flip[:, None, None], geometry.flip_left_right(x), x)
+        per_pose = flip.reshape((len(x),) + (1,) * (x.dim() - 1))  # also windows (B, W, 15, 2)
+        x = torch.where(per_pose, geometry.flip_left_right(x), x)
         perm = list(geometry.FLIP_PERMUTATION)
-        mask = torch.where(flip[:, None], mask[:, perm], mask)
+        mask = torch.where(per_pose[..., 0], mask[..., perm], mask)
         if target is not None and mirror_target:
-            target = torch.where(flip[:, None, None], geometry.flip_left_right(target), target)
+            per_target = flip.reshape((len(x),) + (1,) * (target.dim() - 1))
+            target = torch.where(per_target, geometry.flip_left_right(target), target)
         elif target is not None:
             target = torch.where(flip[:, None], target[:, perm], target)
         return x, mask, target
@@ -375,16 +435,20 @@ class Trainer:
     def _views_terms(self, index: torch.Tensor) -> dict[str, torch.Tensor]:
         """Supervised terms on 3D poses seen through freshly drawn cameras.
 
-        Augment the world poses (mixed parts, other skeletons), draw a camera per pose, flip
-        half of them, hide the joints outside the image plus random ones, lift, and regress
-        the depths (and the 2D of the hidden joints).
+        Augment the world poses (mixed parts, other skeletons), draw a camera per pose, add a
+        detector's 2D error (``noise``), flip half of them, hide the joints outside the image
+        plus random ones, lift, and regress the depths (and the 2D of the hidden joints, or of
+        every joint with ``refine_2d``), and the error's sigma (``uncertainty_nll``).
         """
-        c = self.config
-        joints = pose_augment.mix_parts(self.world[index], c.augment.mix_parts, self.augment_rng)
-        joints = pose_augment.scale_bones(joints, c.augment.bone_scale_std, self.augment_rng)
-        views = cameras.draw_views(joints, c.cameras, self.augment_rng)
-        x, target = view_targets(views)
-        visible = views.visible.to(x.dtype)
+        if self.windows is not None:
+            return self._window_terms(len(index))
+        c, rng = self.config, self.augment_rng
+        joints = pose_augment.mix_parts(self.world[index], c.augment.mix_parts, rng)
+        joints = pose_augment.scale_bones(joints, c.augment.bone_scale_std, rng)
+        views = cameras.draw_views(joints, c.cameras, rng)
+        pixels, visible = noise.add_detector_noise(views.pixels, views.visible, c.noise, rng)
+        x, target = view_targets(views, pixels)
+        visible = visible.to(x.dtype)
         x, visible, target = self._augment(
             x.to(self.device), visible.to(self.device), target.to(self.device), mirror_target=True
         )
@@ -392,15 +456,84 @@ class Trainer:
         usable = kept.sum(dim=1) >= 2
         x, kept, target = x[usable], kept[usable], target[usable]
         predicted = lift_in_full_frame(self.g_train, x, torch.ones_like(visible[usable]), kept)
+        return self._pose_terms(predicted, target, x, kept)
+
+    def _pose_terms(
+        self, predicted: torch.Tensor, target: torch.Tensor, x: torch.Tensor, kept: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """The per-pose terms of lifted views: ``predicted`` ``(B, 15, 3|4)`` against
+        ``target`` ``(B, 15, 3)``, ``x`` ``(B, 15, 2)`` the input and ``kept`` its joints."""
+        c = self.config
         w, terms = self.config.losses, {}
         if w.supervised_pose:
-            terms["supervised_pose"] = losses.supervised_pose(predicted, target, ~kept)
+            refined = ~kept | c.model.refine_2d  # refine_2d: every joint's x, y is predicted
+            terms["supervised_pose"] = losses.supervised_pose(predicted, target, refined)
+        if w.uncertainty_nll:
+            terms["uncertainty_nll"] = losses.uncertainty_nll(predicted, target)
         if w.supervised_depth:
             terms["supervised_depth"] = losses.supervised_depth(predicted, target[..., 2])
         if w.missing_2d:
-            terms["missing_2d"] = losses.missing_2d(
-                predicted, x, ~kept, torch.ones_like(visible[usable])
-            )
+            terms["missing_2d"] = losses.missing_2d(predicted, x, ~kept, torch.ones_like(x[..., 0]))
+        return terms
+
+    def _window_terms(self, batch: int) -> dict[str, torch.Tensor]:
+        """Supervised terms on windows of a track's past (a temporal lifter).
+
+        As :meth:`_views_terms`, on ``batch`` windows of sequences (one camera each, the
+        detector's error drawn per frame, joints hidden over the whole window plus a few
+        flickering). With ``velocity`` or ``acceleration`` weights, each window comes with the
+        windows of the two frames before it, all three lifted, and the change of the lifted
+        pose from frame to frame is held to the true change: the output is as steady as the
+        motion.
+        """
+        c, rng, w = self.config, self.augment_rng, self.config.losses
+        steps = STEADINESS_FRAMES if (w.velocity or w.acceleration) else 1
+        window = self.windows.sample(batch, rng, extra=steps - 1)
+        joints = pose_augment.mix_parts(window.joints_world, c.augment.mix_parts, rng)
+        joints = pose_augment.scale_bones(joints, c.augment.bone_scale_std, rng)
+        views = cameras.project(joints, cameras.draw_cameras(joints[:, 0, MIDHIP], c.cameras, rng))
+        pixels, visible = noise.add_detector_noise(views.pixels, views.visible, c.noise, rng)
+        flicker = torch.rand(visible.shape, generator=rng) < c.augment.flicker_probability
+        kept = visible & window.present[..., None] & ~flicker & ~self._drop(batch).cpu()[:, None]
+        size = self.windows.window
+        parts = []  # per step k: the window whose current frame is k frames back
+        for k in range(steps):
+            frames = slice(k, k + size)
+            sub = cameras.Views(*(field[:, frames] for field in views))
+            x, target, units = window_targets(sub, pixels[:, frames])
+            age = (window.age_s[:, frames] - window.age_s[:, k : k + 1]) * window.present[
+                :, frames
+            ]
+            parts.append((x, kept[:, frames], age, target, units))
+        x, keep, age, target, units = (torch.stack(p, dim=1) for p in zip(*parts))
+        x, keep, target = self._augment(
+            x.to(self.device), keep.to(self.device).float(), target.to(self.device), True
+        )
+        keep = keep > 0
+        usable = (keep[:, :, 0].sum(dim=-1) >= 2).all(dim=1) & window.present[:, :steps].all(
+            dim=1
+        ).to(self.device)
+        x, keep, target = x[usable], keep[usable], target[usable]
+        age, units = age[usable].to(self.device), units[usable].to(self.device)
+        predicted = lift_in_full_frame(
+            self.g_train,
+            x.flatten(0, 1),
+            torch.ones_like(keep.flatten(0, 1), dtype=x.dtype),
+            keep.flatten(0, 1),
+            age.flatten(0, 1),
+        )
+        terms = self._pose_terms(
+            predicted, target.flatten(0, 1), x.flatten(0, 1)[:, 0], keep.flatten(0, 1)[:, 0]
+        )
+        if steps > 1:  # the lifted and the true pose, root-relative, in the current units
+            lifted = predicted.view(len(x), steps, NUM_JOINTS, -1)[..., :3]
+            lifted = lifted - lifted[..., MIDHIP : MIDHIP + 1, :]
+            rescale = (units[:, :1] / units)[..., None, None]
+            lifted, truth = lifted * rescale, target * rescale
+            if w.velocity:
+                terms["velocity"] = losses.velocity(lifted, truth)
+            if w.acceleration:
+                terms["acceleration"] = losses.acceleration(lifted, truth)
         return terms
 
     def _supervised_step(
@@ -495,7 +628,7 @@ class Trainer:
         generator = self.evaluated_generator
         generator.eval()
         x, mask, kept = prepare_inputs(self.monitor)
-        predicted = generator(x.to(self.device), mask.to(self.device)).cpu().numpy()
+        predicted = generator(x.to(self.device), mask.to(self.device))[..., :3].cpu().numpy()
         generator.train()
         return {"monitor_n_mpjpe_mm": 1000.0 * n_mpjpe(predicted, self.monitor.joints_3d[kept])}
 
@@ -535,16 +668,21 @@ class Trainer:
             self._log({"done": True, "wall_seconds_this_run": time.monotonic() - started})
         return self.run_dir / "best.safetensors"
 
+    @property
+    def _pool_size(self) -> int:
+        """Poses (or sequence frames, for windows) an epoch draws its views from."""
+        return len(self.windows.joints) if self.windows is not None else len(self.world)
+
     def _run_epoch(self, epochs: int) -> dict:
         """One pass over this rank's share of the training poses; returns the epoch's means."""
         c = self.config
         started = time.monotonic()
-        samples = len(self.world) * c.train.views_per_pose if self.views else len(self.train_x)
+        samples = self._pool_size * c.train.views_per_pose if self.views else len(self.train_x)
         batch = c.train.batch_size
         if c.train.steps_per_epoch:
             samples = c.train.steps_per_epoch * batch * self.dist.world_size
         generator = torch.Generator().manual_seed(c.seed + self.epoch)
-        pool = len(self.world) if self.views else len(self.train_x)
+        pool = self._pool_size if self.views else len(self.train_x)
         order = torch.randperm(samples, generator=generator) % pool
         order = order[self.dist.rank :: self.dist.world_size]
         steps = len(order) // batch
@@ -579,7 +717,7 @@ class Trainer:
     def _step(self, index: torch.Tensor) -> dict[str, float]:
         """One optimisation step on the training poses ``index``; returns the step's logs."""
         if self.views:  # supervised (+ adversarial in hybrid mode) on drawn views
-            logs = self._views_step(index % len(self.world))
+            logs = self._views_step(index % self._pool_size)
         else:
             x, mask = self.train_x[index].to(self.device), self.train_mask[index].to(self.device)
             target = (

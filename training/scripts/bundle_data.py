@@ -5,7 +5,7 @@
 Mocap files (CMU, HDM05): per split the samples' ``joints_3d``, ``keypoints_2d``, ``K``, ``R``,
 ``t`` (world -> camera), ``action``, ``sequence``, ``frame``, ``camera``; ``joints_world`` is
 dropped (it is ``R^T (joints_3d - t)``, recovered by
-:func:`pose_lifter_training.data.load_world_poses`). MPII: ``keypoints_2d`` and ``image_name``.
+:func:`pose_lifter_training.data.load_world_poses`). MPII: ``keypoints_2d`` and ``image_name``. The 60 Hz sequences: every array (world frame).
 Every file keeps ``joint_names`` and the original ``meta`` (provenance JSON). Arrays are copied
 unchanged (float32), so results on the copies equal results on the originals.
 """
@@ -23,6 +23,17 @@ FILES = {
     "cmu_mocap_15j.npz": [f"{split}_{key}" for split in ("train", "test") for key in MOCAP_KEYS],
     "hdm05_15j.npz": [f"{split}_{key}" for split in ("train", "test") for key in MOCAP_KEYS],
     "mpii_2d_15j.npz": ["keypoints_2d", "image_name"],
+    "motion_sequences_60hz.npz": [
+        "joints_world",
+        "sequence_index",
+        "source_frame",
+        "glitch",
+        "sequence_dataset",
+        "sequence_split",
+        "sequence_name",
+        "sequence_action",
+        "sequence_actor",
+    ],
 }
 
 
