@@ -6,7 +6,10 @@ matmul ceiling for the same layer shapes, measured in the same run.
 Backends: eager torch (inference mode), TorchScript (traced + frozen), ONNX Runtime (the
 ``pose-lifter-train export`` graph). Ceiling: the same chain of matrix products (torch.mm, no
 bias or activation) at the same batch, and a large square numpy GEMM. Also the end-to-end
-``PoseLifter.lift`` latency (normalisation + model) for 1 and 5 persons.
+``PoseLifter.lift`` latency (normalisation + model) for 1 and 5 persons, and the node's whole
+per-frame people step (:class:`~pose_lifter.runtime.people_step.PeopleStep`: validation,
+tracking, each track's history, the lift, placement, the temporal stage, uncertainty) per frame
+of a stream of 1 and 5 walking persons, with the temporal stage on and off.
 
     source scripts/env.sh && python bench/bench_lifter.py [--threads 2] [--seconds 1.0]
 """
@@ -22,8 +25,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pose_lifter.runtime.camera import Camera
 from pose_lifter.runtime.joints import NUM_JOINTS
 from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter.runtime.people_step import PeopleStep, StepSettings
+from pose_lifter.runtime.temporal import TemporalSettings
 from pose_lifter.runtime.weights import default_model_path, load_lifter
 
 BATCHES = (1, 8, 64, 1024)
@@ -76,21 +82,27 @@ def main() -> None:
 
     rng = np.random.default_rng(0)
     rows = []
+    window = model.config.window
     for batch in BATCHES:
-        x = torch.from_numpy(rng.normal(size=(batch, NUM_JOINTS, 2)).astype(np.float32))
-        mask = torch.ones(batch, NUM_JOINTS)
+        frames = (batch, window) if window > 1 else (batch,)
+        inputs = [
+            torch.from_numpy(rng.normal(size=(*frames, NUM_JOINTS, 2)).astype(np.float32)),
+            torch.ones(*frames, NUM_JOINTS),
+        ]
+        if window > 1:
+            inputs.append(torch.arange(window, dtype=torch.float32).expand(batch, window) / 30)
         with torch.inference_mode():
-            traced = torch.jit.freeze(torch.jit.trace(model, (x, mask)))
-            reference = model(x, mask).numpy()
-            feeds = {"keypoints_2d": x.numpy(), "mask": mask.numpy()}
+            traced = torch.jit.freeze(torch.jit.trace(model, tuple(inputs)))
+            reference = model(*inputs).numpy()
+            feeds = {i.name: x.numpy() for i, x in zip(session.get_inputs(), inputs)}
             outputs = {
-                "eager": lambda: model(x, mask),
-                "torchscript": lambda: traced(x, mask),
+                "eager": lambda: model(*inputs),
+                "torchscript": lambda: traced(*inputs),
                 "onnxruntime": lambda: session.run(None, feeds),
             }
             diffs = {
                 "eager": 0.0,
-                "torchscript": float(np.abs(traced(x, mask).numpy() - reference).max()),
+                "torchscript": float(np.abs(traced(*inputs).numpy() - reference).max()),
                 "onnxruntime": float(np.abs(session.run(None, feeds)[0] - reference).max()),
             }
             weights = [torch.randn(i, o) for i, o in shapes]
@@ -127,8 +139,45 @@ def main() -> None:
         seconds = timed(lambda: lifter.lift(keypoints), args.seconds)
         print(
             f"PoseLifter.lift end to end (validate + normalise + {lifter.backend}), "
-            f"{persons} person(s): {seconds * 1e3:.3f} ms"
+            f"{persons} person(s), no history: {seconds * 1e3:.3f} ms"
         )
+    for temporal in (True, False):
+        for persons in (1, 5):
+            seconds = step_seconds(lifter, persons, temporal, args.seconds)
+            print(
+                f"PeopleStep.step per frame, {persons} walking person(s), temporal stage "
+                f"{'on ' if temporal else 'off'} (window {lifter.window}): "
+                f"{seconds * 1e3:.3f} ms ({seconds * 1e3 / persons:.3f} ms per person)"
+            )
+
+
+def step_seconds(lifter: PoseLifter, persons: int, temporal: bool, seconds: float) -> float:
+    """Median seconds of one frame of the people step over a stream at 30 Hz."""
+    base = np.array(
+        [
+            [0, -160], [0, -130], [-30, -125], [-40, -80], [-42, -40], [30, -125], [40, -80],
+            [42, -40], [0, 0], [-15, 0], [-15, 70], [-15, 140], [15, 0], [15, 70], [15, 140],
+        ],
+        dtype=float,
+    )
+    offsets = np.array([[200.0 + 180 * p, 300.0] for p in range(persons)])
+    settings = StepSettings(temporal=TemporalSettings(enabled=temporal))
+    step = PeopleStep(lifter, settings)
+    camera = Camera(np.array([[900.0, 0, 640], [0, 900.0, 360], [0, 0, 1]]))
+    rng = np.random.default_rng(1)
+    frame = [0]
+
+    def one_frame():
+        t = frame[0] / 30.0
+        walking = base[None] + offsets[:, None] + [40.0 * t, 0.0]
+        keypoints = walking + rng.normal(0.0, 2.0, walking.shape)
+        confidence = np.ones((persons, NUM_JOINTS))
+        step.step(keypoints, confidence, np.ones(persons), t, (1280, 720), camera)
+        frame[0] += 1
+
+    for _ in range(60):  # tracks with a full history
+        one_frame()
+    return timed(one_frame, seconds)
 
 
 if __name__ == "__main__":

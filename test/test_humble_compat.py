@@ -50,36 +50,91 @@ NEWER_MODULES = {
 }
 
 
+def _imported(node: ast.AST) -> set[str]:
+    """Modules an import statement imports (none for other statements)."""
+    if isinstance(node, ast.ImportFrom) and node.module:
+        return {node.module}
+    if isinstance(node, ast.Import):
+        return {alias.name for alias in node.names}
+    return set()
+
+
+def _newer_rclpy(modules: set[str]) -> set[str]:
+    return {m for m in modules if m.startswith("rclpy.") and m.split(".")[1] in NEWER_MODULES}
+
+
+def humble_fallbacks(tree: ast.AST) -> set[int]:
+    """Imports of newer rclpy modules whose ``except ImportError`` imports Humble's instead.
+
+    Only such a fallback is exempt: its ``try`` imports a module newer than Humble and one of
+    its ``ImportError`` handlers imports an rclpy module Humble has.
+    """
+    exempt = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        handlers = [
+            handler
+            for handler in node.handlers
+            if getattr(handler.type, "id", None) in ("ImportError", "ModuleNotFoundError")
+        ]
+        humble = {
+            module
+            for handler in handlers
+            for statement in handler.body
+            for module in _imported(statement)
+            if module.startswith("rclpy.")
+        }
+        if humble and not _newer_rclpy(humble):
+            exempt |= {
+                id(statement) for statement in node.body if _newer_rclpy(_imported(statement))
+            }
+    return exempt
+
+
+def newer_rclpy_imports(source: str) -> set[str]:
+    """rclpy modules newer than Humble that ``source`` imports outside a Humble fallback."""
+    tree = ast.parse(source, feature_version=(3, 10))
+    exempt = humble_fallbacks(tree)
+    return {
+        module
+        for node in ast.walk(tree)
+        if id(node) not in exempt
+        for module in _newer_rclpy(_imported(node))
+    }
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda path: str(path.relative_to(REPO)))
 def test_python_310_syntax_and_humble_rclpy(path):
-    tree = ast.parse(path.read_text(), str(path), feature_version=(3, 10))
+    source = path.read_text()
+    tree = ast.parse(source, str(path), feature_version=(3, 10))
     used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     used |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     assert used & NEWER_THAN_HUMBLE == set()
-    # an import in a ``try`` whose ``except ImportError`` imports Humble's module is fine
-    fallbacks = {
-        id(statement)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Try)
-        and any(
-            getattr(handler.type, "id", None) in ("ImportError", "ModuleNotFoundError")
-            for handler in node.handlers
-        )
-        for statement in node.body
-    }
-    modules = {
-        node.module
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module and id(node) not in fallbacks
-    } | {
-        alias.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import) and id(node) not in fallbacks
-        for alias in node.names
-    }
-    assert {
-        m for m in modules if m.startswith("rclpy.") and m.split(".")[1] in NEWER_MODULES
-    } == set()
+    assert newer_rclpy_imports(source) == set()
+
+
+def test_only_a_humble_fallback_exempts_a_newer_import():
+    fallback = (
+        "try:\n    from rclpy.event_handler import X\n"
+        "except ImportError:\n    from rclpy.qos_event import X\n"
+    )
+    assert newer_rclpy_imports(fallback) == set()
+    no_fallback = (
+        "try:\n    from rclpy.event_handler import X\n"
+        "except ImportError:\n    X = None\n"
+    )
+    assert newer_rclpy_imports(no_fallback) == {"rclpy.event_handler"}
+    other_package = (
+        "try:\n    import tf2_ros\n    from rclpy.type_hash import T\n"
+        "except ImportError:\n    tf2_ros = None\n"
+    )
+    assert newer_rclpy_imports(other_package) == {"rclpy.type_hash"}
+    newer_fallback = (
+        "try:\n    from rclpy.event_handler import X\n"
+        "except ImportError:\n    from rclpy.type_hash import X\n"
+    )
+    assert newer_rclpy_imports(newer_fallback) == {"rclpy.event_handler", "rclpy.type_hash"}
 
 
 def test_package_data_globs_work_with_setuptools_59():

@@ -270,17 +270,49 @@ def test_invalid_detector_parameters_refused_at_start(ros, lifter_node, override
         lifter_node("/img_bad", "-p", "input_mode:=image", *override)
 
 
-def test_a_camera_whose_raw_images_the_middleware_loses_is_named_with_the_fixes(ros):
+#: A Fast DDS profile for the node's process: UDP only (no shared memory) with a 64 kB receive
+#: buffer, so the fragments of a 920 kB image overflow it and the sample is lost, on any host.
+SMALL_RECEIVE_BUFFER_PROFILE = """<?xml version="1.0" encoding="UTF-8" ?>
+<profiles xmlns="http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles">
+  <transport_descriptors>
+    <transport_descriptor>
+      <transport_id>small_udp</transport_id>
+      <type>UDPv4</type>
+      <receiveBufferSize>65536</receiveBufferSize>
+    </transport_descriptor>
+  </transport_descriptors>
+  <participant profile_name="small_receive_buffer" is_default_profile="true">
+    <rtps>
+      <userTransports><transport_id>small_udp</transport_id></userTransports>
+      <useBuiltinTransports>false</useBuiltinTransports>
+    </rtps>
+  </participant>
+</profiles>
+"""
+
+
+def test_a_camera_whose_raw_images_the_middleware_loses_is_named_with_the_fixes(
+    ros, tmp_path, monkeypatch
+):
     """A camera whose images the middleware loses is named on /diagnostics, with the fixes.
 
-    The very publisher that loses images here: raw 640x480 bgr8, BEST_EFFORT, 2.5 Hz, in
-    another process than the node (Fast DDS fragments 920 kB samples; most never arrive whole).
-    /diagnostics must name the topic, the lost samples and the fixes, not "no input".
+    A raw 640x480 bgr8 BEST_EFFORT camera at 2.5 Hz in another process than the node, whose
+    middleware is made to lose its samples: the node's Fast DDS takes UDP only with a 64 kB
+    receive buffer (:data:`SMALL_RECEIVE_BUFFER_PROFILE`), which the 920 kB samples' fragments
+    overflow, as on a host whose transport cannot keep up. /diagnostics must name the topic,
+    the lost samples and the fixes, not "no input".
     """
     from rclpy.qos import qos_profile_sensor_data
+    from rclpy.utilities import get_rmw_implementation_identifier
 
     from ros_helpers import CONFIG, ros_process
 
+    if not get_rmw_implementation_identifier().startswith("rmw_fastrtps"):
+        pytest.skip("the loss is forced with a Fast DDS profile; rmw is not Fast DDS")
+    profile = tmp_path / "small_receive_buffer.xml"
+    profile.write_text(SMALL_RECEIVE_BUFFER_PROFILE)
+    for variable in ("FASTRTPS_DEFAULT_PROFILES_FILE", "FASTDDS_DEFAULT_PROFILES_FILE"):
+        monkeypatch.setenv(variable, str(profile))  # the node's process only
     ns = "/lossy"
     args = ["--params-file", str(CONFIG), "-r", f"__ns:={ns}", "-p", "input_mode:=image"]
     args += ["-p", "diagnostics_period_s:=0.5", "-p", "diagnostics_error_after_s:=2.0"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -75,20 +76,36 @@ def test_every_command_is_run_or_checked_by_a_test():
     assert "make test" in (REPO / ".ci" / "run").read_text()
 
 
-def test_make_demo_runs_the_replay_this_test_runs(tmp_path):
-    """``make demo`` = the replay CLI on the bundled camera bag: run exactly that here."""
+def demo_arguments() -> list[str]:
+    """The arguments ``make demo`` gives the replay CLI (from ``make -n demo``)."""
     dry_run = subprocess.run(
         ["make", "-n", "demo"], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout
-    command = "python -m pose_lifter.tools.cli replay pose_lifter/sample_data/vtest_bag"
-    assert command in dry_run
+    joined = dry_run.replace("\\\n", " ")
+    line = next(line for line in joined.splitlines() if "pose_lifter.tools.cli replay" in line)
+    command = line.split("python -m pose_lifter.tools.cli", 1)[1].split("&&")[0]
+    return shlex.split(command)
+
+
+def test_make_demo_runs_the_replay_this_test_runs(tmp_path):
+    """``make demo`` = the replay CLI on the bundled camera bag: run exactly that here.
+
+    The same arguments as the Makefile's (the detector's tiles and threads included), only the
+    output folders moved to the test's own.
+    """
+    arguments = demo_arguments()
+    assert arguments[:2] == ["replay", "pose_lifter/sample_data/vtest_bag"]
+    assert "detector.tiles:=2" in arguments
+    out, report = tmp_path / "vtest_replay", tmp_path / "report"
+    for flag, path in (("--out", out), ("--report", report)):
+        arguments[arguments.index(flag) + 1] = str(path)
+    arguments[1] = str(REPO / arguments[1])
     from pose_lifter.tools.cli import main
 
-    out, report = tmp_path / "vtest_replay", tmp_path / "report"
-    bag = REPO / "pose_lifter" / "sample_data" / "vtest_bag"
-    assert main(["replay", str(bag), "--out", str(out), "--report", str(report)]) == 0
+    assert main(arguments) == 0
     summary = json.loads((report / "report.json").read_text())["summary"]
     assert summary["frames"] == 30 and summary["persons_3d"] > 30
+    assert summary["persons_per_frame_mean"] > 5.0  # the tiles find the small people
     assert (report / "report.html").is_file()
 
 

@@ -93,3 +93,46 @@ def test_slerp_takes_the_short_way_and_matches_matrices():
     assert np.allclose(rotation, expected, atol=1e-9)
     composed = RigidTransform(about_z(30)).compose(RigidTransform(about_z(60)))
     assert np.allclose(composed.matrix(), RigidTransform(about_z(90)).matrix())
+
+
+def about_x(degrees: float) -> tuple[float, float, float, float]:
+    half = math.radians(degrees) / 2
+    return (math.sin(half), 0.0, 0.0, math.cos(half))
+
+
+def test_a_chain_turning_about_two_axes_by_hand():
+    """map -> base turns 90 deg about z, base -> cam 90 deg about x: the order matters.
+
+    A point 1 m along cam y: in base, turned 90 deg about x, it is 1 m along base z (y -> z);
+    in map, the turn about z leaves z alone, then 1 m up plus base's offset: (2, 0, 1). The
+    product the other way round (about x first in map's frame) would put it at (2, 0, 1) only
+    by chance for this point, so the x axis is checked too: cam x -> base x -> map y.
+    """
+    buffer = TransformBuffer()
+    buffer.set_transform("map", "base", RigidTransform(about_z(90), (2.0, 0.0, 0.0)), static=True)
+    buffer.set_transform("base", "cam", RigidTransform(about_x(90), (0.0, 0.0, 0.0)), static=True)
+    map_from_cam = buffer.lookup("map", "cam", 0)
+    assert map_from_cam.apply([0.0, 1.0, 0.0]) == pytest.approx([2.0, 0.0, 1.0], abs=1e-12)
+    assert map_from_cam.apply([1.0, 0.0, 0.0]) == pytest.approx([2.0, 1.0, 0.0], abs=1e-12)
+    # cam z: base x-turn takes z -> -y, map z-turn takes -y -> +x: (2 + 1, 0, 0)
+    assert map_from_cam.apply([0.0, 0.0, 1.0]) == pytest.approx([3.0, 0.0, 0.0], abs=1e-12)
+    # the composed rotation is q_z(90) * q_x(90) (parent's first), by hand
+    c = math.sqrt(0.5)
+    expected = (c * c, c * c, c * c, c * c)  # (0.5, 0.5, 0.5, 0.5)
+    assert map_from_cam.rotation_xyzw == pytest.approx(expected, abs=1e-12)
+    back = buffer.lookup("cam", "map", 0)
+    assert back.apply([3.0, 0.0, 0.0]) == pytest.approx([0.0, 0.0, 1.0], abs=1e-12)
+
+
+def test_an_interpolated_lookup_through_a_two_axis_chain_by_hand():
+    """odom -> base turns about z over time; base -> cam is a static 90 deg turn about x."""
+    buffer = TransformBuffer()
+    buffer.set_transform("odom", "base", RigidTransform(about_z(0), (0.0, 0.0, 0.0)), 10 * S)
+    buffer.set_transform("odom", "base", RigidTransform(about_z(90), (2.0, 0.0, 0.0)), 12 * S)
+    buffer.set_transform("base", "cam", RigidTransform(about_x(90), (0.0, 0.0, 0.5)), static=True)
+    mid = buffer.lookup("odom", "cam", 11 * S)  # base at (1, 0, 0) turned 45 deg about z
+    # cam z -> base -y (then 0.5 m up); turned 45 deg about z: -y -> (sin 45, -cos 45, 0)
+    c = math.sqrt(0.5)
+    assert mid.apply([0.0, 0.0, 1.0]) == pytest.approx([1.0 + c, -c, 0.5], abs=1e-12)
+    # cam y -> base z: unchanged by the turn about z
+    assert mid.apply([0.0, 1.0, 0.0]) == pytest.approx([1.0, 0.0, 1.5], abs=1e-12)

@@ -43,6 +43,8 @@ from pose_lifter.runtime.tracking import PersonTracker
 #: Present joints farther than this from the image origin (pixels) are malformed input.
 MAX_ABS_PIXEL = 1e5
 
+#: The per-axis error (metres) the temporal stage assumes for a lifter that predicts none.
+UNKNOWN_SIGMA_M = 0.05
 #: Metadata key of a lifter's calibrated ratio of the 90% radius to its per-axis sigma.
 RADIUS_SCALE_KEY = "uncertainty_radius_scale_90"
 #: The ratio for an isotropic 3D Gaussian (sqrt of the 90% quantile of chi-square, 3 dof),
@@ -211,6 +213,7 @@ class PeopleStep:
         ids = self.tracker.update(keypoints_px[lifted], present[lifted], normalized.scale)
         active = self.tracker.active_ids
         self.history.forget(active)
+
         result = self.lifter.lift_normalized(normalized, self.history.past(ids, stamp_s))
         self.history.add(ids, keypoints_px[lifted], present[lifted], stamp_s)
         joints_units = result.joints_3d.astype(np.float64)
@@ -253,21 +256,23 @@ class PeopleStep:
             s.uncertainty_coverage,
         )
 
-    def _radius(self, sigma_m: np.ndarray | None) -> np.ndarray:
-        """The published radius ``(P, 15)`` of per-axis sigmas (0 without a sigma)."""
-        if sigma_m is None or not self.lifter.predicts_uncertainty:
-            return np.zeros(sigma_m.shape if sigma_m is not None else (0, NUM_JOINTS))
+    def _radius(self, sigma_m: np.ndarray) -> np.ndarray:
+        """The published radius ``(P, 15)`` of per-axis sigmas (0: a lifter without them)."""
+        if not self.lifter.predicts_uncertainty:
+            return np.zeros_like(sigma_m)
         # the calibrated 90% ratio, moved to the asked coverage with the Gaussian quantiles
-        coverage = self.settings.uncertainty_coverage
-        ratio = _chi3_radius(coverage) / GAUSSIAN_RADIUS_SCALE_90
+        ratio = _chi3_radius(self.settings.uncertainty_coverage) / GAUSSIAN_RADIUS_SCALE_90
         return self.radius_scale * ratio * sigma_m
 
     def _sigma_m(
         self, sigma_units: np.ndarray | None, joints_units: np.ndarray, chosen: np.ndarray
     ) -> np.ndarray:
-        """Each joint's per-axis error (metres, ``(Q, 15)``) at the stature prior's scale."""
+        """Each joint's per-axis error (metres, ``(Q, 15)``) at the stature prior's scale.
+
+        A lifter without an uncertainty head is taken to err by :data:`UNKNOWN_SIGMA_M`.
+        """
         if sigma_units is None:
-            return np.zeros((len(chosen), NUM_JOINTS))
+            return np.full((len(chosen), NUM_JOINTS), UNKNOWN_SIGMA_M)
         metres = metres_per_unit(joints_units[chosen], self.settings.subject_height_m)
         return sigma_units[chosen] * metres[:, None]
 

@@ -17,9 +17,9 @@ One :class:`TrackFilter` per track id holds what that person's past says about t
 Only the past is used (no added latency). Time comes from the input stamps (seconds), so any
 frame rate works and dropped frames are simply a longer step; a gap longer than ``max_gap_s``
 or a stamp that does not advance starts the track's filter afresh. A measurement far outside
-what the filter expects (``reset_distance``, in standard deviations; e.g. the tracker handed
-this id to someone else) also starts it afresh: one person's history never bends another's
-pose.
+what the filter expects (``reset_distance``, in standard deviations: a pose or a root position
+the track's past cannot explain, as when the tracker hands this id to someone else) also starts
+it afresh: one person's history never bends another's pose.
 
 Frames: the camera optical frame (x right, y down, z forward) of the input; metres, seconds.
 """
@@ -67,14 +67,15 @@ class TemporalSettings:
             the distance.
         initial_speed_mps: standard deviation of a new track's unknown velocities (m/s).
         max_gap_s: a longer gap between a track's frames restarts its filter.
-        reset_distance: a measurement this many standard deviations (root-mean-square over the
-            joints) from the prediction restarts the filter.
+        reset_distance: a measurement this many standard deviations from the prediction
+            (root-mean-square over the joints' coordinates, or over the root's) restarts the
+            filter.
         bone_lengths: keep each track's bone lengths constant (the running weighted mean).
     """
 
     enabled: bool = True
-    pose_acceleration: float = 2.0
-    root_acceleration: float = 2.0
+    pose_acceleration: float = 10.0
+    root_acceleration: float = 10.0
     root_lateral_std_px: float = 5.0
     root_depth_std: float = 0.05
     initial_speed_mps: float = 1.0
@@ -191,15 +192,18 @@ class TrackFilter:
         lateral = s.root_lateral_std_px * depth / max(focal_px, 1e-6)
         variance = np.empty((NUM_JOINTS + 1, 3))
         variance[:NUM_JOINTS] = (sigma_m * sigma_m)[:, None]
-        variance[NUM_JOINTS] = (lateral * lateral, lateral * lateral, (s.root_depth_std * depth) ** 2)
+        along = s.root_depth_std * depth
+        variance[NUM_JOINTS] = (lateral * lateral, lateral * lateral, along * along)
         dt = None if self._stamp_s is None else stamp_s - self._stamp_s
         state = self._state
         if state is None or dt is None or not 0.0 < dt <= s.max_gap_s:
             state = self._start(measured, variance)
         else:
             state.predict(dt, self._acceleration)
-            surprise = state.innovation(measured, variance)[:NUM_JOINTS]
-            if np.sqrt(np.mean(surprise * surprise)) > s.reset_distance:
+            surprise = state.innovation(measured, variance) ** 2
+            pose_surprise = np.sqrt(surprise[:NUM_JOINTS].mean())
+            root_surprise = np.sqrt(surprise[NUM_JOINTS].mean())
+            if max(pose_surprise, root_surprise) > s.reset_distance:
                 state = self._start(measured, variance)
             else:
                 state.update(measured, variance)

@@ -53,7 +53,7 @@ class CameraSection:
 
 
 class Views(NamedTuple):
-    """A batch of posed people seen by drawn cameras (``(B, ...)``: ``(B,)`` or windows ``(B, W)``).
+    """A batch of posed people seen by drawn cameras (``(B, ...)``: ``(B,)``, windows ``(B, W)``).
 
     Attributes:
         joints_cam: ``(B, ..., 15, 3)`` metres in each view's camera optical frame.
@@ -161,7 +161,8 @@ def project(joints_world: torch.Tensor, cameras: Cameras) -> Views:
     pixels = focal * joints_cam[..., :2] / depth.clamp(min=MIN_DEPTH_M)[..., None] + principal
     inside = (pixels >= 0).all(-1) & (pixels < size).all(-1)
     focal_px = cameras.focal_px.reshape(cameras.focal_px.shape + (1,) * extra)
-    return Views(joints_cam, pixels, inside & (depth > MIN_DEPTH_M), focal_px.expand(depth.shape[:-1]))
+    visible = inside & (depth > MIN_DEPTH_M)
+    return Views(joints_cam, pixels, visible, focal_px.expand(depth.shape[:-1]))
 
 
 def draw_views(

@@ -5,12 +5,15 @@ Examples::
     pose-lifter-train train --config default --run-dir runs/default
     torchrun --nproc-per-node 2 -m pose_lifter_training.cli train --config default ...
     pose-lifter-train evaluate --data training/data/cmu_mocap_15j.npz --split test --json out.json
+    pose-lifter-train evaluate --sequences --data training/data/motion_sequences_60hz.npz \
+        --split test --rate-hz 25 --noise-px 5
     pose-lifter-train export --model runs/default/best.safetensors   # -> best.onnx beside it
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -46,6 +49,8 @@ def _evaluate(args) -> int:
         zero_depth_lifter,
     )
 
+    if args.sequences:
+        return _evaluate_sequences(args)
     data = load_source(args.data, args.split, args.limit)
     lifters = {}
     if not args.no_baselines:
@@ -66,6 +71,45 @@ def _evaluate(args) -> int:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2))
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _evaluate_sequences(args) -> int:
+    from pose_lifter.runtime.lifter import PoseLifter
+    from pose_lifter_training.evaluate import model_path
+    from pose_lifter_training.sequence_eval import (
+        Condition,
+        evaluate_sequences,
+        format_sequence_table,
+    )
+    from pose_lifter_training.sequences import load_sequences
+
+    sequences = load_sequences(args.data, args.dataset, args.split)[: args.limit]
+    if not sequences:
+        raise ValueError(f"{args.data}: no sequences (dataset {args.dataset}, split {args.split})")
+    condition = Condition(
+        args.rate_hz, args.noise_px, not args.noise_absolute, args.error_model, args.missing
+    )
+    names = [args.model]
+    if not args.no_baselines:
+        names += [n for n in ("seed", "supervised") if n != args.model and model_path(n).exists()]
+    results = {
+        name: evaluate_sequences(
+            PoseLifter(model_path(name), args.device), sequences, condition, seed=args.seed
+        )
+        for name in names
+    }
+    print(format_sequence_table(results))
+    if args.json:
+        report = {
+            **results[args.model],
+            "baselines": {k: v for k, v in results.items() if k != args.model},
+            "data": str(args.data),
+            "condition": dataclasses.asdict(condition),
+        }
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=2, default=float))
         print(f"wrote {args.json}")
     return 0
 
@@ -108,15 +152,40 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument(
         "--data", required=True, help="npz with keypoints_2d (N,15,2) px and joints_3d (N,15,3) m"
     )
-    ev.add_argument("--split", default=None, help="key prefix, e.g. test")
+    ev.add_argument("--split", default=None, help="key prefix (sequences: split), e.g. test")
     ev.add_argument(
         "--model", default="default", help="default | mocap_only | seed | supervised | PATH"
     )
     ev.add_argument("--json", help="write the metrics here")
-    ev.add_argument("--limit", type=int, help="evaluate the first N poses only")
+    ev.add_argument("--limit", type=int, help="evaluate the first N poses (sequences) only")
     ev.add_argument("--device", default="cpu")
     ev.add_argument("--seed", type=int, default=0, help="seed of the removed-joint draws")
     ev.add_argument("--no-baselines", action="store_true", help="score only --model")
+    seq = ev.add_argument_group(
+        "sequences (--sequences): motion sequences through the node's per-frame step, "
+        "frame after frame, as the node publishes them"
+    )
+    seq.add_argument(
+        "--sequences",
+        action="store_true",
+        help="--data is a sequence file (training/data/motion_sequences_60hz.npz)",
+    )
+    seq.add_argument("--dataset", help="cmu | hdm05 (default: all)")
+    seq.add_argument("--rate-hz", type=float, default=25.0, help="camera frame rate")
+    seq.add_argument(
+        "--noise-px",
+        type=float,
+        default=5.0,
+        help="2D Gaussian noise per coordinate (px) for a person 350 px tall, in proportion "
+        "for others (--noise-absolute: for everyone)",
+    )
+    seq.add_argument("--noise-absolute", action="store_true", help="--noise-px as it is")
+    seq.add_argument(
+        "--error-model",
+        action="store_true",
+        help="add the training error model's outliers and left/right swaps",
+    )
+    seq.add_argument("--missing", type=int, default=0, help="joints hidden per sequence")
     ev.set_defaults(func=_evaluate)
     ex = sub.add_parser("export", help="export a lifter to ONNX")
     ex.add_argument(

@@ -1,5 +1,9 @@
 """3D accuracy of lifters on data with ground truth, side by side with baselines.
 
+Lifters run through the runtime's per-frame step (:class:`~pose_lifter.runtime.people_step.
+PeopleStep`), as the node publishes a person; sequences: :mod:`pose_lifter_training.
+sequence_eval`.
+
 Metrics (mm, see :mod:`pose_lifter.runtime.metrics`): N-MPJPE, PA-MPJPE, PCK3D@150 mm after scale
 alignment, depth-flip rate; overall, per action, and with 1, 2, 3 random joints removed
 (confidence 0; the lifter must still output all 15 joints, scored against all 15).
@@ -18,6 +22,7 @@ from pose_lifter.runtime.joints import MIDHIP
 from pose_lifter.runtime.lifter import PoseLifter
 from pose_lifter.runtime.normalization import normalize_2d
 from pose_lifter.runtime.model_files import SHIPPED_MODELS, shipped_model_path
+from pose_lifter.runtime.people_step import PeopleStep, StepSettings
 from pose_lifter_training.data import PoseData
 
 LiftFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -31,9 +36,40 @@ def model_path(name_or_path: str) -> Path:
     return Path(name_or_path)
 
 
+#: Poses lifted as one frame's persons by :func:`model_lifter`.
+CHUNK = 256
+
+
 def model_lifter(path: str | Path, device: str = "cpu") -> LiftFn:
-    lifter = PoseLifter(path, device=device, min_joints=1)
-    return lambda keypoints, confidence: lifter.lift(keypoints, confidence).joints_3d
+    """Lift poses as the node publishes a person seen for the first time.
+
+    Each chunk of :data:`CHUNK` poses is one frame of a fresh
+    :class:`~pose_lifter.runtime.people_step.PeopleStep` (every pose a new track, so no
+    history), without intrinsics (the scores are root-relative and scale-aligned).
+    """
+    lifter = PoseLifter(path, device=device)
+    settings = StepSettings(min_joints=1, max_persons=CHUNK, min_joint_confidence=0.0)
+
+    def lift(keypoints: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+        poses = []
+        for start in range(0, len(keypoints), CHUNK):
+            chunk = slice(start, start + CHUNK)
+            step = PeopleStep(lifter, settings)
+            frame = step.step(
+                np.asarray(keypoints[chunk], np.float64),
+                np.asarray(confidence[chunk], np.float64),
+                np.ones(len(keypoints[chunk])),
+                0.0,
+                (0, 0),
+                None,
+            )
+            if len(frame.ids) != len(keypoints[chunk]):
+                raise ValueError(f"{len(keypoints[chunk]) - len(frame.ids)} poses not lifted")
+            order = np.argsort(frame.sources)
+            poses.append(frame.joints_m[order])
+        return np.concatenate(poses) if poses else np.zeros((0, 15, 3))
+
+    return lift
 
 
 def zero_depth_lifter(keypoints: np.ndarray, confidence: np.ndarray) -> np.ndarray:

@@ -2,10 +2,11 @@
 
 Each sequence (:mod:`pose_lifter_training.sequences`: any frame rate, one static camera) is fed
 frame by frame to :class:`pose_lifter.runtime.people_step.PeopleStep`, the step the node and
-``pose-lifter replay`` run, with the 2D a detector would give: the exact projections plus
-Gaussian noise of ``noise_px`` pixels per coordinate, or the training error model
-(:mod:`pose_lifter_training.noise`) at a fraction of the person's size. Joints outside the image
-are missing. What the step publishes is scored against the truth (camera frame, metres):
+``pose-lifter replay`` run, with the 2D a detector would give (:class:`Condition`): the exact
+projections plus Gaussian noise (5 px on a person 350 px tall by default, about a good
+detector's error), optionally the training error model's outliers and left/right swaps
+(:mod:`pose_lifter_training.noise`) and joints hidden. Joints outside the image are missing.
+What the step publishes is scored against the truth (camera frame, metres):
 
 - ``n_mpjpe_mm``, ``pa_mpjpe_mm``: per frame, root-aligned with a least-squares scale /
   similarity Procrustes;
@@ -16,7 +17,9 @@ are missing. What the step publishes is scored against the truth (camera frame, 
 - ``bone_cv``: each bone's length over a sequence, standard deviation over mean, averaged over
   the bones and sequences (the published metres, as a user sees them);
 - ``coverage``: the share of true joints (root-relative, the sequence's scale) within the
-  published uncertainty radius, to compare with the radius's stated level;
+  published uncertainty radius, to compare with the radius's stated level (NaN for a lifter
+  that publishes no radius); ``calibrated_radius_scale``: the lifter file's radius scale
+  (:data:`pose_lifter.runtime.people_step.RADIUS_SCALE_KEY`) that would make it the level;
 - ``answered``: the share of frames with a published person.
 
 Means are over frames (sequences weighted by their length).
@@ -43,28 +46,44 @@ from pose_lifter_training.sequences import (
     view_sequence,
 )
 
+#: The person height (pixels) at which ``Condition.noise_px`` applies when it is scaled.
+REFERENCE_HEIGHT_PX = 350.0
+
+
 @dataclass(frozen=True)
 class Condition:
-    """How the 2D is made: ``rate_hz``, ``noise_px`` (Gaussian, per coordinate) or
-    ``relative_noise`` (the training error model: jitter of this fraction of the box diagonal,
-    plus its outliers and left/right swaps), and ``missing``: random joints hidden per
-    sequence."""
+    """How the 2D is made.
+
+    Attributes:
+        rate_hz: the camera's frame rate.
+        noise_px: Gaussian noise per coordinate (pixels); with ``scale_noise`` for a person
+            :data:`REFERENCE_HEIGHT_PX` tall in the image, in proportion for others (a
+            detector's error grows with the person's size).
+        scale_noise: see ``noise_px``.
+        error_model: add the training error model's outliers and left/right swaps
+            (:mod:`pose_lifter_training.noise`).
+        missing: random joints hidden for a whole sequence.
+    """
 
     rate_hz: float = 25.0
     noise_px: float = 5.0
-    relative_noise: float = 0.0
+    scale_noise: bool = True
+    error_model: bool = False
     missing: int = 0
 
 
 def detector_2d(
     view: SequenceView, condition: Condition, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The 2D a detector would give for ``view``: ``(keypoints (T, 15, 2), confidence (T, 15))``."""
-    pixels = view.pixels + rng.normal(0.0, condition.noise_px, view.pixels.shape)
+    """The 2D a detector would give: ``(keypoints (T, 15, 2), confidence (T, 15))``."""
+    std = np.full((len(view.pixels), 1, 1), condition.noise_px)
+    if condition.scale_noise:
+        height = np.ptp(view.pixels[..., 1], axis=1)
+        std = std * (height / REFERENCE_HEIGHT_PX)[:, None, None]
+    pixels = view.pixels + std * rng.normal(0.0, 1.0, view.pixels.shape)
     visible = view.visible.copy()
-    if condition.relative_noise > 0:
-        level = condition.relative_noise
-        section = NoiseSection((level, level), 0.3, 0.01, (0.05, 0.3), 0.02)
+    if condition.error_model:  # outliers and swaps as in training (no extra jitter)
+        section = NoiseSection(outlier_probability=0.01, swap_probability=0.02)
         generator = torch.Generator().manual_seed(int(rng.integers(2**31)))
         noisy, seen = add_detector_noise(
             torch.from_numpy(pixels)[None], torch.from_numpy(visible)[None], section, generator
@@ -121,7 +140,10 @@ def score_sequence(
     velocity = np.diff(scaled, axis=0) - np.diff(true_relative, axis=0)
     acceleration = np.diff(scaled, 2, axis=0) - np.diff(true_relative, 2, axis=0)
     both = consecutive[1:] & consecutive[:-1]
-    within = np.linalg.norm(scaled - true_relative, axis=2) <= radius_m[answered] * scale
+    radius = radius_m[answered] * scale
+    errors = np.linalg.norm(scaled - true_relative, axis=2)
+    within = errors <= radius
+    known = radius > 0  # a radius of 0 is "unknown"
     return {
         "frames": float(len(answered)),
         "answered": float(answered.sum()),
@@ -135,7 +157,9 @@ def score_sequence(
         * np.linalg.norm(np.diff(true_relative, 2, axis=0), axis=2).mean(axis=1)[both].sum(),
         "accel_frames": float(both.sum()),
         "bone_cv": metrics.bone_length_cv(predicted) * answered.sum(),
-        "coverage": float(within.mean(axis=1).sum()),
+        "coverage": float(within[known].sum()),
+        "coverage_joints": float(known.sum()),
+        "radius_ratios": errors[known] / radius[known],
     }
 
 
@@ -144,7 +168,7 @@ _PER = {
     "n_mpjpe_mm": "answered",
     "pa_mpjpe_mm": "answered",
     "bone_cv": "answered",
-    "coverage": "answered",
+    "coverage": "coverage_joints",
     "mpjve_mm": "velocity_frames",
     "accel_error_mm": "accel_frames",
     "accel_truth_mm": "accel_frames",
@@ -153,8 +177,10 @@ _PER = {
 
 def summarise(sums: list[dict[str, float]]) -> dict[str, float]:
     """Frame-weighted means of :func:`score_sequence` results."""
-    total = {key: sum(s[key] for s in sums) for key in sums[0]}
-    result = {key: total[key] / max(total[per], 1.0) for key, per in _PER.items()}
+    total = {key: sum(s[key] for s in sums) for key in sums[0] if key != "radius_ratios"}
+    result = {
+        key: total[key] / total[per] if total[per] else float("nan") for key, per in _PER.items()
+    }
     result["answered"] = total["answered"] / max(total["frames"], 1.0)
     result["frames"] = total["frames"]
     return result
@@ -168,23 +194,60 @@ def evaluate_sequences(
     seed: int = 0,
     ranges: CameraRanges = CameraRanges(),
     per_action: bool = False,
+    cameras: int = 2,
 ) -> dict:
     """Score ``lifter`` through the runtime step on every sequence (see the module docstring).
 
-    Cameras and noise are drawn from ``seed``, so every lifter sees the same 2D.
+    Each sequence is seen by ``cameras`` cameras in turn (fresh tracks each time). Cameras and
+    noise are drawn from ``seed`` (cameras apart from noise), so every lifter and every
+    condition sees the same cameras, and every lifter the same 2D.
     """
-    rng = np.random.default_rng(seed)
+    camera_rng, noise_rng = np.random.default_rng(seed), np.random.default_rng(seed + 1)
     sums, by_action = [], {}
     for sequence in sequences:
         seen = resample(sequence, condition.rate_hz)
-        view = view_sequence(seen, rng, ranges)
-        keypoints, confidence = detector_2d(view, condition, rng)
-        step = PeopleStep(lifter, settings)
-        joints, radius, _ = run_sequence(step, view, keypoints, confidence)
-        result = score_sequence(joints, view.joints_cam, radius)
-        sums.append(result)
-        by_action.setdefault(sequence.action, []).append(result)
+        for _ in range(cameras):
+            view = view_sequence(seen, camera_rng, ranges)
+            keypoints, confidence = detector_2d(view, condition, noise_rng)
+            step = PeopleStep(lifter, settings)
+            joints, radius, _ = run_sequence(step, view, keypoints, confidence)
+            result = score_sequence(joints, view.joints_cam, radius)
+            sums.append(result)
+            by_action.setdefault(sequence.action, []).append(result)
     summary = summarise(sums)
+    ratios = np.concatenate([s["radius_ratios"] for s in sums])
+    # the radius scale (of the lifter's file) that would cover exactly the stated share here
+    summary["calibrated_radius_scale"] = (
+        step.radius_scale * float(np.quantile(ratios, settings.uncertainty_coverage))
+        if len(ratios)
+        else float("nan")
+    )
     if per_action:
         summary["per_action"] = {action: summarise(s) for action, s in sorted(by_action.items())}
     return summary
+
+
+#: Columns of :func:`format_sequence_table`: (heading, key, format).
+_COLUMNS = (
+    ("N-MPJPE mm", "n_mpjpe_mm", "{:.1f}"),
+    ("PA-MPJPE mm", "pa_mpjpe_mm", "{:.1f}"),
+    ("MPJVE mm/frame", "mpjve_mm", "{:.1f}"),
+    ("accel error mm/frame^2", "accel_error_mm", "{:.1f}"),
+    ("bone-length CV", "bone_cv", "{:.3f}"),
+    ("coverage", "coverage", "{:.2f}"),
+    ("answered", "answered", "{:.3f}"),
+)
+
+
+def format_sequence_table(results: dict[str, dict]) -> str:
+    """Markdown table: one row per lifter (plus the truth's own acceleration)."""
+    lines = [
+        "| lifter | " + " | ".join(heading for heading, _, _ in _COLUMNS) + " |",
+        "|---|" + "---|" * len(_COLUMNS),
+    ]
+    for name, result in results.items():
+        cells = [fmt.format(result[key]) for _, key, fmt in _COLUMNS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    truth = next(iter(results.values()))["accel_truth_mm"]
+    lines.append(f"| (the truth's own motion) | | | | {truth:.1f} | 0 | | |")
+    return "\n".join(lines)

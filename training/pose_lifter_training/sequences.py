@@ -134,7 +134,7 @@ class SequenceView:
 
 
 def look_at_rotation(camera_m: np.ndarray, target_m: np.ndarray) -> np.ndarray:
-    """World (y up) -> camera optical frame rotation of a camera at ``camera_m`` aiming at ``target_m``."""
+    """World (y up) -> optical frame rotation of a camera at ``camera_m`` aimed at ``target_m``."""
     forward = target_m - camera_m
     forward = forward / np.linalg.norm(forward)
     right = np.cross(forward, [0.0, 1.0, 0.0])

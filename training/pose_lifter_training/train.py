@@ -473,7 +473,8 @@ class Trainer:
         if w.supervised_depth:
             terms["supervised_depth"] = losses.supervised_depth(predicted, target[..., 2])
         if w.missing_2d:
-            terms["missing_2d"] = losses.missing_2d(predicted, x, ~kept, torch.ones_like(x[..., 0]))
+            present = torch.ones_like(x[..., 0])
+            terms["missing_2d"] = losses.missing_2d(predicted, x, ~kept, present)
         return terms
 
     def _window_terms(self, batch: int) -> dict[str, torch.Tensor]:

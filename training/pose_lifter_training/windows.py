@@ -38,8 +38,6 @@ class TemporalSection:
         frame_drop: probability of each earlier frame being missing.
         history_cut: probability of the track having begun within the window.
         splice: probability of the older history belonging to another sequence.
-        sequence_weight: fraction of each batch drawn as windows of sequences (the rest are
-            single poses of ``pose_data`` with no history), when both are configured.
     """
 
     rate_hz: tuple[float, float] = (8.0, 60.0)
@@ -47,7 +45,6 @@ class TemporalSection:
     frame_drop: float = 0.05
     history_cut: float = 0.15
     splice: float = 0.03
-    sequence_weight: float = 1.0
 
 
 class Windows(NamedTuple):

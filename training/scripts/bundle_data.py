@@ -5,7 +5,8 @@
 Mocap files (CMU, HDM05): per split the samples' ``joints_3d``, ``keypoints_2d``, ``K``, ``R``,
 ``t`` (world -> camera), ``action``, ``sequence``, ``frame``, ``camera``; ``joints_world`` is
 dropped (it is ``R^T (joints_3d - t)``, recovered by
-:func:`pose_lifter_training.data.load_world_poses`). MPII: ``keypoints_2d`` and ``image_name``. The 60 Hz sequences: every array (world frame).
+:func:`pose_lifter_training.data.load_world_poses`). MPII: ``keypoints_2d`` and ``image_name``.
+The 60 Hz sequences: every array (world frame).
 Every file keeps ``joint_names`` and the original ``meta`` (provenance JSON). Arrays are copied
 unchanged (float32), so results on the copies equal results on the originals.
 """
