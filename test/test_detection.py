@@ -399,3 +399,44 @@ def test_two_tiles_find_the_people_of_the_sample_bag():
     counts = [len(tiled.detect(decode_compressed("jpeg", bytes(m.data)))) for m in images]
     assert len(counts) == 30
     assert np.mean(counts) >= 5.5 and max(counts) <= 7, counts
+
+
+def test_anyone_narrower_than_the_overlap_less_two_margins_is_clear_in_one_tile():
+    """640x480, 2 tiles: the overlap is x 288-352, the margin 11 px of each 352 px wide tile.
+
+    A 40 px wide person in the middle of the overlap is whole in a tile (the margin of the
+    tile's long side, 14 px, left 36 px).
+    """
+    width, height = 640, 480
+    regions = tile_regions(width, height, 2)
+    person = _person(320, 200, 120, 0.8)  # joints from x = 300 to 340
+    clear_in = [len(split_at_inner_edges(person, region, width, height)[0]) for region in regions]
+    assert sum(clear_in) >= 1, clear_in
+
+
+def test_a_person_only_a_tile_edge_cut_is_kept_as_the_last_resort():
+    nobody = Detections.empty()
+    left_part = _person(300, 200, 90, 0.6, joints=8)
+    right_part = _person(305, 200, 90, 0.5, joints=8)
+    merged = merge_tiles([nobody, nobody, nobody], 12, cut=[join([left_part]), join([right_part])])
+    assert len(merged) == 1  # the two tiles' parts are one person, kept
+    whole = _person(300, 200, 90, 0.3)
+    merged = merge_tiles([nobody, join([whole]), nobody], 12, cut=[join([left_part])])
+    assert len(merged) == 1 and (merged.confidence[0] > 0).all()  # a whole view wins
+
+
+def test_two_people_of_one_network_pass_are_never_merged():
+    """A child in front of an adult: one view returned both, so both stay."""
+    adult, child = _person(300, 200, 200, 0.9), _person(300, 240, 110, 0.7)
+    merged = merge_tiles([join([adult, child])], 12)
+    assert len(merged) == 2
+    # the same two seen by two passes are the same people: one view each
+    merged = merge_tiles([join([adult, child]), join([adult, child])], 12)
+    assert len(merged) == 2
+
+
+def test_tiny_images_get_non_empty_tiles():
+    for width, height, tiles in ((3, 2, 4), (1, 1, 4), (5, 40, 4), (2, 2, 3)):
+        regions = tile_regions(width, height, tiles)
+        assert regions and all(x1 > x0 and y1 > y0 for x0, y0, x1, y1 in regions), regions
+        assert all(x1 <= width and y1 <= height for _, _, x1, y1 in regions)

@@ -205,7 +205,7 @@ class MoveNetDetector:
             whole = self._detect_region(
                 rgb, (0, 0), MAX_PERSONS, whole_input_size(self.input_size)
             )
-        return merge_tiles([whole, *clear], self.max_persons)
+        return merge_tiles([whole, *clear], self.max_persons, cut)
 
     def close(self) -> None:
         """Stop the tile threads (the detector still works afterwards, tiles one by one)."""

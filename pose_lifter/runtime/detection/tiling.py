@@ -4,10 +4,12 @@ MoveNet MultiPose sees the whole frame at its input size (long side 256 px) and 
 6 people; people 50-130 px tall in a 640x480 frame are 20-50 px at that input, and many go
 unseen. Running it on ``n`` tiles along the image's long side, each as long as the short side
 or less and overlapping the next by :data:`TILE_OVERLAP` of the long side, scales each person by
-the short side instead of the long one and allows up to ``6 n`` people; anyone narrower than the
-overlap is whole in at least one tile, and a person found in two is merged. Someone a tile
-edge cuts whom no other tile sees whole is wider than the overlap: only then does the whole
-image have to be searched too (:func:`seen_whole_elsewhere`).
+the short side instead of the long one and allows up to ``6 n`` people; anyone narrower than
+the overlap less two edge margins is whole in at least one tile (:data:`EDGE_MARGIN`), and a
+person found in two is merged. Someone a tile edge cuts whom no other tile sees whole is wider
+than that: only then does the whole image have to be searched too
+(:func:`seen_whole_elsewhere`), and a cut view is kept as the last resort when no other view
+has that person (:func:`merge_tiles`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from pose_lifter.runtime.detection.base import Detections
 
 #: Neighbouring tiles share this fraction of the image's long side (64 px of 640).
 TILE_OVERLAP = 0.1
-#: Two people are one when their joint boxes overlap by this fraction of the smaller box.
+#: Two people of different views are one when their joint boxes overlap by this fraction of
+#: the smaller box (people of the same network pass are never merged: a child in front of an
+#: adult stays two).
 DUPLICATE_OVERLAP = 0.5
-#: A tile's person whose joints come this close (fraction of the tile) to an edge it shares
-#: with a neighbour is cut by it: the neighbour or the whole image sees that person whole.
+#: A tile's person whose joints come this close to an edge it shares with a neighbour, as a
+#: fraction of the tile's size across that edge (its width for a vertical edge: 11 px of a
+#: 352 px wide tile of 640x480), is cut by it: joints beyond the edge are missing, not near it,
+#: so the margin must be wide enough to catch a limb the edge took. Anyone narrower than the
+#: overlap less two margins (43 px of 64) lies clear of the shared edges in at least one tile.
 EDGE_MARGIN = 0.03
 
 
@@ -32,12 +39,17 @@ def tile_regions(width: int, height: int, tiles: int) -> list[tuple[int, int, in
 
     The tiles split the long side ``L`` into equal spans ``L (1 + (tiles - 1) o) / tiles`` long,
     each overlapping the next by ``o L`` (``o`` = :data:`TILE_OVERLAP`); the first starts at 0,
-    the last ends at ``L``; ``tiles == 1`` is the whole image.
+    the last ends at ``L``; ``tiles == 1`` is the whole image. Every tile has at least one
+    pixel: an image shorter than ``tiles`` pixels gets fewer tiles.
     """
     long_side = max(width, height)
+    tiles = max(1, min(tiles, long_side))  # a tiny image: no more tiles than pixels
     length = long_side * (1 + (tiles - 1) * TILE_OVERLAP) / tiles
     step = (long_side - length) / (tiles - 1) if tiles > 1 else 0.0
-    spans = [(round(i * step), round(i * step + length)) for i in range(tiles)]
+    spans = []
+    for i in range(tiles):
+        start = min(round(i * step), long_side - 1)
+        spans.append((start, max(start + 1, min(round(i * step + length), long_side))))
     if width >= height:
         return [(a, 0, b, height) for a, b in spans]
     return [(0, a, width, b) for a, b in spans]
@@ -59,21 +71,21 @@ def split_at_inner_edges(
     """Split a tile's people into those clear of the edges it shares with others and the cut.
 
     ``region`` is the tile's ``(x0, y0, x1, y1)`` in the ``width`` x ``height`` image; a person
-    whose joints come within :data:`EDGE_MARGIN` of a shared edge is cut (the image's own
-    edges cut nobody). Returns ``(clear, cut)``.
+    whose joints come within :data:`EDGE_MARGIN` of the overlap of a shared edge is cut (the
+    image's own edges cut nobody). Returns ``(clear, cut)``.
     """
     x0, y0, x1, y1 = region
     boxes = joint_boxes(detections)
-    margin = EDGE_MARGIN * max(x1 - x0, y1 - y0)
+    across_x, across_y = EDGE_MARGIN * (x1 - x0), EDGE_MARGIN * (y1 - y0)
     clear = np.ones(len(detections), bool)
     if x0 > 0:
-        clear &= boxes[:, 0] > x0 + margin
+        clear &= boxes[:, 0] > x0 + across_x
     if x1 < width:
-        clear &= boxes[:, 2] < x1 - margin
+        clear &= boxes[:, 2] < x1 - across_x
     if y0 > 0:
-        clear &= boxes[:, 1] > y0 + margin
+        clear &= boxes[:, 1] > y0 + across_y
     if y1 < height:
-        clear &= boxes[:, 3] < y1 - margin
+        clear &= boxes[:, 3] < y1 - across_y
     return _select(detections, clear), _select(detections, ~clear)
 
 
@@ -111,22 +123,28 @@ def join(parts: Sequence[Detections]) -> Detections:
     )
 
 
-def merge_tiles(found: list[Detections], max_persons: int) -> Detections:
+def merge_tiles(
+    found: list[Detections], max_persons: int, cut: Sequence[Detections] = ()
+) -> Detections:
     """Merge the people of the whole image (``found[0]``, maybe empty) and of its tiles.
 
     One view per person. The whole image's people come first (a person wider than the overlap
     is only whole there), then the tiles' in order of score (plus 0.01 per present joint, so
-    the whole view of a person cut by a tile edge wins over its part); one whose joint box
-    overlaps a taken one's by :data:`DUPLICATE_OVERLAP` of the smaller box is the same person
-    and dropped. Returns at most ``max_persons`` (image pixels), sorted by score descending
-    (ties: the earlier view).
+    the whole view of a person cut by a tile edge wins over its part), then the tiles' ``cut``
+    people (one list per tile: those a shared edge cut) as the last resort: a cut view is kept
+    only when no other view has that person. A view whose joint box overlaps a taken one's of
+    another network pass by :data:`DUPLICATE_OVERLAP` of the smaller box is the same person and
+    dropped; people of the same pass are never merged. Returns at most ``max_persons`` (image
+    pixels), sorted by score descending (ties: the earlier view).
     """
-    views = np.concatenate([np.full(len(d), v) for v, d in enumerate(found)])
-    everyone = join(found)
+    parts = [*found, *cut]
+    views = np.concatenate([np.full(len(d), v) for v, d in enumerate(parts)])
+    everyone = join(parts)
     boxes = joint_boxes(everyone)
     priority = everyone.scores.astype(np.float64) + 0.01 * (everyone.confidence > 0).sum(axis=1)
     priority += np.where(views == 0, 10.0, 0.0)  # scores and bonuses stay below 10
-    duplicate = same_person(boxes, boxes)
+    priority -= np.where(views >= len(found), 100.0, 0.0)  # cut views last
+    duplicate = same_person(boxes, boxes) & (views[:, None] != views[None, :])
     kept: list[int] = []
     for i in np.argsort(-priority, kind="stable").tolist():
         if not duplicate[i, kept].any():
