@@ -24,7 +24,7 @@ def test_newest_item_replaces_a_waiting_one():
     started.clear()
     release.set()
     assert started.wait(5.0)
-    assert worker.stop(5.0) and not worker.alive
+    assert worker.stop(5.0) == 0 and not worker.alive
     assert handled == [1, 3]
 
 
@@ -40,7 +40,8 @@ def test_errors_go_to_on_error_and_the_worker_goes_on():
     worker.submit("bad")
     worker.submit("good")  # may replace "bad" if the thread has not taken it yet
     assert done.wait(5.0)
-    assert worker.stop(5.0)
+    worker.stop(5.0)
+    assert not worker.alive
     assert all(item == "bad" and isinstance(e, ValueError) for item, e in errors)
     assert len(errors) + worker.replaced == 1
 
@@ -57,7 +58,8 @@ def test_stop_drops_the_waiting_item_and_ends_the_thread():
     while not handled:
         threading.Event().wait(0.005)
     worker.submit("waiting")
-    assert worker.stop(0.0) is False  # still handling "first"; "waiting" is dropped
+    assert worker.stop(0.0) == 1  # still handling "first"; "waiting" is dropped (counted)
+    assert worker.alive
     release.set()
-    assert worker.stop(5.0) is True
+    assert worker.stop(5.0) == 0
     assert not worker.alive and handled == ["first"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -92,10 +93,10 @@ def test_image_mode_detections_wait_for_a_late_transform_too():
     )
     lookup = LateTransform(after_s=1e9)
     step = MessageProcessor(settings, PoseLifter(device="cpu"), lookup)  # loads the detector
-    lookup.available_from = time.monotonic() + 0.1
     images = [photo_msg("vtest_frame600.jpg", sec) for sec in (1, 2)]
     assert all(step.process_image(msg) is None for msg in images)  # detected, then queued
     assert step.waiting == 2 and step.counters.images_in == 2
+    lookup.available_from = time.monotonic() + 0.1  # the transform comes 100 ms later
     results = poll_until(step, 2, 2.0)
     assert [r.keypoints_msg.header.stamp for r in results] == [m.header.stamp for m in images]
     assert all(r.detections is not None and r.output is not None for r in results)
@@ -145,3 +146,54 @@ def test_a_message_pushed_out_during_the_poll_is_published_once_and_none_is_lost
     assert sorted(map(id, out)) == sorted(map(id, (a, b, c)))  # each once: A not twice, B kept
     assert all(r.output is not None for r in results)
     assert step.waiting == 0 and step.counters.messages_in == 3
+    # published as the node publishes them: in arrival order, though A came back last
+    published = []
+    for result in results:
+        step.publish_in_order(result, lambda r: published.append(r.keypoints_msg))
+    assert [id(m) for m in published] == [id(a), id(b), id(c)]
+
+
+def test_a_newer_input_lifted_while_an_older_one_is_lifted_goes_out_after_it():
+    """The poll has taken X off the queue and lifts it; meanwhile Y (the detector thread's, in
+    the node) finds the queue empty, its transform there, and is lifted at once: Y's outputs
+    still wait for X's."""
+    x, y = openpose_sample_messages(frame_id="cam")[:2]
+    step = processor(LateTransform(after_s=1e9))
+    published = []
+
+    def publish(result):
+        step.publish_in_order(result, lambda r: published.append(r.keypoints_msg))
+
+    assert step.process_keypoints(x) is None  # X waits for its transform
+    step.pipeline.transform_lookup = lambda target, source, stamp: SHIFT  # it arrives
+    waiting = step._waiting[0]
+
+    def lift_x_while_y_arrives():
+        result_y = step.process_keypoints(y)  # the queue is empty now: Y is lifted at once
+        assert result_y is not None and result_y.output is not None
+        publish(result_y)
+        assert published == []  # held back for X
+        return original()
+
+    original = waiting.lift
+    step._waiting[0] = dataclasses.replace(waiting, lift=lift_x_while_y_arrives)
+    for result in step.poll_waiting():
+        publish(result)
+    assert [id(m) for m in published] == [id(x), id(y)]
+
+
+def test_deactivation_drops_what_waits_and_nothing_old_comes_out_later():
+    a, b, c = openpose_sample_messages(frame_id="cam")[:3]
+    step = processor(LateTransform(after_s=1e9), tf_queue_size=1)
+    assert step.process_keypoints(a) is None and step.process_keypoints(b) is None  # A ready
+    discarded = step.discard_pending()
+    assert [r.drop_reason for r in discarded] == ["deactivated", "deactivated"]
+    assert step.counters.dropped["deactivated"] == 2 and step.waiting == 0
+    published = []
+    for result in discarded:
+        step.publish_in_order(result, published.append)
+    assert step.poll_waiting() == []  # nothing old left for a later activation
+    step.pipeline.transform_lookup = lambda target, source, stamp: SHIFT
+    new = step.process_keypoints(c)
+    step.publish_in_order(new, published.append)
+    assert [r.output is not None for r in published] == [False, False, True]

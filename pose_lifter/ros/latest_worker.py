@@ -59,15 +59,19 @@ class LatestOnlyWorker(Generic[Item]):
             self._slot.notify()
         return replaced
 
-    def stop(self, timeout_s: float = 10.0) -> bool:
-        """Drop the waiting item, let the current one finish; True when the thread ended."""
+    def stop(self, timeout_s: float = 10.0) -> int:
+        """Drop the waiting item and let the current one finish; return how many were dropped.
+
+        Waits up to ``timeout_s`` for the thread to end (:attr:`alive` says whether it did).
+        """
         with self._slot:
             self._stopping = True
+            dropped = len(self._pending)
             self._pending.clear()
             self._slot.notify_all()
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout_s)
-        return not self._thread.is_alive()
+        return dropped
 
     def _run(self) -> None:
         while True:

@@ -125,6 +125,7 @@ class PoseLifterNode(LifecycleNode):
         # set before anything can raise: rclpy destroys a half-built node at context shutdown
         self.processor: MessageProcessor | None = None
         self._worker: LatestOnlyWorker | None = None
+        self._active = False  # between activate and deactivate
         self._inputs: list = []
         self._outputs: list = []
         self._timers: list = []  # from configure to cleanup
@@ -158,11 +159,20 @@ class PoseLifterNode(LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Subscribe to the inputs (and start the image worker), enable the publishers."""
         self._subscribe(self.processor.settings)
+        self._active = True
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Stop taking input: unsubscribe and stop the image worker (models stay loaded)."""
+        """Stop taking input: unsubscribe and stop the image worker (models stay loaded).
+
+        What was taken but not yet published (an image waiting for the detector, messages
+        waiting for their transform, finished results) is dropped and counted
+        ``deactivated``: a later activation never publishes old stamps.
+        """
+        self._active = False
         self._unsubscribe()
+        for result in self.processor.discard_pending():
+            self._publish(result)
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -362,7 +372,8 @@ class PoseLifterNode(LifecycleNode):
             self._hri.destroy()
             self._hri = None
         if self._worker is not None:
-            self._worker.stop()
+            for _ in range(self._worker.stop()):  # the image waiting for the detector
+                self.processor.count_image_drop("deactivated")
             self._worker = None
 
     def _release(self) -> None:
@@ -526,7 +537,7 @@ class PoseLifterNode(LifecycleNode):
             self.processor.count_skipped()
             return
         if self._worker.submit(msg):
-            self.processor.count_replaced_image()
+            self.processor.count_image_drop("frame_dropped_busy")
 
     def _process_image(self, msg) -> None:
         """Worker thread: the step on one image, then publish its 2D and 3D outputs."""
@@ -563,7 +574,14 @@ class PoseLifterNode(LifecycleNode):
 
     # -- outputs -------------------------------------------------------------------------------
     def _publish(self, result: StepResult) -> None:
+        """Publish one step's outputs once every earlier input's are out (arrival order)."""
+        self.processor.publish_in_order(result, self._emit)
+
+    def _emit(self, result: StepResult) -> None:
         """Publish one step's outputs (image input: its 2D people and debug image first)."""
+        if not self._active and result.output is not None:  # finished after a deactivation
+            self.processor.count_drop("deactivated")
+            return
         if result.detections is not None:
             self._publish_image_outputs(result)
         out = result.output

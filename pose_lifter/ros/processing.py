@@ -28,6 +28,7 @@ tracks, filters, counters) is guarded by one lock; decoding and detection run ou
 from __future__ import annotations
 
 import collections
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass
@@ -45,17 +46,23 @@ from pose_lifter.ros.pipeline import LiftingPipeline, PipelineOutput, TransformL
 from pose_lifter.runtime.depth_image import depth_from_compressed, depth_from_image_fields
 from pose_lifter.runtime.detection import Detections, DetectorError, ImageDecodeError
 from pose_lifter.runtime.lifter import PoseLifter
+from pose_lifter.runtime.ordering import InOrder
 from pose_lifter.ros.conversions import Keypoints2D
 from pose_lifter_msgs.msg import Skeleton2DArray
 
 
 @dataclass(frozen=True)
 class _Waiting:
-    """A message waiting for its ``target_frame`` transform: when it came, its header, its lift."""
+    """A message waiting for its ``target_frame`` transform: when it came, its header, its lift.
+
+    ``sequence``: its arrival number; ``keypoints_msg``: its 2D people (for a discarded one).
+    """
 
     arrived_s: float
     header: Header
     lift: Callable[[], "StepResult"]
+    sequence: int
+    keypoints_msg: object = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class StepResult:
         detail: the error behind ``drop_reason``, for the log ("" when there is none).
         rgb: the decoded ``(H, W, 3)`` uint8 image (image input; for the debug image).
         detections: the detector's people as arrays (image input).
+        sequence: the input's arrival number (:meth:`MessageProcessor.publish_in_order`).
     """
 
     keypoints_msg: Skeleton2DArray | Keypoints2D | None
@@ -80,6 +88,7 @@ class StepResult:
     detail: str = ""
     rgb: np.ndarray | None = None
     detections: Detections | None = None
+    sequence: int = -1
 
 
 class MessageProcessor:
@@ -115,6 +124,7 @@ class MessageProcessor:
         self.monitor = StatusMonitor(time.monotonic(), _thresholds(settings))
         self._waiting: collections.deque[_Waiting] = collections.deque()  # for their TF
         self._ready: list[StepResult] = []  # pushed out of a full queue, for poll_waiting
+        self._order: InOrder[StepResult] = InOrder()
         self.image_stage: ImageDetectionStage | None = None
         if settings.input_mode == "image" if with_images is None else with_images:
             self.image_stage = ImageDetectionStage(settings)
@@ -192,11 +202,45 @@ class MessageProcessor:
         With ``target_frame`` set, a message whose transform is not available yet waits in a
         bounded queue (``tf_queue_size``) for up to ``tf_timeout_s``; :meth:`poll_waiting`
         returns it once lifted (or counted ``tf_unavailable``). Messages leave the queue in
-        arrival order, and a new message queues behind waiting ones.
+        arrival order, and a new message queues behind waiting ones; publishing the results
+        through :meth:`publish_in_order` keeps that order whatever thread finishes them.
         """
+        sequence = self._order.take()
         if self._needs_wait(msg.header):
-            return self._wait_for_transform(msg.header, lambda: self._lift_keypoints(msg))
-        return self._lift_keypoints(msg)
+            lift = lambda: self._lift_keypoints(msg, sequence)  # noqa: E731
+            return self._wait_for_transform(msg.header, lift, sequence, msg)
+        return self._lift_keypoints(msg, sequence)
+
+    def publish_in_order(self, result: StepResult, emit: Callable[[StepResult], None]) -> None:
+        """Hand ``result`` to ``emit`` once the results of every earlier input have been.
+
+        The node publishes every result through this, so its outputs leave in the order their
+        inputs arrived (stamp order per input), whichever thread finished them: a message that
+        waited for its transform goes out before a newer image the detector thread lifted
+        meanwhile. ``emit`` runs under one lock, never on two threads at once.
+        """
+        self._order.finish(result.sequence, result, emit)
+
+    def discard_pending(self) -> list[StepResult]:
+        """Drop every message waiting for its transform and every unpublished result.
+
+        Deactivation calls this: nothing taken before it is published after a later
+        activation. Each is counted ``deactivated`` and returned as an empty result, to be
+        passed to :meth:`publish_in_order` like any other (so later inputs are not held back).
+        """
+        with self._lock:
+            waiting, self._waiting = list(self._waiting), collections.deque()
+            ready, self._ready = self._ready, []
+            for _ in waiting + ready:
+                self.pipeline.counters.drop("deactivated")
+        discarded = [
+            StepResult(w.keypoints_msg, None, "deactivated", sequence=w.sequence) for w in waiting
+        ]
+        discarded += [
+            dataclasses.replace(r, output=None, drop_reason="deactivated", detail="")
+            for r in ready
+        ]
+        return discarded
 
     def _needs_wait(self, header: Header) -> bool:
         target, lookup = self.settings.target_frame, self.pipeline.transform_lookup
@@ -204,14 +248,19 @@ class MessageProcessor:
             return False
         if not self._wait_for_transforms:
             return False
-        if self._waiting:
-            return True
+        with self._lock:
+            if self._waiting:
+                return True
         return lookup(target, header.frame_id, header.stamp) is None
 
-    def _wait_for_transform(self, header: Header, lift: Callable[[], StepResult]) -> None:
+    def _wait_for_transform(
+        self, header: Header, lift: Callable[[], StepResult], sequence: int, keypoints_msg
+    ) -> None:
         """Queue ``lift`` until ``header``'s transform arrives; the oldest leaves when full."""
         with self._lock:
-            self._waiting.append(_Waiting(time.monotonic(), header, lift))
+            self._waiting.append(
+                _Waiting(time.monotonic(), header, lift, sequence, keypoints_msg)
+            )
             overflow = len(self._waiting) > self.settings.tf_queue_size
             oldest = self._waiting.popleft() if overflow else None
         if oldest is not None:  # lifted now: out in target_frame if it arrived, else counted
@@ -256,16 +305,17 @@ class MessageProcessor:
         """How many messages (keypoints or detected images) wait for their transform."""
         return len(self._waiting)
 
-    def _lift_keypoints(self, msg: Skeleton2DArray | Keypoints2D) -> StepResult:
+    def _lift_keypoints(self, msg: Skeleton2DArray | Keypoints2D, sequence: int) -> StepResult:
         started = time.perf_counter()
         with self._lock:
             try:
                 output = self.pipeline.process(msg)
             except Exception as error:  # noqa: BLE001 - no input may stop the step; counted
                 self.pipeline.counters.drop("internal_error")
-                return StepResult(msg, None, "internal_error", repr(error))
+                return StepResult(msg, None, "internal_error", repr(error), sequence=sequence)
             self.monitor.processed(time.perf_counter() - started, output is not None)
-            return StepResult(msg, output, self.pipeline.drop_reason if output is None else None)
+            reason = self.pipeline.drop_reason if output is None else None
+            return StepResult(msg, output, reason, sequence=sequence)
 
     def process_image(self, msg: Image | CompressedImage) -> StepResult | None:
         """Detect the people of one image and lift them (counted in ``images_in``).
@@ -276,16 +326,18 @@ class MessageProcessor:
         started = time.perf_counter()
         with self._lock:
             self.pipeline.counters.images_in += 1
-        result = self._process_image(msg)
+        result = self._process_image(msg, self._order.take())
         if result is not None:
             with self._lock:
                 self.monitor.processed(time.perf_counter() - started, result.output is not None)
         return result
 
-    def _process_image(self, msg: Image | CompressedImage) -> StepResult | None:
+    def _process_image(self, msg: Image | CompressedImage, sequence: int) -> StepResult | None:
         if self.image_stage is None:
             self.count_drop("internal_error")
-            return StepResult(None, None, "internal_error", "image input is not configured")
+            return StepResult(
+                None, None, "internal_error", "image input is not configured", sequence=sequence
+            )
         try:
             if isinstance(msg, CompressedImage):
                 stage = self.image_stage.process_compressed(msg)
@@ -300,31 +352,33 @@ class MessageProcessor:
         else:
             header = stage.keypoints_msg.header
             if self._needs_wait(header):
-                return self._wait_for_transform(header, lambda: self._timed_lift(stage))
-            return self._lift_detections(stage)
+                lift = lambda: self._timed_lift(stage, sequence)  # noqa: E731
+                return self._wait_for_transform(header, lift, sequence, stage.keypoints_msg)
+            return self._lift_detections(stage, sequence)
         self.count_drop(reason)
-        return StepResult(None, None, reason, detail)
+        return StepResult(None, None, reason, detail, sequence=sequence)
 
     def count_skipped(self) -> None:
         """Count an input not processed because no output had a subscriber (node only)."""
         with self._lock:
             self.pipeline.counters.skipped_unsubscribed += 1
 
-    def count_replaced_image(self) -> None:
-        """Count an image that a newer one replaced before it was processed (node only)."""
+    def count_image_drop(self, reason: str) -> None:
+        """Count an image dropped before the step (node only): ``frame_dropped_busy`` (a newer
+        one replaced it) or ``deactivated`` (it waited for the detector at a deactivation)."""
         with self._lock:
             self.pipeline.counters.images_in += 1
-            self.pipeline.counters.drop("frame_dropped_busy")
+            self.pipeline.counters.drop(reason)
 
-    def _timed_lift(self, stage) -> StepResult:
+    def _timed_lift(self, stage, sequence: int) -> StepResult:
         """Lift detections that waited for their transform (the latency counts the lift)."""
         started = time.perf_counter()
-        result = self._lift_detections(stage)
+        result = self._lift_detections(stage, sequence)
         with self._lock:
             self.monitor.processed(time.perf_counter() - started, result.output is not None)
         return result
 
-    def _lift_detections(self, stage) -> StepResult:
+    def _lift_detections(self, stage, sequence: int) -> StepResult:
         detections = stage.detections
         msg = stage.keypoints_msg
         with self._lock:
@@ -338,14 +392,16 @@ class MessageProcessor:
                 )
             except Exception as error:  # noqa: BLE001 - counted like the keypoints input
                 self.pipeline.counters.drop("internal_error")
-                return StepResult(msg, None, "internal_error", repr(error), stage.rgb, detections)
+                return StepResult(
+                    msg, None, "internal_error", repr(error), stage.rgb, detections, sequence
+                )
             reason = self.pipeline.drop_reason if output is None else None
         if output is not None:  # the 2D people carry the track ids of their 3D lifts
             ids = output.people.ids
             for index, person_id in zip(output.source_indices, ids):
                 msg.skeletons[index].id = person_id
             output = output.with_source_ids(list(ids))
-        return StepResult(msg, output, reason, "", stage.rgb, detections)
+        return StepResult(msg, output, reason, "", stage.rgb, detections, sequence)
 
     # -- reporting ----------------------------------------------------------------------------
     def diagnostics(

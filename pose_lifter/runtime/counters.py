@@ -20,6 +20,9 @@ Reasons (:data:`DROP_REASONS`), counted per person unless marked per message:
 - ``bad_depth_image`` (depth message): a depth image that cannot be decoded (not 16UC1/32FC1,
   wrong size or step, corrupt compressedDepth).
 - ``internal_error`` (message): an unexpected exception while processing (logged).
+- ``deactivated`` (message): taken before the node was deactivated but not yet published (an
+  image waiting for the detector, a message waiting for its transform, a finished result):
+  dropped, never published after a later activation with its old stamp.
 
 Image input (``input_mode: image``), per image message:
 - ``frame_dropped_busy``: a newer image arrived while the detector was busy and replaced this
@@ -55,6 +58,7 @@ DROP_REASONS: tuple[str, ...] = (
     "bad_camera_info",
     "bad_depth_image",
     "internal_error",
+    "deactivated",
     "frame_dropped_busy",
     "bad_image_encoding",
     "corrupt_image",
