@@ -2,10 +2,14 @@
 
 A bag of OpenPose sample keypoints in the camera frame ``cam``, a static ``base -> cam`` (a
 quarter turn about z, 1 m up) and a robot driving ``map -> base`` 4 m along x between 9 s and
-13 s. Replayed with ``target_frame: map``, every output joint must equal the camera-frame
-output (the same bag replayed without target_frame) moved by the hand-computed transform at the
-message's stamp; a message stamped after the recorded motion is dropped as tf_unavailable; a
-bag whose transforms never reach the target frame is refused with one error naming the frames.
+13 s, its /tf published every 0.5 s as it happens (bag time = stamp) and each keypoints message
+recorded 10 ms after its stamp. Replayed with ``target_frame: map``, every output joint must
+equal the camera-frame output (the same bag replayed without target_frame) moved by the
+hand-computed transform at the message's stamp; a message stamped after the recorded motion is
+dropped as tf_unavailable; a transform that arrives later than ``tf_timeout_s`` after the
+message is not used (as the node); an unusable transform in the bag is skipped, not fatal; a
+bag whose transforms never reach the target frame is refused with one error naming the
+frames.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from pose_lifter.tools.sample_bag import openpose_sample_messages
 from ros_helpers import CONFIG
 
 S = 1_000_000_000
-STAMPS_S = (10.0, 11.5, 12.0, 20.0)  # the last one after the recorded motion
+STAMPS_S = (10.25, 11.5, 12.0, 20.0)  # the last one after the recorded motion
+TF_STAMPS_S = np.arange(9.0, 13.01, 0.5)  # map -> base: x = stamp - 9 s
 QUARTER_TURN_Z = (0.0, 0.0, math.sin(math.pi / 4), math.cos(math.pi / 4))
 
 
@@ -36,17 +41,33 @@ def keypoint_messages() -> list:
     return messages
 
 
-def write(path, with_tf: bool):
+def write(path, with_tf: bool, tf_delay_s: float = 0.0, bad_transform: bool = False):
+    """The bag; /tf received ``tf_delay_s`` after its stamps, optionally one unusable sample."""
+    records = []
+    if with_tf:
+        static = [("base", "cam", 0, RigidTransform(QUARTER_TURN_Z, (0.0, 0.0, 1.0)))]
+        records.append((1, "/tf_static", tf_message_cdr(static)))
+        for stamp_s in TF_STAMPS_S:
+            stamp = round(stamp_s * S)
+            moving = [("map", "base", stamp, RigidTransform(translation_m=(stamp_s - 9, 0, 0)))]
+            records.append((stamp + round(tf_delay_s * S), "/tf", tf_message_cdr(moving)))
+        if bad_transform:  # a zero quaternion: tf2 ignores it
+            bad = [("map", "base", 10 * S + 1, RigidTransform((0.0, 0.0, 0.0, 0.0)))]
+            records.append((10 * S + 2, "/tf", tf_message_cdr(bad)))
+    messages = keypoint_messages()
     with BagWriter(path, "sqlite3") as writer:
-        if with_tf:
-            static = [("base", "cam", 0, RigidTransform(QUARTER_TURN_Z, (0.0, 0.0, 1.0)))]
-            writer.write_raw("/tf_static", TF_TYPE, 1, tf_message_cdr(static))
-            for stamp_s, x in ((9, 0.0), (13, 4.0)):
-                moving = [("map", "base", stamp_s * S, RigidTransform(translation_m=(x, 0, 0)))]
-                writer.write_raw("/tf", TF_TYPE, stamp_s * S + 1, tf_message_cdr(moving))
-        for index, msg in enumerate(keypoint_messages()):
-            writer.write("/keypoints_2d", msg, (index + 2) * S)
+        for msg in messages:
+            records.append((round(stamp_s_of(msg) * S) + S // 100, "/keypoints_2d", msg))
+        for time_ns, topic, data in sorted(records, key=lambda r: r[0]):
+            if topic == "/keypoints_2d":
+                writer.write(topic, data, time_ns)
+            else:
+                writer.write_raw(topic, TF_TYPE, time_ns, data)
     return path
+
+
+def stamp_s_of(msg) -> float:
+    return msg.header.stamp.sec + msg.header.stamp.nanosec / S
 
 
 def joints(msg) -> np.ndarray:
@@ -78,6 +99,24 @@ def test_replay_places_outputs_in_target_frame_from_the_bags_tf(tmp_path):
         expected = map_from_cam(record.stamp_ns / S, reference[record.stamp_ns].joints_3d)
         assert record.ids == reference[record.stamp_ns].ids
         assert np.abs(record.joints_3d - expected).max() < 1e-9
+
+
+def test_a_transform_later_than_the_nodes_wait_is_not_used(tmp_path):
+    """/tf arriving 1 s after its stamps: the node waits 0.5 s and drops; replay does too."""
+    settings = load_settings(CONFIG).replace(target_frame="map", tf_timeout_s=0.5)
+    late = write(tmp_path / "late", with_tf=True, tf_delay_s=1.0)
+    result = replay_offline(late, settings=settings, html=False)
+    assert result.summary["counters"]["dropped"] == {"tf_unavailable": 4}
+    patient = replay_offline(late, settings=settings.replace(tf_timeout_s=1.5), html=False)
+    assert patient.summary["counters"]["dropped"] == {"tf_unavailable": 1}  # only 20 s
+
+
+def test_an_unusable_transform_is_skipped_and_the_replay_goes_on(tmp_path):
+    settings = load_settings(CONFIG).replace(target_frame="map")
+    bag = write(tmp_path / "bad", with_tf=True, bad_transform=True)
+    result = replay_offline(bag, settings=settings, html=False)
+    assert result.summary["transforms_skipped"] == 1
+    assert result.summary["counters"]["dropped"] == {"tf_unavailable": 1}
 
 
 def test_replay_writes_map_frame_outputs_and_the_tf_topics(tmp_path):

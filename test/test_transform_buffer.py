@@ -136,3 +136,25 @@ def test_an_interpolated_lookup_through_a_two_axis_chain_by_hand():
     assert mid.apply([0.0, 0.0, 1.0]) == pytest.approx([1.0 + c, -c, 0.5], abs=1e-12)
     # cam y -> base z: unchanged by the turn about z
     assert mid.apply([0.0, 1.0, 0.0]) == pytest.approx([1.0, 0.0, 1.5], abs=1e-12)
+
+
+def test_stamp_zero_is_the_latest_common_time_and_known_by_hides_later_samples():
+    buffer = TransformBuffer()
+
+    def moving(parent, child, stamp_s, translation):  # received at its stamp
+        shift = RigidTransform(translation_m=translation)
+        buffer.set_transform(parent, child, shift, stamp_s * S, received_ns=stamp_s * S)
+
+    moving("odom", "base", 10, (0, 0, 0))
+    moving("odom", "base", 12, (2, 0, 0))
+    moving("base", "arm", 9, (0, 1, 0))
+    moving("base", "arm", 11, (0, 3, 0))
+    # latest common time of odom->base (12 s) and base->arm (11 s): 11 s
+    latest = buffer.lookup("odom", "arm", 0)
+    assert latest.translation_m == pytest.approx((1.0, 3.0, 0.0))
+    # known by 11.5 s: odom->base has only its 10 s sample, so 11 s cannot be interpolated
+    assert buffer.lookup("odom", "arm", 11 * S, known_by_ns=11 * S + S // 2) is None
+    assert buffer.lookup("odom", "arm", 0, known_by_ns=11 * S + S // 2).translation_m == (
+        pytest.approx((0.0, 2.0, 0.0))
+    )  # latest common: 10 s (arm interpolated half way)
+    assert buffer.lookup("odom", "arm", 11 * S, known_by_ns=12 * S) is not None

@@ -14,6 +14,10 @@ needs the same answers from a bag's ``/tf`` and ``/tf_static``. Semantics follow
   around ``stamp`` (translation linearly, rotation by slerp); at a sample's stamp it is that
   sample; before the first or after the last sample there is no answer (tf2's extrapolation
   error), so a message stamped outside the recorded motion is not placed.
+- A stamp of 0 means "the latest": the latest time at which every dynamic link of the chain has
+  a sample (tf2's latest common time).
+- ``known_by_ns``: only samples received by then are used, as a live listener that waits that
+  long would have them (a bag replayed offline knows its whole ``/tf`` from the start).
 
 Each frame has one parent (the last one set for it). Units: metres; quaternions ``(x, y, z, w)``;
 stamps in integer nanoseconds.
@@ -105,23 +109,39 @@ def _unit(q) -> np.ndarray:
 
 @dataclass
 class _Link:
-    """A child's link to its parent: static, or samples sorted by stamp."""
+    """A child's link to its parent: static, or samples sorted by stamp (with receive times)."""
 
     parent: str
     static: RigidTransform | None = None
+    static_received_ns: int = 0
     stamps_ns: list[int] = field(default_factory=list)
     samples: list[RigidTransform] = field(default_factory=list)
+    received_ns: list[int] = field(default_factory=list)
 
-    def at(self, stamp_ns: int) -> RigidTransform | None:
+    def latest_ns(self, known_by_ns: int | None) -> int | None:
+        """The stamp of the latest sample known by ``known_by_ns`` (None: no sample)."""
+        stamps = self._known(known_by_ns)[0]
+        return stamps[-1] if stamps else None
+
+    def _known(self, known_by_ns: int | None) -> tuple[list[int], list[RigidTransform]]:
+        if known_by_ns is None:
+            return self.stamps_ns, self.samples
+        known = [i for i, r in enumerate(self.received_ns) if r <= known_by_ns]
+        return [self.stamps_ns[i] for i in known], [self.samples[i] for i in known]
+
+    def at(self, stamp_ns: int, known_by_ns: int | None = None) -> RigidTransform | None:
         if self.static is not None:
+            if known_by_ns is not None and self.static_received_ns > known_by_ns:
+                return None
             return self.static
-        index = bisect.bisect_left(self.stamps_ns, stamp_ns)
-        if index < len(self.stamps_ns) and self.stamps_ns[index] == stamp_ns:
-            return self.samples[index]
-        if index == 0 or index == len(self.stamps_ns):
+        stamps, samples = self._known(known_by_ns)
+        index = bisect.bisect_left(stamps, stamp_ns)
+        if index < len(stamps) and stamps[index] == stamp_ns:
+            return samples[index]
+        if index == 0 or index == len(stamps):
             return None  # extrapolation
-        t0, t1 = self.stamps_ns[index - 1], self.stamps_ns[index]
-        before, after = self.samples[index - 1], self.samples[index]
+        t0, t1 = stamps[index - 1], stamps[index]
+        before, after = samples[index - 1], samples[index]
         fraction = (stamp_ns - t0) / (t1 - t0)
         translation = (1 - fraction) * np.asarray(before.translation_m) + fraction * np.asarray(
             after.translation_m
@@ -150,8 +170,11 @@ class TransformBuffer:
         transform: RigidTransform,
         stamp_ns: int = 0,
         static: bool = False,
+        received_ns: int = 0,
     ) -> None:
         """Add ``parent -> child`` (static: for all times; else the sample at ``stamp_ns``).
+
+        ``received_ns``: when it arrived (see ``known_by_ns`` of :meth:`lookup`).
 
         Raises:
             ValueError: a frame its own parent, or a non-unit-normable rotation.
@@ -165,14 +188,16 @@ class TransformBuffer:
         if link is None or link.parent != parent or (link.static is not None) != static:
             link = self._links[child] = _Link(parent)
         if static:
-            link.static = transform
+            link.static, link.static_received_ns = transform, received_ns
             return
         index = bisect.bisect_left(link.stamps_ns, stamp_ns)
         if index < len(link.stamps_ns) and link.stamps_ns[index] == stamp_ns:
             link.samples[index] = transform
+            link.received_ns[index] = received_ns
         else:
             link.stamps_ns.insert(index, stamp_ns)
             link.samples.insert(index, transform)
+            link.received_ns.insert(index, received_ns)
 
     def _chain(self, frame: str) -> list[str]:
         """``frame`` and its ancestors up to the root (stops at a cycle)."""
@@ -189,11 +214,14 @@ class TransformBuffer:
         """Whether the two frames are in one tree (at some time)."""
         return target == source or bool(set(self._chain(target)) & set(self._chain(source)))
 
-    def lookup(self, target: str, source: str, stamp_ns: int) -> RigidTransform | None:
+    def lookup(
+        self, target: str, source: str, stamp_ns: int, known_by_ns: int | None = None
+    ) -> RigidTransform | None:
         """Return the transform mapping ``source`` points into ``target`` at ``stamp_ns``.
 
-        None when the frames are not connected or a dynamic link has no sample around
-        ``stamp_ns`` (see the module docstring).
+        ``stamp_ns`` 0: the latest common time of the chain's links. ``known_by_ns``: use only
+        the samples received by then (None: all). None when the frames are not connected or
+        a dynamic link has no sample around the stamp (see the module docstring).
         """
         if target == source:
             return RigidTransform()
@@ -201,17 +229,29 @@ class TransformBuffer:
         common = next((frame for frame in up_source if frame in set(up_target)), None)
         if common is None:
             return None
-        root_from_source = self._to_ancestor(up_source, common, stamp_ns)
-        root_from_target = self._to_ancestor(up_target, common, stamp_ns)
+        links = up_source[: up_source.index(common)] + up_target[: up_target.index(common)]
+        if stamp_ns == 0:  # tf2's "latest": the newest time every dynamic link knows
+            latest = [
+                self._links[frame].latest_ns(known_by_ns)
+                for frame in links
+                if self._links[frame].static is None
+            ]
+            if any(stamp is None for stamp in latest):
+                return None
+            stamp_ns = min(latest, default=0)
+        root_from_source = self._to_ancestor(up_source, common, stamp_ns, known_by_ns)
+        root_from_target = self._to_ancestor(up_target, common, stamp_ns, known_by_ns)
         if root_from_source is None or root_from_target is None:
             return None
         return root_from_target.inverse().compose(root_from_source)
 
-    def _to_ancestor(self, chain: list[str], ancestor: str, stamp_ns: int):
+    def _to_ancestor(
+        self, chain: list[str], ancestor: str, stamp_ns: int, known_by_ns: int | None
+    ):
         """``T_ancestor_frame`` for ``chain[0]`` (None where a link has no answer then)."""
         result = RigidTransform()
         for frame in chain[: chain.index(ancestor)]:
-            link = self._links[frame].at(stamp_ns)
+            link = self._links[frame].at(stamp_ns, known_by_ns)
             if link is None:
                 return None
             result = link.compose(result)

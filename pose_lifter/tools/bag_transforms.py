@@ -27,20 +27,25 @@ def transform_topics(reader: BagReader) -> list[str]:
     return sorted(name for name, info in reader.topics().items() if info.msgtype == TF_TYPE)
 
 
-def read_transforms(reader: BagReader) -> TransformBuffer:
+def read_transforms(reader: BagReader) -> tuple[TransformBuffer, list[str]]:
     """Every transform of the bag's TFMessage topics (``*tf_static`` ones static).
 
-    Raises:
-        BagError: a TFMessage that cannot be decoded, or a transform with a frame missing or a
-            rotation that is not one.
+    Each sample keeps the bag time it was received at (see
+    :class:`BagTransformLookup`'s ``wait_s``). As tf2 does, a transform it cannot use (a frame
+    missing, a rotation that is not one) or a TFMessage that cannot be decoded is skipped and
+    the rest are kept; returns the buffer and what was skipped, one line each.
     """
-    buffer, store = TransformBuffer(), typestore()
+    buffer, store, skipped = TransformBuffer(), typestore(), []
     for item in reader.messages(transform_topics(reader)):
         static = item.topic.rstrip("/").endswith(STATIC_SUFFIX)
         try:
             message = store.deserialize_cdr(item.data, TF_TYPE)
-            for stamped in message.transforms:
-                rotation, translation = stamped.transform.rotation, stamped.transform.translation
+        except (ValueError, AssertionError, IndexError, KeyError, TypeError) as error:
+            skipped.append(f"{item.topic} @ {item.timestamp_ns} ns: undecodable ({error})")
+            continue
+        for stamped in message.transforms:
+            rotation, translation = stamped.transform.rotation, stamped.transform.translation
+            try:
                 buffer.set_transform(
                     stamped.header.frame_id,
                     stamped.child_frame_id,
@@ -50,19 +55,30 @@ def read_transforms(reader: BagReader) -> TransformBuffer:
                     ),
                     stamped.header.stamp.sec * 1_000_000_000 + stamped.header.stamp.nanosec,
                     static,
+                    item.timestamp_ns,
                 )
-        except (ValueError, AssertionError, IndexError, KeyError, TypeError) as error:
-            raise BagError(
-                f"{item.topic} @ {item.timestamp_ns} ns: unusable transform ({error})"
-            ) from error
-    return buffer
+            except ValueError as error:
+                skipped.append(
+                    f"{item.topic} @ {item.timestamp_ns} ns: {stamped.header.frame_id!r} -> "
+                    f"{stamped.child_frame_id!r} skipped ({error})"
+                )
+    return buffer, skipped
 
 
 class BagTransformLookup:
-    """tf2-style lookup ``(target, source, stamp) -> TransformStamped | None`` on a buffer."""
+    """tf2-style lookup ``(target, source, stamp) -> TransformStamped | None`` on a buffer.
 
-    def __init__(self, buffer: TransformBuffer):
+    ``wait_s``: as the node, which waits up to ``tf_timeout_s`` for a late transform, a lookup
+    for the message being replayed (bag time :attr:`now_ns`, set by the caller) uses only the
+    transforms received by ``now_ns + wait_s``; None: the bag's whole ``/tf`` (a message the
+    node would have dropped for a transform that came later is then lifted).
+    """
+
+    def __init__(self, buffer: TransformBuffer, wait_s: float | None = None):
         self.buffer = buffer
+        self.wait_ns = None if wait_s is None else round(wait_s * 1e9)
+        #: The bag time of the message being replayed.
+        self.now_ns: int | None = None
         self._checked: set[tuple[str, str]] = set()
 
     def require_connected(self, target: str, source: str) -> None:
@@ -78,7 +94,10 @@ class BagTransformLookup:
         self._checked.add((target, source))
 
     def __call__(self, target: str, source: str, stamp: Time) -> TransformStamped | None:
-        found = self.buffer.lookup(target, source, stamp_nanoseconds(stamp))
+        known_by = None
+        if self.wait_ns is not None and self.now_ns is not None:
+            known_by = self.now_ns + self.wait_ns
+        found = self.buffer.lookup(target, source, stamp_nanoseconds(stamp), known_by)
         if found is None:
             return None
         (qx, qy, qz, qw), (x, y, z) = found.rotation_xyzw, found.translation_m

@@ -297,9 +297,11 @@ def replay_offline(
             unless ``tracking.id_prefix`` is set.
 
     With ``target_frame`` set, the bag's ``/tf`` and ``/tf_static`` (every
-    ``tf2_msgs/TFMessage`` topic) are read first and each input is transformed with them
-    (:mod:`pose_lifter.tools.bag_transforms`); an input stamped where the recorded transforms
-    do not reach is dropped as ``tf_unavailable``.
+    ``tf2_msgs/TFMessage`` topic) are read first and each input is transformed with those
+    received by its bag time plus ``tf_timeout_s``, as the node waits for a late transform
+    (:mod:`pose_lifter.tools.bag_transforms`); an input stamped where they do not reach is
+    dropped as ``tf_unavailable``; a transform tf2 could not use is skipped (logged, counted
+    ``transforms_skipped``).
 
     Raises:
         BagError: an unreadable bag or topic choice, or (with ``target_frame``) an input frame
@@ -315,7 +317,13 @@ def replay_offline(
         selection = select_topics({name: info.msgtype for name, info in infos.items()}, topics)
         if selection.depth and not settings.depth_enabled:
             settings = settings.replace(depth_enabled=True)
-        lookup = BagTransformLookup(read_transforms(reader)) if settings.target_frame else None
+        lookup, transforms_skipped = None, 0
+        if settings.target_frame:  # the node waits tf_timeout_s for a late transform: as much
+            transforms, skipped = read_transforms(reader)
+            for line in skipped:  # tf2 ignores what it cannot use, and says so
+                LOGGER.warning("unusable transform: %s", line)
+            transforms_skipped = len(skipped)
+            lookup = BagTransformLookup(transforms, wait_s=settings.tf_timeout_s)
         tf_topics = transform_topics(reader) if lookup else []
         processor = _processor(settings, selection, node_name, lookup)
         writer = BagWriter(out_bag, storage or reader.storage) if out_bag else None
@@ -357,6 +365,7 @@ def replay_offline(
                 else:
                     if lookup is not None:
                         lookup.require_connected(settings.target_frame, msg.header.frame_id)
+                        lookup.now_ns = item.timestamp_ns  # transforms known by now + wait
                     records.append(
                         _process_one(
                             processor, item, msg, len(records), writer, out_topics, counts
@@ -375,6 +384,7 @@ def replay_offline(
         ground_truth_source=(str(ground_truth) if ground_truth else selection.ground_truth)
         or None,
         params_file=str(params_file or default_params_file()),
+        transforms_skipped=transforms_skipped,
         model=settings.model_path or settings.model,
         device=str(pipeline.lifter.device),
         counters=dict(
