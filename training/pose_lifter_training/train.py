@@ -507,6 +507,10 @@ class Trainer:
             ]
             parts.append((x, kept[:, frames], age, target, units))
         x, keep, age, target, units = (torch.stack(p, dim=1) for p in zip(*parts))
+        # a track's first frame: the current window alone, no steadiness (nothing before it)
+        alone = torch.rand(batch, generator=rng) < c.temporal.new_track
+        keep[alone, 0, 1:] = False
+        age[alone, 0] = 0.0
         x, keep, target = self._augment(
             x.to(self.device), keep.to(self.device).float(), target.to(self.device), True
         )
@@ -516,6 +520,7 @@ class Trainer:
         ).to(self.device)
         x, keep, target = x[usable], keep[usable], target[usable]
         age, units = age[usable].to(self.device), units[usable].to(self.device)
+        steady = ~alone[usable.cpu()].to(self.device)
         predicted = lift_in_full_frame(
             self.g_train,
             x.flatten(0, 1),
@@ -526,11 +531,11 @@ class Trainer:
         terms = self._pose_terms(
             predicted, target.flatten(0, 1), x.flatten(0, 1)[:, 0], keep.flatten(0, 1)[:, 0]
         )
-        if steps > 1:  # the lifted and the true pose, root-relative, in the current units
-            lifted = predicted.view(len(x), steps, NUM_JOINTS, -1)[..., :3]
+        if steps > 1 and steady.any():  # lifted and true poses, root-relative, current units
+            lifted = predicted.view(len(x), steps, NUM_JOINTS, -1)[steady][..., :3]
             lifted = lifted - lifted[..., MIDHIP : MIDHIP + 1, :]
-            rescale = (units[:, :1] / units)[..., None, None]
-            lifted, truth = lifted * rescale, target * rescale
+            rescale = (units[steady][:, :1] / units[steady])[..., None, None]
+            lifted, truth = lifted * rescale, target[steady] * rescale
             if w.velocity:
                 terms["velocity"] = losses.velocity(lifted, truth)
             if w.acceleration:

@@ -37,6 +37,9 @@ class TemporalSection:
         stamp_jitter: standard deviation of a stamp's error, fraction of the frame period.
         frame_drop: probability of each earlier frame being missing.
         history_cut: probability of the track having begun within the window.
+        new_track: probability of the window holding the current frame only (a track's first
+            frame: the node lifts it from that frame alone; applied by the trainer, which
+            leaves such windows out of the steadiness terms).
         splice: probability of the older history belonging to another sequence.
     """
 
@@ -44,6 +47,7 @@ class TemporalSection:
     stamp_jitter: float = 0.05
     frame_drop: float = 0.05
     history_cut: float = 0.15
+    new_track: float = 0.0
     splice: float = 0.03
 
 

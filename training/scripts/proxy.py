@@ -75,6 +75,7 @@ RECIPES: dict[str, tuple[str, list[str]]] = {
     "default-steadiness-1": ("default", ["losses.velocity=1.0", "losses.acceleration=1.0"]),
     "default-window-32": ("default", ["model.window=32"]),
     "default-10k": ("default", ["train.epochs=40", "optim.lr_decay_per_epoch=0.891"]),
+    "default-no-new-track": ("default", ["temporal.new_track=0.0"]),
     # third generation: what it was made of
     "third_generation-no-mix": ("third_generation", ["augment.mix_parts=0.0"]),
     "third_generation-no-mix-no-bones": (

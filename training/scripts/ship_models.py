@@ -82,6 +82,8 @@ RECIPE_NOTES = {
     "default-steadiness-1": "the default with velocity and acceleration weights 1.0",
     "default-window-32": "the default reading 32 frames",
     "default-10k": "the default with 10,000 steps",
+    "default-no-new-track": "the default without first frames of tracks (windows of the current "
+    "frame alone) in training: a track's first frames come out far worse",
     "third_generation-no-mix": "the third generation without mixed body parts",
     "third_generation-no-mix-no-bones": "the third generation without mixed parts and other "
     "skeletons",
