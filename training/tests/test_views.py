@@ -68,10 +68,28 @@ def test_drawn_views_project_by_pinhole_and_flag_what_the_camera_cannot_see(worl
 
 
 def test_off_centre_cameras_cut_people_at_the_image_edge(world):
-    cameras = CameraSection(distance_m=(1.5, 2.0), aim_offset=0.3)
-    views = draw_views(world, cameras, torch.Generator().manual_seed(2))
-    hidden = (~views.visible).sum(dim=1)
-    assert 0.05 < (hidden > 0).float().mean() < 0.95  # some people partly outside, not all
+    """Aiming off the person cuts far more people at the image edge than aiming at them."""
+
+    def cut_share(aim_offset: float) -> float:
+        cameras = CameraSection(distance_m=(4.0, 5.0), aim_offset=aim_offset)
+        views = draw_views(world, cameras, torch.Generator().manual_seed(2))
+        return float(((~views.visible).sum(dim=1) > 0).float().mean())
+
+    centred, off_centre = cut_share(0.0), cut_share(0.3)
+    assert off_centre > centred + 0.2, (centred, off_centre)
+    assert off_centre < 0.98  # not everyone
+
+
+def test_the_principal_point_jitters_in_x_and_y_apart(world):
+    cameras = CameraSection(principal_std=0.05, image_sizes=((1000, 1000),))
+    views = draw_views(world, cameras, torch.Generator().manual_seed(4))
+    projected = views.focal_px[:, None, None] * views.joints_cam[..., :2] / views.joints_cam[
+        ..., 2:
+    ]
+    offset = (views.pixels - projected)[:, 0] - 500.0  # from the image centre
+    assert offset.std(dim=0).min() > 20.0  # both move
+    correlation = torch.corrcoef(offset.T)[0, 1]
+    assert abs(correlation) < 0.3  # and not together along the diagonal
 
 
 def test_view_targets_agree_with_the_input_under_weak_perspective(world):
