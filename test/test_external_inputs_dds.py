@@ -19,7 +19,7 @@ from std_msgs.msg import Header
 
 from pose_lifter.ros.external_inputs import INPUT_PACKAGES
 from pose_lifter.tools.sample_bag import openpose_sample_frames
-from pose_lifter_msgs.msg import Skeleton3DArray
+from pose_lifter_msgs.msg import Keypoint2D, Skeleton2D, Skeleton2DArray, Skeleton3DArray
 from ros_helpers import CONFIG, RELIABLE_QOS, ros_process
 
 HAVE = {
@@ -95,7 +95,6 @@ def coco17_detections(messages, people: np.ndarray, ids: list[str]):
 def test_yolo_detections_are_lifted_as_keypoints_mode_lifts_them(ros):
     import yolo_msgs.msg as messages
 
-    from pose_lifter.ros.external_inputs import yolo_skeletons
     from pose_lifter.ros.parameters import load_params_file
     from pose_lifter.ros.pipeline import LiftingPipeline
 
@@ -124,11 +123,29 @@ def test_yolo_detections_are_lifted_as_keypoints_mode_lifts_them(ros):
     out = next((a for a in lifted if a.skeletons and a.skeletons[0].scale_source == 1), None)
     assert out is not None, (log, [len(a.skeletons) for a in lifted])
     assert [s.source_id for s in out.skeletons] == ["7", "1"], log  # the track id, else the index
+    # keypoints mode on the same people, built by hand: COCO-17 has no neck and no mid-hip, so
+    # a YOLO person's are the midpoints of the shoulders and of the hips (the lower confidence)
+    same = np.array(people[:2], np.float64)
+    for joint, (a, b) in ((1, (2, 5)), (8, (9, 12))):
+        both = (same[:, a, 2] > 0) & (same[:, b, 2] > 0)
+        same[:, joint, :2] = 0.5 * (same[:, a, :2] + same[:, b, :2])
+        same[:, joint, 2] = np.where(both, np.minimum(same[:, a, 2], same[:, b, 2]), 0.0)
+    keypoints_mode = Skeleton2DArray(
+        header=out.header,
+        skeletons=[
+            Skeleton2D(
+                id=person_id,
+                score=0.9,
+                keypoints=[
+                    Keypoint2D(x=float(x), y=float(y), confidence=float(c)) for x, y, c in p
+                ],
+            )
+            for person_id, p in zip(["7", ""], same)
+        ],
+    )
     reference = LiftingPipeline(load_params_file(CONFIG), id_prefix="yolo_pose_lifter_p")
     reference.set_camera_info(info)
-    converted = yolo_skeletons(msg)
-    converted.header = out.header
-    expected = reference.process(converted).skeletons
+    expected = reference.process(keypoints_mode).skeletons
 
     def joints(array):
         return np.array(

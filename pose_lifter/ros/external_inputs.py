@@ -13,8 +13,12 @@ per-message step); the conversions here only map their joints to the 15 and keep
 - **ROS4HRI** (``hri_msgs``, REP 155): ``/humans/bodies/tracked`` (``IdsList``) lists the bodies
   seen in a frame; ``/humans/bodies/<id>/skeleton2d`` (``Skeleton2D``) holds each body's 18
   OpenPose COCO-18 points in normalised image coordinates ([0, 1], origin top-left) with a
-  confidence. One ``Skeleton2DArray`` per ``IdsList``: the latest skeleton of every listed
-  body, in pixels of the image size (the CameraInfo's), ``Skeleton2D.id`` = the body id.
+  confidence. One ``Skeleton2DArray`` per ``IdsList``: the skeletons of its listed bodies
+  stamped within ``hri.slop_s`` of it (:mod:`pose_lifter.ros.hri_input`), in pixels of the image
+  size (the CameraInfo's), ``Skeleton2D.id`` = the body id.
+
+The conversions themselves are array functions (:mod:`pose_lifter.runtime.external_2d`), tested
+without the message packages.
 
 The message packages are optional: the node imports them only for these input modes
 (:func:`import_input_messages`).
@@ -28,7 +32,7 @@ import numpy as np
 from std_msgs.msg import Header
 
 from pose_lifter.ros.conversions import skeleton2d_array
-from pose_lifter.runtime.joints import to_15_joints
+from pose_lifter.runtime.external_2d import COCO18_POINTS, hri_people, yolo_people
 from pose_lifter_msgs.msg import Skeleton2DArray
 
 #: input_mode -> (message package, what to build when it is missing).
@@ -44,10 +48,6 @@ INPUT_PACKAGES = {
         "in your workspace and colcon build)",
     ),
 }
-#: Number of COCO keypoints in a yolo_ros pose detection (ids 1..17).
-COCO_KEYPOINTS = 17
-#: Points of a ROS4HRI ``Skeleton2D`` (OpenPose COCO-18).
-COCO18_POINTS = 18
 
 
 def import_input_messages(input_mode: str):
@@ -66,20 +66,16 @@ def import_input_messages(input_mode: str):
 def yolo_skeletons(msg) -> Skeleton2DArray:
     """Return the persons of a ``yolo_msgs/DetectionArray`` as a Skeleton2DArray (15 joints)."""
     detections = list(msg.detections)
-    coco = np.zeros((len(detections), COCO_KEYPOINTS, 3))
-    for person, detection in enumerate(detections):
-        for keypoint in detection.keypoints.data:
-            if 1 <= keypoint.id <= COCO_KEYPOINTS:
-                coco[person, keypoint.id - 1] = (
-                    keypoint.point.x,
-                    keypoint.point.y,
-                    keypoint.score,
-                )
-    people = to_15_joints(coco, "coco17")
+    keypoints, confidence = yolo_people(
+        [
+            [(k.id, k.point.x, k.point.y, k.score) for k in detection.keypoints.data]
+            for detection in detections
+        ]
+    )
     return skeleton2d_array(
         msg.header,
-        people[..., :2],
-        people[..., 2],
+        keypoints,
+        confidence,
         np.array([d.score for d in detections], np.float64),
         [d.id for d in detections],
         (0, 0),
@@ -97,13 +93,11 @@ def hri_skeletons(
     points = np.array(
         [[(p.x, p.y, p.c) for p in skeleton.skeleton] for _, skeleton in bodies], np.float64
     ).reshape(len(bodies), COCO18_POINTS, 3)
-    points[..., 0] *= image_size[0]
-    points[..., 1] *= image_size[1]
-    people = to_15_joints(points, "openpose_coco18")
+    keypoints, confidence = hri_people(points, image_size)
     return skeleton2d_array(
         header,
-        people[..., :2],
-        people[..., 2],
+        keypoints,
+        confidence,
         np.ones(len(bodies)),
         [body_id for body_id, _ in bodies],
         image_size,

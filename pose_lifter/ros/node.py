@@ -297,7 +297,13 @@ class PoseLifterNode(LifecycleNode):
             )
         elif settings.input_mode == "hri":
             self._hri = HriBodies(
-                self, self._input_messages, self._on_hri_frame, input_qos(), self._on_bad_body
+                self,
+                self._input_messages,
+                self._on_hri_frame,
+                input_qos(),
+                self._on_bad_body,
+                settings.hri_slop_s,
+                settings.hri_wait_s,
             )
         else:
             self._inputs.append(

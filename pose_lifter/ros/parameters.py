@@ -340,6 +340,22 @@ class Settings:
         "body_<id>, as REP 155 does (false: the node's own body_<prefix><n>).",
         on_configure=True,
     )
+    hri_slop_s: float = _param(
+        0.01,
+        "input_mode hri: a tracked body's skeleton2d counts for a /humans/bodies/tracked list "
+        "when stamped within this of it (seconds); an older one is never lifted.",
+        low=0.0,
+        high=1.0,
+        on_configure=True,
+    )
+    hri_wait_s: float = _param(
+        0.1,
+        "input_mode hri: how long a tracked list waits for the skeletons of its stamp that have "
+        "not arrived (seconds); then it goes without them.",
+        low=0.0,
+        high=5.0,
+        on_configure=True,
+    )
     # --- tracking / smoothing --------------------------------------------------------------
     tracking_max_distance: float = _param(
         1.0,

@@ -112,3 +112,49 @@ def proxy_tables(rows: dict) -> str:
                 table,
             ]
     return "\n\n".join(parts)
+
+
+#: The README's accuracy table lies between these markers (written by ``ship_models.py``).
+README_BEGIN, README_END = "<!-- generated:accuracy -->", "<!-- /generated:accuracy -->"
+#: The lifters the README shows, in order, with their names there.
+README_ROWS = (
+    ("seed", "`seed`: the report's GAN"),
+    ("supervised", "`supervised`: plain L2, the files' cameras"),
+    ("third_generation", "third generation (single frame, exact 2D)"),
+    ("default", "**`default`** (= `mocap_only`)"),
+)
+
+
+def readme_table(rows: dict) -> str:
+    """The README's table: the CMU half (chosen on), poses and sequences, and the HDM05 half."""
+    lines = [
+        "| lifter | poses PA / N | poses PA, 2 missing | sequences N / PA | MPJVE | accel "
+        "| bone CV | HDM05 half: poses PA, sequences PA |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for recipe, label in README_ROWS:
+        cmu, hdm = rows.get(recipe, {}).get("cmu", []), rows.get(recipe, {}).get("hdm05", [])
+        if not cmu:
+            continue
+        cells = [
+            f"{_cell(cmu, 'pa_mpjpe_mm')} / {_cell(cmu, 'n_mpjpe_mm')}",
+            _cell(cmu, "pa_mpjpe_missing_2_mm"),
+            f"{_cell(cmu, 'n_mpjpe_mm', 'sequences')} / {_cell(cmu, 'pa_mpjpe_mm', 'sequences')}",
+            _cell(cmu, "mpjve_mm", "sequences"),
+            _cell(cmu, "accel_error_mm", "sequences"),
+            _cell(cmu, "bone_cv", "sequences", 3),
+            f"{_cell(hdm, 'pa_mpjpe_mm')}, {_cell(hdm, 'pa_mpjpe_mm', 'sequences')}",
+        ]
+        if recipe == "default":
+            cells = [f"**{cell}**" if cell != "-" else cell for cell in cells]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    truth = [run["sequences"]["accel_truth_mm"] for run in rows.get("default", {}).get("cmu", [])]
+    if truth:
+        lines.append(f"| (the true motion) | | | | | {np.mean(truth):.1f} | 0 | |")
+    return "\n".join(lines)
+
+
+def with_readme_table(readme: str, rows: dict) -> str:
+    """``readme`` with the text between the markers replaced by :func:`readme_table`."""
+    start, end = readme.index(README_BEGIN) + len(README_BEGIN), readme.index(README_END)
+    return readme[:start] + "\n" + readme_table(rows) + "\n" + readme[end:]
