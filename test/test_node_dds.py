@@ -308,3 +308,40 @@ def test_tf_features_need_tf2(ros, lifter_node):
     if node_module.tf2_ros is None:
         (result,) = node.set_parameters([Parameter("target_frame", value="world")])
         assert not result.successful and "tf2_ros" in result.reason
+
+
+@pytest.mark.parametrize("unknown", ["output", "input", "reference"])
+def test_the_codecs_fallbacks_lift_the_same_as_the_fast_path(
+    ros, lifter_node, monkeypatch, unknown
+):
+    """A message layout the encoders or the decoder do not know (a future distro), or
+    ``serialize_outputs: false``: the node falls back to rclpy messages and lifts the same."""
+    from pose_lifter.ros import cdr
+
+    fast = lifter_node(f"/fast_{unknown}")
+    if unknown == "output":
+        monkeypatch.setattr(cdr, "KEYPOINT3D_FIELDS", cdr.KEYPOINT3D_FIELDS[:2])
+    elif unknown == "input":
+        layouts = dict(cdr.INPUT_LAYOUTS)
+        layouts["pose_lifter_msgs/Keypoint2D"] = (("x", "float"), ("y", "float"))
+        monkeypatch.setattr(cdr, "INPUT_LAYOUTS", layouts)
+    args = ("-p", "serialize_outputs:=false") if unknown == "reference" else ()
+    slow = lifter_node(f"/slow_{unknown}", *args)
+    assert fast.processor.settings.serialize_outputs
+    assert slow.processor.settings.serialize_outputs == (unknown == "input")
+    def raw(node) -> list[bool]:
+        return [s.raw for s in node._inputs if s.topic_name.endswith("keypoints_2d")]
+
+    assert raw(fast) == [True] and raw(slow) == [False]  # every fallback reads rclpy messages
+    outputs = {}
+    for name in (f"/fast_{unknown}", f"/slow_{unknown}"):
+        io = Io(ros, name)
+        io.connect()
+        io.send(sample_messages()[:3])
+        assert ros.spin_until_count(io.skeletons, 3, 15.0)
+        outputs[name] = [
+            [[(k.position.x, k.velocity.z, k.uncertainty_radius) for k in s.keypoints]
+             for s in a.skeletons]
+            for a in io.skeletons[:3]
+        ]
+    assert outputs[f"/fast_{unknown}"] == outputs[f"/slow_{unknown}"]

@@ -108,6 +108,39 @@ class CdrWriter:
         return bytes(self.buffer)
 
 
+#: The layouts :func:`keypoints2d_from_cdr` reads (checked against the installed types).
+INPUT_LAYOUTS = {
+    "pose_lifter_msgs/Skeleton2DArray": (
+        ("header", "std_msgs/Header"),
+        ("image_width", "uint32"),
+        ("image_height", "uint32"),
+        ("source_format", "string"),
+        ("skeletons", "sequence<pose_lifter_msgs/Skeleton2D>"),
+    ),
+    "pose_lifter_msgs/Skeleton2D": (
+        ("id", "string"),
+        ("score", "float"),
+        ("keypoints", "pose_lifter_msgs/Keypoint2D[15]"),
+    ),
+    "pose_lifter_msgs/Keypoint2D": (("x", "float"), ("y", "float"), ("confidence", "float")),
+    "std_msgs/Header": (("stamp", "builtin_interfaces/Time"), ("frame_id", "string")),
+    "builtin_interfaces/Time": (("sec", "int32"), ("nanosec", "uint32")),
+}
+
+
+def layout_mismatch(layouts: dict[str, tuple]) -> str | None:
+    """The first installed type whose fields differ from ``layouts``' (None: all agree)."""
+    for type_name, layout in layouts.items():
+        if fields(type_name) != layout:
+            return f"{type_name} is not the layout the codec knows ({fields(type_name)})"
+    return None
+
+
+def inputs_unsupported() -> str | None:
+    """Why the keypoints decoder cannot read this installation's input, or None when it can."""
+    return layout_mismatch(INPUT_LAYOUTS)
+
+
 def outputs_unsupported() -> str | None:
     """Why the encoders cannot write this installation's outputs, or None when they can."""
     from rclpy.serialization import serialize_message
@@ -115,15 +148,16 @@ def outputs_unsupported() -> str | None:
     sample = Header(stamp=Time(sec=1, nanosec=2), frame_id="x")
     if serialize_message(sample) != ENCAPSULATION + header_bytes(1, 2, "x"):
         return "this rmw does not serialize as plain little-endian CDR"
-    layouts = {
-        "pose_lifter_msgs/Skeleton3D": SKELETON3D_FIELDS,
-        "pose_lifter_msgs/Keypoint3D": KEYPOINT3D_FIELDS,
-        "geometry_msgs/Point": XYZ_FIELDS,
-        "geometry_msgs/Vector3": XYZ_FIELDS,
-    }
-    for type_name, layout in layouts.items():
-        if fields(type_name) != layout:
-            return f"{type_name} is not the layout the encoder writes"
+    mismatch = layout_mismatch(
+        {
+            "pose_lifter_msgs/Skeleton3D": SKELETON3D_FIELDS,
+            "pose_lifter_msgs/Keypoint3D": KEYPOINT3D_FIELDS,
+            "geometry_msgs/Point": XYZ_FIELDS,
+            "geometry_msgs/Vector3": XYZ_FIELDS,
+        }
+    )
+    if mismatch:
+        return mismatch
     try:
         marker_defaults()
     except RuntimeError as error:

@@ -306,14 +306,18 @@ class PoseLifterNode(LifecycleNode):
                 settings.hri_wait_s,
             )
         else:
+            # the fast path reads the bytes into arrays (no Keypoint2D objects); the reference
+            # path (serialize_outputs: false) is rclpy end to end, as is a layout the decoder
+            # does not know
+            raw = settings.serialize_outputs and self._input_decoder_ok()
             self._inputs.append(
                 self.create_subscription(
                     Skeleton2DArray,
                     "keypoints_2d",
-                    self._on_keypoints,
+                    self._on_keypoints if raw else self._on_keypoints_message,
                     input_qos(),
                     qos_overriding_options=OVERRIDABLE,
-                    raw=True,  # read into arrays by _on_keypoints: no Keypoint2D objects
+                    raw=raw,
                 )
             )
         self._inputs.append(
@@ -470,6 +474,22 @@ class PoseLifterNode(LifecycleNode):
             self.processor.count_skipped()
             return
         self._lift_2d(msg)
+
+    def _on_keypoints_message(self, msg: Skeleton2DArray) -> None:
+        """keypoints_2d in as an rclpy message (the reference path)."""
+        self._received(msg.header)
+        if not self._subscribed():
+            self.processor.count_skipped()
+            return
+        self._lift_2d(msg)
+
+    def _input_decoder_ok(self) -> bool:
+        unsupported = cdr.inputs_unsupported()
+        if unsupported:
+            self.get_logger().warning(
+                f"keypoints_2d read as messages: {unsupported} (slower)", once=True
+            )
+        return unsupported is None
 
     def _lift_2d(self, msg: Skeleton2DArray | Keypoints2D) -> None:
         """Lift 2D people (any 2D input, converted) and publish the outputs."""
