@@ -329,6 +329,7 @@ def test_the_codecs_fallbacks_lift_the_same_as_the_fast_path(
     slow = lifter_node(f"/slow_{unknown}", *args)
     assert fast.processor.settings.serialize_outputs
     assert slow.processor.settings.serialize_outputs == (unknown == "input")
+
     def raw(node) -> list[bool]:
         return [s.raw for s in node._inputs if s.topic_name.endswith("keypoints_2d")]
 
