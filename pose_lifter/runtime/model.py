@@ -153,6 +153,10 @@ class LifterModel(nn.Module):
             c.residual,
             c.leaky_slope,
         )
+        # x -> -x of a mirrored input and of its lift (constants of the traced graph)
+        self.register_buffer("mirror", torch.tensor([-1.0, 1.0]), persistent=False)
+        unmirror = [-1.0] + [1.0] * (c.output_channels - 1)
+        self.register_buffer("unmirror", torch.tensor(unmirror), persistent=False)
 
     def forward(
         self, keypoints_2d: torch.Tensor, mask: torch.Tensor, age_s: torch.Tensor | None = None
@@ -164,19 +168,14 @@ class LifterModel(nn.Module):
             return self._lift(keypoints_2d, mask, age_s)
         # one pass over the batch and its mirror image (x -> -x, left <-> right joints)
         flip = list(FLIP_PERMUTATION)
-        mirror = torch.tensor([-1.0, 1.0], dtype=keypoints_2d.dtype, device=keypoints_2d.device)
+        mirror = self.mirror.to(keypoints_2d.dtype)
         both = self._lift(
             torch.cat([keypoints_2d, keypoints_2d[..., flip, :] * mirror]),
             torch.cat([mask, mask[..., flip]]),
             None if age_s is None else torch.cat([age_s, age_s]),
         )
         lifted, mirrored = both.chunk(2)
-        unmirror = torch.tensor(
-            [-1.0] + [1.0] * (self.config.output_channels - 1),
-            dtype=lifted.dtype,
-            device=lifted.device,
-        )
-        return 0.5 * (lifted + mirrored[:, flip] * unmirror)
+        return 0.5 * (lifted + mirrored[:, flip] * self.unmirror.to(lifted.dtype))
 
     def _lift(
         self, keypoints_2d: torch.Tensor, mask: torch.Tensor, age_s: torch.Tensor | None

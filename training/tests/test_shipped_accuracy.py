@@ -1,8 +1,10 @@
 """The shipped lifters still score what their model card says on the CMU and HDM05 test splits.
 
 Pins every shipped model (:data:`SHIPPED_MODELS`) within 0.5 mm of ``MODEL_CARD.md``'s tables
-and ``results.json`` (N-MPJPE and PA-MPJPE, all joints and 2 removed), so a changed model,
-normalisation or backend cannot pass silently. 4,320 + 9,022 poses, a few seconds per model.
+and ``results.json`` (N-MPJPE and PA-MPJPE, all joints and 2 removed), and the default's test
+sequences through the node's step (accuracy and steadiness), so a changed model, normalisation,
+temporal stage or backend cannot pass silently; and the card's and the README's proxy tables
+are the committed ``proxy.json``. A few seconds per model.
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ import re
 
 import pytest
 
+from pose_lifter.runtime.lifter import PoseLifter
 from pose_lifter.runtime.model_files import SHIPPED_MODELS, shipped_model_path
 from pose_lifter_training.data import load_source
 from pose_lifter_training.evaluate import evaluate, model_lifter
+from pose_lifter_training.proxy_report import proxy_tables, with_readme_table
+from pose_lifter_training.sequence_eval import evaluate_sequences
+from pose_lifter_training.sequences import load_sequences
 
-from data_paths import CMU, HDM05
+from data_paths import CMU, HDM05, SEQUENCES as SEQUENCE_FILE
 
 MODELS = shipped_model_path().parent
+REPO = MODELS.parents[1]
 RESULTS = json.loads((MODELS / "results.json").read_text())["results"]
+SEQUENCES_RESULTS = json.loads((MODELS / "results.json").read_text())["sequences"]
 CARD = (MODELS / "MODEL_CARD.md").read_text()
 TOLERANCE_MM = 0.5
 TEST_SETS = {"CMU": CMU, "HDM05": HDM05}
@@ -56,17 +64,21 @@ def test_shipped_model_scores_its_model_card(test_splits, name, label):
     assert result["pa_mpjpe_mm"] == pytest.approx(recorded["pa_mpjpe_mm"], abs=TOLERANCE_MM)
 
 
-def test_the_card_and_the_proxy_results_agree():
-    """The card's proxy table is the committed proxy.json, to the printed digit."""
+def test_the_card_and_the_readme_show_the_proxy_results():
+    """The card's proxy tables and the README's accuracy table are the committed proxy.json."""
     rows = json.loads((MODELS / "proxy.json").read_text())
-    proxy_section = CARD.split("## Cross-dataset proxy", 1)[1]
-    for name, halves in rows.items():
-        for half, runs in halves.items():
-            values = [run["pa_mpjpe_mm"] for run in runs]
-            mean = sum(values) / len(values)
-            spread = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
-            row = re.search(rf"^\| {re.escape(name)} \|(.*)\|$", proxy_section, re.MULTILINE)
-            assert row, f"no proxy row for {name}"
-            cells = [cell.strip() for cell in row.group(1).split("|")]
-            column = 2 if half == "cmu" else 5  # PA of the half (after seeds, N)
-            assert cells[column] == f"{mean:.1f} +- {spread:.1f}", (name, half, cells)
+    assert proxy_tables(rows) in CARD
+    readme = (REPO / "README.md").read_text()
+    assert with_readme_table(readme, rows) == readme
+
+
+@pytest.mark.parametrize("label", TEST_SETS)
+def test_shipped_default_steadiness_is_its_model_card(label):
+    """The default's test sequences through the node's step: as results.json records."""
+    recorded = SEQUENCES_RESULTS[label]["default"]
+    sequences = load_sequences(SEQUENCE_FILE, label.lower(), "test")
+    result = evaluate_sequences(PoseLifter(shipped_model_path("default"), "cpu"), sequences)
+    for key in ("n_mpjpe_mm", "pa_mpjpe_mm", "mpjve_mm", "accel_error_mm"):
+        assert result[key] == pytest.approx(recorded[key], abs=TOLERANCE_MM), key
+    assert result["bone_cv"] == pytest.approx(recorded["bone_cv"], abs=0.002)
+    assert result["coverage"] == pytest.approx(recorded["coverage"], abs=0.01)
