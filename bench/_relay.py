@@ -38,7 +38,7 @@ STAMP_OFFSET = 4
 
 
 def outputs(persons: int) -> PipelineOutput:
-    """The node's output of ``persons`` people, built once with the node's own builders."""
+    """Build the node's output of ``persons`` people once, with the node's own builders."""
     settings = load_params_file(CONFIG)
     rng = np.random.default_rng(0)
     people = LiftedPeople(

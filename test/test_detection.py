@@ -54,7 +54,7 @@ def load(name: str) -> np.ndarray:
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["whole_frame", "two_tiles"])
 def detector(request) -> MoveNetDetector:
-    """MoveNet on the whole image and on two tiles (the node's default): both must pass."""
+    """MoveNet on the whole image (the node's default) and on two tiles (the demo's): both pass."""
     tiles = request.param
     return create_detector("movenet", num_threads=1, tiles=tiles, max_persons=6 * tiles)
 

@@ -64,7 +64,7 @@ def _newer_rclpy(modules: set[str]) -> set[str]:
 
 
 def humble_fallbacks(tree: ast.AST) -> set[int]:
-    """Imports of newer rclpy modules whose ``except ImportError`` imports Humble's instead.
+    """Find the imports of newer rclpy modules whose ``except ImportError`` imports Humble's.
 
     Only such a fallback is exempt: its ``try`` imports a module newer than Humble and one of
     its ``ImportError`` handlers imports an rclpy module Humble has.

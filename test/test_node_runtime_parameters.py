@@ -56,6 +56,16 @@ IMAGE_PARAMETERS = (
     "detector.joint_threshold",
     "detector.max_persons",
 )
+TEMPORAL_PARAMETERS = (
+    "temporal.enabled",
+    "temporal.pose_acceleration",
+    "temporal.root_acceleration",
+    "temporal.root_depth_std",
+    "temporal.max_gap_s",
+    "temporal.bone_lengths",
+    "temporal.history_max_age_s",
+    "uncertainty_coverage",
+)
 DEPTH_PARAMETERS = (
     "depth.slop_s",
     "depth.window_px",
@@ -69,7 +79,7 @@ DEPTH_PARAMETERS = (
 
 def test_every_parameter_is_tested_at_runtime_or_applied_on_configure():
     runtime = {name for name in FIELDS if not applied_on_configure(name)}
-    tested = set(KEYPOINT_PARAMETERS + IMAGE_PARAMETERS + DEPTH_PARAMETERS)
+    tested = set(KEYPOINT_PARAMETERS + IMAGE_PARAMETERS + DEPTH_PARAMETERS + TEMPORAL_PARAMETERS)
     assert runtime == tested
     assert {"target_frame", "tf_timeout_s", "tf_queue_size", "publish_tf"} <= set(FIELDS) - runtime
 
@@ -94,12 +104,13 @@ class Running:
         service = f"{self.namespace}/pose_lifter/set_parameters"
         return call_service(self.ros, self.io.node, SetParameters, service, request).results[0]
 
-    def stamp(self) -> Header:
-        self.sec += 1
-        return Header(stamp=Time(sec=self.sec), frame_id=FRAME)
+    def stamp(self, step_s: float = 1.0) -> Header:
+        self.sec += step_s
+        sec = int(self.sec)
+        return Header(stamp=Time(sec=sec, nanosec=round((self.sec - sec) * 1e9)), frame_id=FRAME)
 
-    def keypoints(self, people: np.ndarray) -> Skeleton2DArray:
-        return openpose_sample_msg(self.stamp(), people)
+    def keypoints(self, people: np.ndarray, step_s: float = 1.0) -> Skeleton2DArray:
+        return openpose_sample_msg(self.stamp(step_s), people)
 
     def lift(self, msg, publisher=None, timeout: float = 10.0):
         """Publish ``msg``; return the (skeletons_3d, markers) with its stamp (None if none)."""
@@ -131,6 +142,144 @@ class Running:
         return first()
 
 
+def test_temporal_parameters_change_a_running_node(ros, lifter_node):
+    node = Running(ros, lifter_node, "/rt_tm", "-p", "qos.input_reliability:=reliable")
+    node.io.connect()
+    node.io.camera_info.publish(
+        CameraInfo(header=Header(frame_id=FRAME), width=1280, height=720, k=K)
+    )
+    assert node.ros.spin_until(lambda: node.node.processor.pipeline.camera is not None, 5.0)
+    one = openpose_sample_frames()[0][:1]
+
+    def walk(frames: int, step_px: float = 8.0, step_s: float = 0.1, person=one):
+        """Publish a person moving right; return the last skeletons."""
+        for frame in range(frames):
+            moved = person.copy()
+            moved[0, :, 0] += step_px * frame
+            out, _ = node.lift(node.keypoints(moved, step_s))
+        return out
+
+    def velocity(skeletons) -> np.ndarray:
+        keypoints = skeletons.skeletons[0].keypoints
+        return np.array([(k.velocity.x, k.velocity.y, k.velocity.z) for k in keypoints])
+
+    # temporal.enabled: velocities of a walking person; off: zero
+    assert np.abs(velocity(walk(6))[ROOT, 0]) > 0.1
+    node.set("temporal.enabled", False)
+    assert (velocity(walk(3)) == 0).all()
+    node.set("temporal.enabled", True)
+
+    # temporal.max_gap_s: after a gap longer than it, a track's filter starts afresh
+    walk(4)
+    gap, _ = node.lift(node.keypoints(one, step_s=0.8))
+    node.set("temporal.max_gap_s", 0.5)
+    walk(4)
+    restarted, _ = node.lift(node.keypoints(one, step_s=0.8))
+    assert np.abs(velocity(gap)).max() > 0 and (velocity(restarted) == 0).all()
+    node.set("temporal.max_gap_s", 1.0)
+
+    # temporal.pose_acceleration: a sudden arm swing moves a stiff filter less than a loose one
+    swung = one.copy()
+    swung[0, 3:5, 1] -= 20.0  # the right elbow and wrist up (no reset: within 6 sigma)
+
+    def swing_reach() -> float:
+        still = walk(20, step_px=0.0)  # the filter settled
+        swing, _ = node.lift(node.keypoints(swung, 0.1))
+        relative = [joints(a)[0, 4] - joints(a)[0, ROOT] for a in (swing, still)]
+        return float(np.abs(relative[0] - relative[1]).max())  # the wrist, from the root
+
+    node.set("temporal.pose_acceleration", 0.001)
+    stiff = swing_reach()
+    node.set("temporal.pose_acceleration", 10000.0)
+    loose = swing_reach()
+    assert stiff < 0.3 * loose, (stiff, loose)
+    node.set("temporal.pose_acceleration", 10.0)
+
+    # temporal.root_acceleration and temporal.root_depth_std: a sideways step of the whole body
+    def step_reach() -> float:
+        still = walk(20, step_px=0.0)
+        moved = one.copy()
+        moved[0, :, 0] += 10.0  # within 6 sigma of the root: no reset
+        stepped, _ = node.lift(node.keypoints(moved, 0.1))
+        return float(abs(root_x(stepped) - root_x(still)))
+
+    node.set("temporal.root_acceleration", 0.001)
+    slow = step_reach()
+    node.set("temporal.root_acceleration", 10000.0)
+    fast = step_reach()
+    assert slow < 0.3 * fast, (slow, fast)
+    node.set("temporal.root_acceleration", 10.0)
+
+    def depth_reach() -> float:  # the person 20% bigger in the image: nearer
+        still = walk(20, step_px=0.0)
+        bigger = one.copy()
+        centre = bigger[0, ROOT, :2].copy()
+        bigger[0, :, :2] = centre + 1.2 * (bigger[0, :, :2] - centre)
+        near, _ = node.lift(node.keypoints(bigger, 0.1))
+        return float(abs(root_z(near)[0] - root_z(still)[0]))
+
+    node.set("temporal.root_depth_std", 0.0001)
+    trusted = depth_reach()
+    node.set("temporal.root_depth_std", 1.0)
+    doubted = depth_reach()
+    assert doubted < 0.3 * trusted, (doubted, trusted)
+    node.set("temporal.root_depth_std", 0.05)
+
+    # temporal.bone_lengths: a frame with longer forearms keeps the track's lengths
+    stretched = one.copy()
+    stretched[0, 4, :2] += 0.6 * (stretched[0, 4, :2] - stretched[0, 3, :2])  # right wrist
+
+    def forearm_change() -> float:
+        before = joints(walk(6, step_px=0.0))[0]
+        after = joints(node.lift(node.keypoints(stretched, 0.1))[0])[0]
+        return float(
+            abs(np.linalg.norm(after[4] - after[3]) - np.linalg.norm(before[4] - before[3]))
+        )
+
+    kept = forearm_change()
+    node.set("temporal.bone_lengths", False)
+    free = forearm_change()
+    assert kept < 0.5 * free, (kept, free)
+    node.set("temporal.bone_lengths", True)
+
+    # temporal.history_max_age_s: 0 = no past for the lifter: a frame lifts as after any past
+    node.set("temporal.enabled", False)  # the lift itself
+    node.set("temporal.history_max_age_s", 0.0)
+    after_walk = joints(walk(6))[0]
+    after_other = joints(walk(6, step_px=-8.0, person=walk_end(one, 80.0)))[0]
+    node.set("temporal.history_max_age_s", 1.0)
+    with_past_walk = joints(walk(6))[0]
+    with_past_other = joints(walk(6, step_px=-8.0, person=walk_end(one, 80.0)))[0]
+    assert np.abs(after_walk - after_other).max() < 1e-6  # the same last frame, no past
+    assert np.abs(with_past_walk - with_past_other).max() > 1e-4  # the past counts
+    node.set("temporal.enabled", True)
+
+    # uncertainty_coverage: the radius of 50% against 90% (Gaussian quantiles: 1.538 / 2.500)
+    node.set("temporal.history_max_age_s", 0.0)  # the same lift each time: the same sigmas
+    at_90 = radii(walk(2))
+    node.set("uncertainty_coverage", 0.5)
+    at_50 = radii(walk(2))
+    assert (at_90 > 0).all()
+    np.testing.assert_allclose(at_50 / at_90, 1.5382 / 2.5003, rtol=1e-3)
+    node.set("uncertainty_coverage", 0.9)
+    node.set("temporal.history_max_age_s", 1.0)
+
+
+def walk_end(person: np.ndarray, shift_px: float) -> np.ndarray:
+    """Return ``person`` shifted right by ``shift_px`` (a walk that ends where another begins)."""
+    moved = person.copy()
+    moved[0, :, 0] += shift_px
+    return moved
+
+
+def root_x(skeletons) -> float:
+    return skeletons.skeletons[0].keypoints[ROOT].position.x
+
+
+def radii(skeletons) -> np.ndarray:
+    return np.array([k.uncertainty_radius for k in skeletons.skeletons[0].keypoints])
+
+
 def root_z(skeletons) -> list[float]:
     return [s.keypoints[ROOT].position.z for s in skeletons.skeletons]
 
@@ -151,7 +300,15 @@ def level_of(value) -> int:
 
 
 def test_keypoints_mode_parameters_change_a_running_node(ros, lifter_node):
-    node = Running(ros, lifter_node, "/rt_kp", "-p", "qos.input_reliability:=reliable")
+    node = Running(
+        ros,
+        lifter_node,
+        "/rt_kp",
+        "-p",
+        "qos.input_reliability:=reliable",
+        "-p",
+        "temporal.enabled:=false",  # each frame as lifted: the effects below are exact
+    )
     node.io.connect()
     people = openpose_sample_frames()[0]  # two people, pixels of a 1280x720 image
     one = people[:1]
@@ -264,7 +421,7 @@ def test_keypoints_mode_parameters_change_a_running_node(ros, lifter_node):
     node.set("smoothing.d_cutoff_hz", 0.001)
     slow_speed = moved_fraction()
     node.set("smoothing.enabled", False)
-    assert moved_fraction() == pytest.approx(1.0)
+    assert moved_fraction() == pytest.approx(1.0, abs=0.1)  # the lift reads the track's past
     assert held < 0.05 and followed > 0.95, (held, followed)
     assert quick_speed > 0.3 and slow_speed < 0.05, (quick_speed, slow_speed)
 
@@ -373,7 +530,9 @@ def test_depth_parameters_change_a_running_node(ros, lifter_node):
         poses = data["test_joints_3d"][::40].astype(np.float64)
     messages, _ = rgbd_sample_messages(poses, 3, seed=3, compressed=False)
     frame = {("depth" if "depth" in t else t.rsplit("/", 1)[-1]): m for t, m, _ in messages[:4]}
-    node = Running(ros, lifter_node, "/rt_depth", "-p", "depth.enabled:=true")
+    node = Running(
+        ros, lifter_node, "/rt_depth", "-p", "depth.enabled:=true", "-p", "temporal.enabled:=false"
+    )
     depth = node.io.node.create_publisher(Image, "/rt_depth/depth", RELIABLE_QOS)
     node.io.connect()
     ros.wait_for_subscribers(depth, 1, 20.0)

@@ -35,7 +35,7 @@ def lifter() -> PoseLifter:
 
 @pytest.fixture(scope="module")
 def walk() -> Walk:
-    """The first CMU test walking sequence (every 2nd 60 Hz row), from its side."""
+    """Return the first CMU test walking sequence (every 2nd 60 Hz row), from its side."""
     with np.load(SEQUENCES) as data:
         walking = np.flatnonzero(
             (data["sequence_action"] == "walking") & (data["sequence_split"] == "test")

@@ -77,7 +77,7 @@ def test_every_command_is_run_or_checked_by_a_test():
 
 
 def demo_arguments() -> list[str]:
-    """The arguments ``make demo`` gives the replay CLI (from ``make -n demo``)."""
+    """Return the arguments ``make demo`` gives the replay CLI (from ``make -n demo``)."""
     dry_run = subprocess.run(
         ["make", "-n", "demo"], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout

@@ -42,7 +42,7 @@ def keypoint_messages() -> list:
 
 
 def write(path, with_tf: bool, tf_delay_s: float = 0.0, bad_transform: bool = False):
-    """The bag; /tf received ``tf_delay_s`` after its stamps, optionally one unusable sample."""
+    """Write the bag; /tf received ``tf_delay_s`` after its stamps, maybe one unusable sample."""
     records = []
     if with_tf:
         static = [("base", "cam", 0, RigidTransform(QUARTER_TURN_Z, (0.0, 0.0, 1.0)))]

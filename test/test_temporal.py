@@ -19,7 +19,7 @@ RATE_HZ = 25.0
 
 
 def standing_pose(offset_m=(0.0, 0.0, 4.0)) -> np.ndarray:
-    """A plausible upright pose (camera optical frame: y down), root at ``offset_m``."""
+    """Return a plausible upright pose (camera optical frame: y down), root at ``offset_m``."""
     pose = np.array(
         [
             [0.0, -0.62, -0.08],  # nose

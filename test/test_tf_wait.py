@@ -154,9 +154,12 @@ def test_a_message_pushed_out_during_the_poll_is_published_once_and_none_is_lost
 
 
 def test_a_newer_input_lifted_while_an_older_one_is_lifted_goes_out_after_it():
-    """The poll has taken X off the queue and lifts it; meanwhile Y (the detector thread's, in
+    """A newer input lifted at once still waits for the older one being lifted.
+
+    The poll has taken X off the queue and lifts it; meanwhile Y (the detector thread's, in
     the node) finds the queue empty, its transform there, and is lifted at once: Y's outputs
-    still wait for X's."""
+    still wait for X's.
+    """
     x, y = openpose_sample_messages(frame_id="cam")[:2]
     step = processor(LateTransform(after_s=1e9))
     published = []

@@ -129,7 +129,7 @@ INPUT_LAYOUTS = {
 
 
 def layout_mismatch(layouts: dict[str, tuple]) -> str | None:
-    """The first installed type whose fields differ from ``layouts``' (None: all agree)."""
+    """Name the first installed type whose fields differ from ``layouts``' (None: all agree)."""
     for type_name, layout in layouts.items():
         if fields(type_name) != layout:
             return f"{type_name} is not the layout the codec knows ({fields(type_name)})"

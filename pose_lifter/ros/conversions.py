@@ -226,9 +226,11 @@ def skeleton3d_array(header: Header, people: LiftedPeople) -> Skeleton3DArray:
     """
     joints = np.asarray(people.joints_m, np.float64).tolist()
     velocity = np.asarray(people.velocity_mps, np.float64).tolist()
-    radius = np.asarray(people.uncertainty_m, np.float64).tolist()
-    confidence = np.asarray(people.confidence, np.float64).tolist()
-    scores = np.asarray(people.scores, np.float64).tolist()
+    # float32 fields hold float32 values, so a message equals what it deserializes to
+    radius = np.asarray(people.uncertainty_m, np.float32).tolist()
+    confidence = np.asarray(people.confidence, np.float32).tolist()
+    scores = np.asarray(people.scores, np.float32).tolist()
+    coverage = float(np.float32(people.coverage))
     body_frames = people.body_frames
     skeletons = []
     for p, person_id in enumerate(people.ids):
@@ -238,7 +240,7 @@ def skeleton3d_array(header: Header, people: LiftedPeople) -> Skeleton3DArray:
             body_frame=body_frames[p] if body_frames else "",
             score=scores[p],
             scale_source=people.scale_sources[p],
-            uncertainty_coverage=float(people.coverage),
+            uncertainty_coverage=coverage,
         )
         for keypoint, (x, y, z), (vx, vy, vz), c, r in zip(
             skeleton.keypoints, joints[p], velocity[p], confidence[p], radius[p]

@@ -345,7 +345,7 @@ class Settings:
         "input_mode hri: a tracked body's skeleton2d counts for a /humans/bodies/tracked list "
         "when stamped within this of it (seconds); an older one is never lifted.",
         low=0.0,
-        high=1.0,
+        high=10.0,
         on_configure=True,
     )
     hri_wait_s: float = _param(

@@ -415,7 +415,7 @@ class LiftingPipeline:
 
 
 def step_settings(settings: Settings) -> StepSettings:
-    """The :class:`StepSettings` the node's parameters ``settings`` describe."""
+    """Return the :class:`StepSettings` the node's parameters ``settings`` describe."""
     return StepSettings(
         min_joint_confidence=settings.min_joint_confidence,
         min_joints=settings.min_joints,

@@ -364,8 +364,11 @@ class MessageProcessor:
             self.pipeline.counters.skipped_unsubscribed += 1
 
     def count_image_drop(self, reason: str) -> None:
-        """Count an image dropped before the step (node only): ``frame_dropped_busy`` (a newer
-        one replaced it) or ``deactivated`` (it waited for the detector at a deactivation)."""
+        """Count an image dropped before the step (node only).
+
+        ``frame_dropped_busy``: a newer one replaced it; ``deactivated``: it waited for the
+        detector at a deactivation.
+        """
         with self._lock:
             self.pipeline.counters.images_in += 1
             self.pipeline.counters.drop(reason)

@@ -265,5 +265,5 @@ class Camera:
 
     @property
     def focal_px(self) -> float:
-        """The geometric mean of fx and fy (pixels)."""
+        """Return the geometric mean of fx and fy (pixels)."""
         return float(np.sqrt(self.matrix[0, 0] * self.matrix[1, 1]))

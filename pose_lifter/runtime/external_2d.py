@@ -30,7 +30,7 @@ COCO18_POINTS = 18
 def yolo_people(
     keypoints: Sequence[Sequence[tuple[int, float, float, float]]],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The 15 joints of yolo_ros people: ``(keypoints_px (P, 15, 2), confidence (P, 15))``.
+    """Map yolo_ros people to the 15 joints: ``(keypoints_px (P, 15, 2), confidence (P, 15))``.
 
     ``keypoints``: per person, its ``(id, x_px, y_px, score)`` with 1-based COCO-17 ids; ids
     outside 1..17 are ignored; an id not given is missing (confidence 0).
@@ -47,7 +47,7 @@ def yolo_people(
 def hri_people(
     points: np.ndarray, image_size: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The 15 joints of ROS4HRI bodies: ``(keypoints_px (P, 15, 2), confidence (P, 15))``.
+    """Map ROS4HRI bodies to the 15 joints: ``(keypoints_px (P, 15, 2), confidence (P, 15))``.
 
     ``points`` ``(P, 18, 3)``: each body's normalised ``(x, y, c)``; ``image_size``
     ``(width, height)`` in pixels scales them.

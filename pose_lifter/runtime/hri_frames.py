@@ -61,7 +61,7 @@ class FrameAssembler(Generic[Skeleton]):
         return self._release(now_ns=None)
 
     def frame(self, header, stamp_ns: int, ids: list[str], now_ns: int) -> list[Frame]:
-        """A frame's ``IdsList``: return the frames now complete (this one, if it is)."""
+        """Take a frame's ``IdsList``; return the frames now complete (this one, if it is)."""
         ids = list(dict.fromkeys(ids))
         for gone in set(self._skeletons) - set(ids) - self._pending_ids():
             del self._skeletons[gone]
@@ -74,7 +74,7 @@ class FrameAssembler(Generic[Skeleton]):
         return self._release(now_ns)
 
     def expire(self, now_ns: int) -> list[Frame]:
-        """Frames held back longer than ``wait_ns``, with the bodies they have (a timer)."""
+        """Release the frames held back longer than ``wait_ns``, with the bodies they have."""
         return self._release(now_ns)
 
     @property

@@ -198,7 +198,7 @@ class PoseLifter:
     def _windows(
         self, normalized: Normalized2D, past: PastFrames | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The temporal lifter's input: current + past frames in the current normalisation."""
+        """Build the temporal lifter's input: current + past frames, current normalisation."""
         count, window = len(normalized.scale), self.window
         keypoints = np.zeros((count, window, NUM_JOINTS, 2), np.float32)
         mask = np.zeros((count, window, NUM_JOINTS), np.float32)
@@ -242,9 +242,11 @@ class PoseLifter:
         confidence: np.ndarray | None = None,
         validated: bool = False,
     ) -> Normalized2D:
-        """Normalise pixel keypoints as :meth:`lift` does (joints missing at or below
-        :attr:`min_joint_confidence`); see :func:`~pose_lifter.runtime.normalization.
-        normalize_2d`."""
+        """Normalise pixel keypoints as :meth:`lift` does.
+
+        Joints at or below :attr:`min_joint_confidence` are missing; see
+        :func:`~pose_lifter.runtime.normalization.normalize_2d`.
+        """
         if validated:
             return normalize_valid_2d(keypoints_2d, confidence, self.min_joint_confidence)
         return normalize_2d(keypoints_2d, confidence, self.min_joint_confidence)

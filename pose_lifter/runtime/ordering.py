@@ -29,7 +29,7 @@ class InOrder(Generic[Result]):
         self._finished: dict[int, Result] = {}
 
     def take(self) -> int:
-        """The next input's sequence number (thread-safe)."""
+        """Return the next input's sequence number (thread-safe)."""
         return next(self._counter)
 
     def finish(self, sequence: int, result: Result, emit: Callable[[Result], None]) -> None:

@@ -43,6 +43,9 @@ from pose_lifter.runtime.tracking import PersonTracker
 #: Present joints farther than this from the image origin (pixels) are malformed input.
 MAX_ABS_PIXEL = 1e5
 
+#: A root placed from a depth image: its distance error (fraction of the distance) for the
+#: temporal stage (measured p90 2% on the synthetic scenes, doc/rgbd.md).
+DEPTH_ROOT_STD = 0.02
 #: The per-axis error (metres) the temporal stage assumes for a lifter that predicts none.
 UNKNOWN_SIGMA_M = 0.05
 #: Metadata key of a lifter's calibrated ratio of the 90% radius to its per-axis sigma.
@@ -54,8 +57,11 @@ GAUSSIAN_RADIUS_SCALE_90 = 2.5003
 
 @dataclass(frozen=True)
 class OneEuroSettings:
-    """The optional One-Euro filter after the temporal stage (:mod:`~pose_lifter.runtime.
-    smoothing`): ``enabled``, ``min_cutoff_hz``, ``beta``, ``d_cutoff_hz``."""
+    """The optional One-Euro filter after the temporal stage.
+
+    ``enabled``, ``min_cutoff_hz``, ``beta``, ``d_cutoff_hz``: see
+    :mod:`pose_lifter.runtime.smoothing`.
+    """
 
     enabled: bool = False
     min_cutoff_hz: float = 1.0
@@ -233,8 +239,9 @@ class PeopleStep:
         sigma_m = self._sigma_m(result.sigma, joints_units, chosen)
         focal_px = 1.0 if camera is None else camera.focal_px
         self.temporal.forget(active)
+        root_std = np.where(from_depth, DEPTH_ROOT_STD, s.temporal.root_depth_std)
         joints_m, velocity, sigma_m = self.temporal.update(
-            ids, joints_m, sigma_m, stamp_s, focal_px
+            ids, joints_m, sigma_m, stamp_s, focal_px, root_std
         )
         if s.one_euro.enabled:
             joints_m = self.smoother(ids, joints_m, stamp_s, active)
@@ -257,7 +264,7 @@ class PeopleStep:
         )
 
     def _radius(self, sigma_m: np.ndarray) -> np.ndarray:
-        """The published radius ``(P, 15)`` of per-axis sigmas (0: a lifter without them)."""
+        """Return the published radius ``(P, 15)`` of per-axis sigmas (0: no uncertainty)."""
         if not self.lifter.predicts_uncertainty:
             return np.zeros_like(sigma_m)
         # the calibrated 90% ratio, moved to the asked coverage with the Gaussian quantiles
@@ -321,7 +328,7 @@ class PeopleStep:
     def _valid_persons(
         self, keypoints_px: np.ndarray, confidence: np.ndarray, scores: np.ndarray
     ) -> np.ndarray:
-        """Indices (ascending) of the persons to lift; every rejected one counted by reason.
+        """Return the indices (ascending) of the persons to lift; count every rejected one.
 
         Finite, sane, and among the ``max_persons`` best scores.
         """

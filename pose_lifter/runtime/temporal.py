@@ -35,7 +35,7 @@ from pose_lifter.runtime.joints import BONES, NUM_JOINTS, ROOT
 
 
 def _chain_from_root() -> tuple[tuple[int, int], ...]:
-    """The bones as ``(parent, child)`` ordered outwards from the root (parents first)."""
+    """Return the bones as ``(parent, child)`` outwards from the root (parents first)."""
     placed, order, remaining = {ROOT}, [], list(BONES)
     while remaining:
         for a, b in list(remaining):
@@ -108,8 +108,11 @@ class KalmanCV:
         self.p_vv = np.full_like(self.position, speed_variance)
 
     def predict(self, dt_s: float, acceleration: float | np.ndarray) -> None:
-        """Move the state ``dt_s`` seconds ahead (white random acceleration of that density,
-        one value or one per coordinate, broadcast)."""
+        """Move the state ``dt_s`` seconds ahead.
+
+        ``acceleration``: the density of the white random acceleration, one value or one per
+        coordinate (broadcast).
+        """
         q = acceleration
         self.position = self.position + dt_s * self.velocity
         self.p_pp = (
@@ -174,6 +177,7 @@ class TrackFilter:
         sigma_m: np.ndarray,
         stamp_s: float,
         focal_px: float,
+        root_depth_std: float | None = None,
     ) -> FilteredPose:
         """Filter one frame's placed pose.
 
@@ -182,6 +186,8 @@ class TrackFilter:
             sigma_m: ``(15,)`` the lifter's error per joint (metres, per axis).
             stamp_s: the frame's stamp (seconds).
             focal_px: the camera's focal length (pixels; for the root's lateral error).
+            root_depth_std: this frame's root distance error as a fraction of the distance
+                (placed from a depth image: smaller); None = ``settings.root_depth_std``.
         """
         s = self.settings
         root = joints_m[ROOT]
@@ -192,7 +198,7 @@ class TrackFilter:
         lateral = s.root_lateral_std_px * depth / max(focal_px, 1e-6)
         variance = np.empty((NUM_JOINTS + 1, 3))
         variance[:NUM_JOINTS] = (sigma_m * sigma_m)[:, None]
-        along = s.root_depth_std * depth
+        along = (s.root_depth_std if root_depth_std is None else root_depth_std) * depth
         variance[NUM_JOINTS] = (lateral * lateral, lateral * lateral, along * along)
         dt = None if self._stamp_s is None else stamp_s - self._stamp_s
         state = self._state
@@ -261,8 +267,11 @@ class TemporalStage:
         sigma_m: np.ndarray,
         stamp_s: float,
         focal_px: float,
+        root_depth_std: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Filter P placed poses of tracks ``ids`` (see :meth:`TrackFilter.step`).
+
+        ``root_depth_std``: ``(P,)`` each person's root distance error (fraction), or None.
 
         Returns ``(joints_m (P, 15, 3), velocity_mps (P, 15, 3), sigma_m (P, 15))``; with the
         stage off (``enabled`` False) the poses as given, zero velocities and ``sigma_m``.
@@ -278,6 +287,10 @@ class TemporalStage:
             if track is None:
                 track = self._filters[track_id] = TrackFilter(self.settings)
             joints[row], velocity[row], sigma[row] = track.step(
-                joints_m[row], sigma_m[row], stamp_s, focal_px
+                joints_m[row],
+                sigma_m[row],
+                stamp_s,
+                focal_px,
+                None if root_depth_std is None else float(root_depth_std[row]),
             )
         return joints, velocity, sigma

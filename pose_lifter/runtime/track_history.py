@@ -52,7 +52,7 @@ class TrackHistory:
         self._tracks: dict[str, _Track] = {}
 
     def past(self, ids: list[str], stamp_s: float) -> PastFrames:
-        """The stored frames of tracks ``ids`` before ``stamp_s`` (seconds), newest first."""
+        """Return the stored frames of tracks ``ids`` before ``stamp_s`` (s), newest first."""
         count, frames = len(ids), self.frames
         keypoints = np.zeros((count, frames, NUM_JOINTS, 2))
         present = np.zeros((count, frames, NUM_JOINTS), bool)

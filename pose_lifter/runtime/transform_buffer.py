@@ -119,7 +119,7 @@ class _Link:
     received_ns: list[int] = field(default_factory=list)
 
     def latest_ns(self, known_by_ns: int | None) -> int | None:
-        """The stamp of the latest sample known by ``known_by_ns`` (None: no sample)."""
+        """Return the stamp of the latest sample known by ``known_by_ns`` (None: no sample)."""
         stamps = self._known(known_by_ns)[0]
         return stamps[-1] if stamps else None
 

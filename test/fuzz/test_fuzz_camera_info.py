@@ -75,12 +75,15 @@ def _undoes_the_lens(info) -> bool:
     """
     d = np.asarray(info.d, dtype=np.float64)
     k = np.asarray(info.k, dtype=np.float64).reshape(3, 3)
+    (fx, skew, cx), (_, fy, cy) = k[0], k[1]
+    k = np.array([[fx, skew, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])  # the entries a camera uses
     width, height = (info.width, info.height) if info.width and info.height else (0, 0)
     if not width:
         width, height = max(2 * k[0, 2], 2.0), max(2 * k[1, 2], 2.0)
     u, v = np.meshgrid(np.linspace(0, width - 1, 9), np.linspace(0, height - 1, 9))
     grid = np.stack([u.ravel(), v.ravel()], axis=-1)
-    ideal = undistort_pixels(grid, k, d, info.distortion_model)
+    as_given = np.asarray(info.k, np.float64).reshape(3, 3)
+    ideal = undistort_pixels(grid, as_given, d, info.distortion_model)
     rays = (np.linalg.inv(k) @ np.c_[ideal, np.ones(len(ideal))].T).T
     with np.errstate(all="ignore"):
         seen, _ = cv2.projectPoints(

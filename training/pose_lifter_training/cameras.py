@@ -95,8 +95,11 @@ def look_at(
 
 
 class Cameras(NamedTuple):
-    """B drawn cameras: world -> camera ``rotation`` ``(B, 3, 3)``, ``position_m`` ``(B, 3)``,
-    ``focal_px`` ``(B,)``, ``principal_px`` ``(B, 2)`` and image ``size_px`` ``(B, 2)``."""
+    """B drawn cameras.
+
+    World -> camera ``rotation`` ``(B, 3, 3)``, ``position_m`` ``(B, 3)``, ``focal_px``
+    ``(B,)``, ``principal_px`` ``(B, 2)`` and image ``size_px`` ``(B, 2)``.
+    """
 
     rotation: torch.Tensor
     position_m: torch.Tensor

@@ -126,7 +126,7 @@ README_ROWS = (
 
 
 def readme_table(rows: dict) -> str:
-    """The README's table: the CMU half (chosen on), poses and sequences, and the HDM05 half."""
+    """Build the README's table: the CMU half (chosen on), poses and sequences, the HDM05 half."""
     lines = [
         "| lifter | poses PA / N | poses PA, 2 missing | sequences N / PA | MPJVE | accel "
         "| bone CV | HDM05 half: poses PA, sequences PA |",

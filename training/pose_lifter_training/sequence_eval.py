@@ -75,7 +75,7 @@ class Condition:
 def detector_2d(
     view: SequenceView, condition: Condition, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The 2D a detector would give: ``(keypoints (T, 15, 2), confidence (T, 15))``."""
+    """Make the 2D a detector would give: ``(keypoints (T, 15, 2), confidence (T, 15))``."""
     std = np.full((len(view.pixels), 1, 1), condition.noise_px)
     if condition.scale_noise:
         height = np.ptp(view.pixels[..., 1], axis=1)
@@ -124,7 +124,7 @@ def run_sequence(
 def score_sequence(
     joints_m: np.ndarray, truth_m: np.ndarray, radius_m: np.ndarray
 ) -> dict[str, float]:
-    """Sums of every metric over one sequence's answered frames (see the module docstring)."""
+    """Sum every metric over one sequence's answered frames (see the module docstring)."""
     answered = np.isfinite(joints_m).all(axis=(1, 2))
     predicted, truth = joints_m[answered], truth_m[answered]
     relative = predicted - predicted[:, ROOT : ROOT + 1]

@@ -1,11 +1,13 @@
-"""The training loop: the seed's GAN (Kudo et al.
+"""The training loop of every lifter, on one CPU/GPU or data-parallel under ``torchrun`` (DDP).
 
-2018), its improvements, and the supervised upper bound, on one CPU/GPU or data-parallel under
-``torchrun`` (PyTorch DDP).
+The seed's GAN (Kudo et al. 2018), its improvements, and the supervised lifters (single frame
+or temporal, on drawn views of 3D mocap).
 
 Every loss is logged to ``<run_dir>/log.jsonl``; a resumable checkpoint is written every epoch;
-the generator of the epoch with the best 2D-only proxy score is exported as
-``<run_dir>/best.safetensors`` (never selected by 3D test error).
+the selected generator is exported as ``<run_dir>/best.safetensors``: with
+``train.select_checkpoint_by: proxy`` (the GANs) the epoch with the best 2D-only proxy score,
+with ``last`` (the supervised configs, the default among them) the last epoch; never by 3D test
+error. ``last.safetensors`` is always the last epoch.
 """
 
 from __future__ import annotations
@@ -461,8 +463,11 @@ class Trainer:
     def _pose_terms(
         self, predicted: torch.Tensor, target: torch.Tensor, x: torch.Tensor, kept: torch.Tensor
     ) -> dict[str, torch.Tensor]:
-        """The per-pose terms of lifted views: ``predicted`` ``(B, 15, 3|4)`` against
-        ``target`` ``(B, 15, 3)``, ``x`` ``(B, 15, 2)`` the input and ``kept`` its joints."""
+        """Compute the per-pose terms of lifted views.
+
+        ``predicted`` ``(B, 15, 3|4)`` against ``target`` ``(B, 15, 3)``; ``x`` ``(B, 15, 2)``
+        the input and ``kept`` its joints.
+        """
         c = self.config
         w, terms = self.config.losses, {}
         if w.supervised_pose:
@@ -583,8 +588,9 @@ class Trainer:
         normalised units). The re-lift consistency of those views and the bone asymmetry are
         logged beside it. No 3D label is used. Measured: it ranks finished lifters of different
         recipes in their CMU-test 3D-error order (7 models, one close pair swapped), but within
-        one run of the default recipe it bottoms out at epoch 4 while the 3D error keeps
-        falling to epoch ~30, so the default config keeps the last (EMA) epoch instead.
+        one run of a supervised recipe it bottomed out at epoch 4 while the 3D error kept
+        falling to epoch ~30, so the supervised configs keep the last epoch instead (GAN mode
+        only).
         """
         generator = self.evaluated_generator
         generator.eval()

@@ -82,8 +82,11 @@ class WindowSampler:
         self.weights = self.lengths.double() / self.lengths.sum()
 
     def sample(self, batch: int, generator: torch.Generator, extra: int = 0) -> Windows:
-        """Draw ``batch`` windows of ``window + extra`` frames (``extra`` older ones: the
-        windows of the frames just before the current one overlap this one)."""
+        """Draw ``batch`` windows of ``window + extra`` frames.
+
+        ``extra`` older frames: the windows of the frames just before the current one overlap
+        this one.
+        """
         s, w = self.section, self.window + extra
         sequence = torch.multinomial(self.weights, batch, replacement=True, generator=generator)
         low, high = (math.log(r) for r in s.rate_hz)

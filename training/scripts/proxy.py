@@ -140,7 +140,7 @@ def run_recipe(name: str, half: str, seed: int, out: Path, threads: int) -> tupl
 
 
 def score(weights: Path, half: str) -> dict:
-    """The left-out dataset's train split: poses (exact 2D) and sequences (the node's output)."""
+    """Score the left-out dataset's train split: poses (exact 2D), sequences (as published)."""
     export_onnx(weights)  # the CPU runtime's file, as the node reads it
     data = load_source(HALVES[half], SCORED_SPLIT)
     result = evaluate({"lifter": model_lifter(weights)}, data, dropped_counts=(2,))["lifter"]

@@ -222,12 +222,15 @@ def test_export_onnx_matches_torch(tmp_path):
     out = tmp_path / "lifter.onnx"
     assert main(["export", "--model", "default", "--output", str(out)]) == 0
     model, _ = load_lifter(None)
-    x = torch.randn(7, 15, 2)
-    mask = torch.ones(7, 15)
-    mask[2, 5] = 0
+    window = model.config.window  # the default reads a track's past
+    inputs = [torch.randn(7, window, 15, 2), torch.ones(7, window, 15), torch.zeros(7, window)]
+    inputs[1][2, 0, 5] = 0
+    inputs[2][:] = torch.arange(window) / 25.0
     session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
-    got = session.run(None, {"keypoints_2d": x.numpy(), "mask": mask.numpy()})[0]
-    assert np.abs(got - model(x, mask).detach().numpy()).max() < 1e-4
+    names = [i.name for i in session.get_inputs()]
+    assert names == ["keypoints_2d", "mask", "age_s"]
+    got = session.run(None, {name: x.numpy() for name, x in zip(names, inputs)})[0]
+    assert np.abs(got - model(*inputs).detach().numpy()).max() < 1e-4
 
 
 def test_ddp_two_cpu_processes(tmp_path):
