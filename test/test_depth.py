@@ -182,7 +182,8 @@ def test_the_step_pairs_by_stamp_counts_unpaired_mismatched_and_bad_depth(lifter
     assert {s.scale_source for s in out.skeletons.skeletons} == {Skeleton3D.SCALE_DEPTH}
     # joints whose depth disagreed keep half their 2D confidence; the others keep it all
     confidences = {k.confidence for s in out.skeletons.skeletons for k in s.keypoints}
-    assert confidences <= {0.0, 0.45, 0.9} and 0.9 in confidences
+    as_sent = {float(np.float32(c)) for c in (0.0, 0.45, 0.9)}  # float32 fields, as on the wire
+    assert confidences <= as_sent and float(np.float32(0.9)) in confidences
     assert step.counters.persons_depth == len(out.skeletons.skeletons)
     # no depth within the slop: the stature prior, counted
     out = step.process_keypoints(keypoints[1]).output

@@ -24,6 +24,7 @@ frame of the input (x right, y down, z forward), metres, m/s; stamps in seconds.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -369,6 +370,7 @@ class PeopleStep:
         return candidates[np.argsort(-scores[candidates], kind="stable")[:limit]]
 
 
+@functools.lru_cache(maxsize=16)
 def _chi3_radius(coverage: float) -> float:
     """Radius (in sigmas) holding ``coverage`` of an isotropic 3D Gaussian's mass."""
     low, high = 0.0, 10.0
