@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from pose_lifter.runtime.joints import BONES, NUM_JOINTS, ROOT
 from pose_lifter.runtime.metrics import bone_length_cv
@@ -16,6 +17,8 @@ from pose_lifter.runtime.temporal import (
 )
 
 RATE_HZ = 25.0
+#: Without the average body's proportions at a track's start: a new track is exactly its frame.
+NO_PRIOR = TemporalSettings(bone_prior_frames=0.0)
 
 
 def standing_pose(offset_m=(0.0, 0.0, 4.0)) -> np.ndarray:
@@ -88,7 +91,7 @@ def test_noisy_frames_come_out_steadier_with_constant_bones_and_the_walking_spee
 
 def test_a_new_track_has_zero_velocity_and_its_measured_pose():
     pose = standing_pose()
-    out = TrackFilter(TemporalSettings()).step(pose, np.full(NUM_JOINTS, 0.03), 5.0, 1000.0)
+    out = TrackFilter(NO_PRIOR).step(pose, np.full(NUM_JOINTS, 0.03), 5.0, 1000.0)
     np.testing.assert_array_equal(out.velocity_mps, 0.0)
     np.testing.assert_allclose(out.joints_m, pose, atol=1e-9)
 
@@ -103,12 +106,12 @@ def test_gaps_stamps_going_back_and_someone_else_restart_the_filter():
     sigma = np.full(NUM_JOINTS, 0.03)
     first, second = standing_pose(), standing_pose((1.5, 0.0, 4.0))
     for stamp_after in (10.0, 1.0, 49 / RATE_HZ):  # an 8 s gap, time going back, the same stamp
-        track = TrackFilter(TemporalSettings())
+        track = TrackFilter(NO_PRIOR)
         _run_into(track, first, np.arange(50) / RATE_HZ)
         out = track.step(second, sigma, stamp_after, 1000.0)
         np.testing.assert_allclose(out.joints_m, second, atol=1e-9)
     # someone else under the same id (a tracker's switch): far outside what the filter expects
-    track = TrackFilter(TemporalSettings())
+    track = TrackFilter(NO_PRIOR)
     _run_into(track, first, np.arange(50) / RATE_HZ)
     other = standing_pose() @ np.diag([1.0, 0.6, 1.0])  # a crouching body, 2 m to the side
     other = other - other[ROOT] + (2.0, 0.2, 4.0)
@@ -118,7 +121,7 @@ def test_gaps_stamps_going_back_and_someone_else_restart_the_filter():
 
 
 def test_tracks_never_share_a_history_and_ended_tracks_are_forgotten():
-    stage = TemporalStage(TemporalSettings())
+    stage = TemporalStage(NO_PRIOR)
     sigma = np.full((2, NUM_JOINTS), 0.03)
     left, right = standing_pose((-1.0, 0.0, 4.0)), standing_pose((1.0, 0.0, 4.0))
     for t in range(30):
@@ -139,3 +142,25 @@ def test_the_stage_switched_off_passes_poses_through():
     np.testing.assert_array_equal(joints, poses)
     np.testing.assert_array_equal(velocity, 0.0)
     assert len(BONES) == len(CHAIN)
+
+
+def test_a_new_tracks_bones_start_from_an_average_body_and_move_to_its_own():
+    """The first frames' bones lean on an average body's shares; later frames win."""
+    from pose_lifter.runtime.temporal import BONE_SHARES
+
+    pose = standing_pose()
+    long_arms = pose.copy()
+    long_arms[4] = long_arms[3] + 2.0 * (pose[4] - pose[3])  # a right forearm twice as long
+    track = TrackFilter(TemporalSettings(pose_acceleration=1e4, root_acceleration=1e4))
+    sigma = np.full(NUM_JOINTS, 0.03)
+    first = track.step(long_arms, sigma, 0.0, 1000.0).joints_m
+    for t in range(1, 200):
+        late = track.step(long_arms, sigma, t / RATE_HZ, 1000.0).joints_m
+
+    def forearm(joints):
+        return np.linalg.norm(joints[4] - joints[3])
+
+    measured = forearm(long_arms)
+    assert forearm(first) < 0.8 * measured  # pulled towards the average body's forearm
+    assert forearm(late) == pytest.approx(measured, rel=0.05)  # its own, once seen enough
+    assert BONE_SHARES.shape == (len(CHAIN),) and (BONE_SHARES > 0).all()

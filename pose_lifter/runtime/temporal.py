@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from pose_lifter.runtime.joints import BONES, NUM_JOINTS, ROOT
+from pose_lifter.runtime.joints import BONES, JOINT_NAMES, NUM_JOINTS, ROOT
 
 
 def _chain_from_root() -> tuple[tuple[int, int], ...]:
@@ -71,6 +71,8 @@ class TemporalSettings:
             (root-mean-square over the joints' coordinates, or over the root's) restarts the
             filter.
         bone_lengths: keep each track's bone lengths constant (the running weighted mean).
+        bone_prior_frames: how many frames an average body's proportions count for at the
+            start of a track (0: none).
     """
 
     enabled: bool = True
@@ -82,6 +84,7 @@ class TemporalSettings:
     max_gap_s: float = 1.0
     reset_distance: float = 6.0
     bone_lengths: bool = True
+    bone_prior_frames: float = 5.0
 
 
 class FilteredPose(NamedTuple):
@@ -148,6 +151,33 @@ def _ancestors() -> np.ndarray:
 
 #: A pose from bone vectors: ``joints = ANCESTORS @ bones`` (root at 0).
 ANCESTORS = _ancestors()
+
+#: An average adult's bone lengths as shares of stature (anthropometric segment tables,
+#: Drillis & Contini / Winter, and our mocap skeletons' medians where the 15 joints differ
+#: from theirs: the estimated nose, the mid-hip), by bone name ``parent-child``.
+_SHARES_BY_NAME = {
+    ("Neck", "Nose"): 0.085,
+    ("Neck", "RShoulder"): 0.125,
+    ("RShoulder", "RElbow"): 0.175,
+    ("RElbow", "RWrist"): 0.14,
+    ("MidHip", "RHip"): 0.055,
+    ("RHip", "RKnee"): 0.245,
+    ("RKnee", "RAnkle"): 0.245,
+    ("MidHip", "Neck"): 0.30,
+}
+
+
+def _bone_shares() -> np.ndarray:
+    names = []
+    for parent, child in CHAIN:
+        a, b = JOINT_NAMES[parent], JOINT_NAMES[child]
+        key = tuple(n.replace("L", "R", 1) if n[0] == "L" else n for n in (a, b))
+        names.append(_SHARES_BY_NAME.get(key, _SHARES_BY_NAME.get(key[::-1])))
+    return np.array(names, dtype=np.float64)
+
+
+#: :data:`_SHARES_BY_NAME` in :data:`CHAIN` order (the prior of a new track's bones).
+BONE_SHARES = _bone_shares()
 
 
 class TrackFilter:
@@ -229,10 +259,20 @@ class TrackFilter:
     def _keep_bone_lengths(
         self, measured: np.ndarray, sigma_m: np.ndarray, filtered: np.ndarray
     ) -> np.ndarray:
-        """Fold this frame's bone lengths into the track's; lay them along the filtered bones."""
+        """Fold this frame's bone lengths into the track's; lay them along the filtered bones.
+
+        A new track starts from an average body's proportions at its first frame's size
+        (:data:`BONE_SHARES`, worth :attr:`TemporalSettings.bone_prior_frames` frames), so its
+        bones do not follow its first, noisiest frames.
+        """
         bones = measured[_CHILDREN] - measured[_PARENTS]
         lengths = np.sqrt((bones * bones).sum(axis=1))
         weight = 1.0 / (sigma_m[_CHILDREN] ** 2 + sigma_m[_PARENTS] ** 2 + 1e-12)
+        if not self._bone_weight.any() and self.settings.bone_prior_frames > 0:
+            size = float(lengths @ BONE_SHARES) / float(BONE_SHARES @ BONE_SHARES)
+            prior = self.settings.bone_prior_frames * weight
+            self._bone_sum += prior * size * BONE_SHARES
+            self._bone_weight += prior
         self._bone_sum += weight * lengths
         self._bone_weight += weight
         mean_lengths = self._bone_sum / self._bone_weight
