@@ -254,13 +254,14 @@ def test_temporal_parameters_change_a_running_node(ros, lifter_node):
     assert np.abs(with_past_walk - with_past_other).max() > 1e-4  # the past counts
     node.set("temporal.enabled", True)
 
-    # uncertainty_coverage: the radius of 50% against 90% (Gaussian quantiles: 1.538 / 2.500)
+    # uncertainty_coverage: the radius of 50% against 90% (the model's calibrated scales)
     node.set("temporal.history_max_age_s", 0.0)  # the same lift each time: the same sigmas
     at_90 = radii(walk(2))
     node.set("uncertainty_coverage", 0.5)
     at_50 = radii(walk(2))
     assert (at_90 > 0).all()
-    np.testing.assert_allclose(at_50 / at_90, 1.5382 / 2.5003, rtol=1e-3)
+    step = node.node.processor.pipeline.step
+    np.testing.assert_allclose(at_50 / at_90, step.radius_scale(0.5) / step.radius_scale(0.9))
     node.set("uncertainty_coverage", 0.9)
     node.set("temporal.history_max_age_s", 1.0)
 

@@ -145,3 +145,17 @@ def test_malformed_people_are_counted_and_the_rest_lifted(lifter, walk):
     assert step.counters.dropped["nonfinite_keypoint"] == 1
     assert step.counters.dropped["too_few_joints"] == 1
     assert not frame.placed
+
+
+def test_the_radius_scales_are_the_models_calibration_interpolated(lifter):
+    import json
+
+    from pose_lifter.runtime.people_step import RADIUS_SCALES_KEY, _chi3_radius
+
+    step = PeopleStep(lifter)
+    scales = {float(k): v for k, v in json.loads(lifter.metadata[RADIUS_SCALES_KEY]).items()}
+    assert step.radius_scale(0.9) == pytest.approx(scales[0.9])
+    between = step.radius_scale(0.875)
+    assert scales[0.85] < between < scales[0.9]
+    assert step.radius_scale(0.999) == pytest.approx(_chi3_radius(0.999))  # beyond: Gaussian
+    assert all(a < b for a, b in zip(list(scales.values()), list(scales.values())[1:]))

@@ -25,6 +25,7 @@ frame of the input (x right, y down, z forward), metres, m/s; stamps in seconds.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -49,11 +50,14 @@ MAX_ABS_PIXEL = 1e5
 DEPTH_ROOT_STD = 0.02
 #: The per-axis error (metres) the temporal stage assumes for a lifter that predicts none.
 UNKNOWN_SIGMA_M = 0.05
-#: Metadata key of a lifter's calibrated ratio of the 90% radius to its per-axis sigma.
-RADIUS_SCALE_KEY = "uncertainty_radius_scale_90"
-#: The ratio for an isotropic 3D Gaussian (sqrt of the 90% quantile of chi-square, 3 dof),
-#: used when the lifter's file has no calibrated one.
+#: Metadata key of a lifter's calibrated radius scales: JSON ``{coverage: radius / sigma}``,
+#: the share of true joints within ``scale x sigma`` at each level (measured on the proxy).
+RADIUS_SCALES_KEY = "uncertainty_radius_scales"
+#: The ratio of the 90% radius to sigma for an isotropic 3D Gaussian (sqrt of the 90% quantile
+#: of chi-square, 3 dof); without calibrated scales the Gaussian's quantiles are used.
 GAUSSIAN_RADIUS_SCALE_90 = 2.5003
+#: The coverage levels the calibration measures (and the node's parameter may take between).
+CALIBRATED_LEVELS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99)
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,12 @@ class PeopleStep:
         self.history = TrackHistory(max(lifter.window - 1, 0))
         self.temporal = TemporalStage()
         self.smoother = SkeletonSmoother()
-        self.radius_scale = float(lifter.metadata.get(RADIUS_SCALE_KEY, GAUSSIAN_RADIUS_SCALE_90))
+        scales = json.loads(lifter.metadata.get(RADIUS_SCALES_KEY, "{}"))
+        #: ``(coverage levels, radius / sigma)`` of the lifter's file (empty: a Gaussian's).
+        self.radius_scales = (
+            np.array(sorted(float(level) for level in scales)),
+            np.array([scales[key] for key in sorted(scales, key=float)], dtype=np.float64),
+        )
         self.configure(settings)
 
     def configure(self, settings: StepSettings) -> None:
@@ -268,9 +277,18 @@ class PeopleStep:
         """Return the published radius ``(P, 15)`` of per-axis sigmas (0: no uncertainty)."""
         if not self.lifter.predicts_uncertainty:
             return np.zeros_like(sigma_m)
-        # the calibrated 90% ratio, moved to the asked coverage with the Gaussian quantiles
-        ratio = _chi3_radius(self.settings.uncertainty_coverage) / GAUSSIAN_RADIUS_SCALE_90
-        return self.radius_scale * ratio * sigma_m
+        return self.radius_scale(self.settings.uncertainty_coverage) * sigma_m
+
+    def radius_scale(self, coverage: float) -> float:
+        """Return the radius over sigma at ``coverage``.
+
+        The lifter file's calibrated scales, interpolated; a Gaussian's quantile beyond them or
+        without them.
+        """
+        levels, scales = self.radius_scales
+        if len(levels) and levels[0] <= coverage <= levels[-1]:
+            return float(np.interp(coverage, levels, scales))
+        return _chi3_radius(coverage)
 
     def _sigma_m(
         self, sigma_units: np.ndarray | None, joints_units: np.ndarray, chosen: np.ndarray

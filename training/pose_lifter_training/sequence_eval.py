@@ -18,8 +18,9 @@ What the step publishes is scored against the truth (camera frame, metres):
   the bones and sequences (the published metres, as a user sees them);
 - ``coverage``: the share of true joints (root-relative, the sequence's scale) within the
   published uncertainty radius, to compare with the radius's stated level (NaN for a lifter
-  that publishes no radius); ``calibrated_radius_scale``: the lifter file's radius scale
-  (:data:`pose_lifter.runtime.people_step.RADIUS_SCALE_KEY`) that would make it the level;
+  that publishes no radius); ``calibrated_radius_scales``: per coverage level, the radius over
+  sigma that would hold exactly that share here (what
+  :data:`pose_lifter.runtime.people_step.RADIUS_SCALES_KEY` stores);
 - ``answered``: the share of frames with a published person.
 
 Means are over frames (sequences weighted by their length).
@@ -36,7 +37,7 @@ from pose_lifter.runtime import metrics
 from pose_lifter.runtime.camera import Camera
 from pose_lifter.runtime.joints import NUM_JOINTS, ROOT
 from pose_lifter.runtime.lifter import PoseLifter
-from pose_lifter.runtime.people_step import PeopleStep, StepSettings
+from pose_lifter.runtime.people_step import CALIBRATED_LEVELS, PeopleStep, StepSettings
 from pose_lifter_training.noise import NoiseSection, add_detector_noise
 from pose_lifter_training.sequences import (
     CameraRanges,
@@ -215,12 +216,14 @@ def evaluate_sequences(
             sums.append(result)
             by_action.setdefault(sequence.action, []).append(result)
     summary = summarise(sums)
+    # error / sigma of every joint: its quantile at a level is the radius scale that covers
+    # exactly that share here
     ratios = np.concatenate([s["radius_ratios"] for s in sums])
-    # the radius scale (of the lifter's file) that would cover exactly the stated share here
-    summary["calibrated_radius_scale"] = (
-        step.radius_scale * float(np.quantile(ratios, settings.uncertainty_coverage))
+    ratios = ratios * step.radius_scale(settings.uncertainty_coverage)
+    summary["calibrated_radius_scales"] = (
+        {f"{level:g}": float(np.quantile(ratios, level)) for level in CALIBRATED_LEVELS}
         if len(ratios)
-        else float("nan")
+        else {}
     )
     if per_action:
         summary["per_action"] = {action: summarise(s) for action, s in sorted(by_action.items())}

@@ -19,11 +19,12 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from pose_lifter.runtime.lifter import PoseLifter
 from pose_lifter.runtime.model_files import MODEL_ALIASES, SHIPPED_MODELS, shipped_model_path
-from pose_lifter.runtime.people_step import RADIUS_SCALE_KEY
+from pose_lifter.runtime.people_step import RADIUS_SCALES_KEY
 from pose_lifter.runtime.weights import default_model_path, load_lifter, save_lifter
 from pose_lifter_training.data import load_source
 from pose_lifter_training.evaluate import evaluate, format_table, model_lifter, zero_depth_lifter
@@ -129,6 +130,12 @@ def main() -> int:
             )
     parser.add_argument("--weights", default="best.safetensors", help="file in each run folder")
     parser.add_argument("--proxy", type=Path, help="proxy.json of training/scripts/proxy.py")
+    parser.add_argument(
+        "--calibration-model",
+        type=Path,
+        help="the default recipe's CMU-half proxy weights: the uncertainty radius is calibrated "
+        "on CMU-train's sequences with it (data it never saw); default: the proxy.json runs'",
+    )
     args = parser.parse_args()
     models_dir = default_model_path().parent
     recorded = models_dir / "results.json"
@@ -139,9 +146,11 @@ def main() -> int:
         if run is None or name in MODEL_ALIASES:
             continue
         model, metadata = load_lifter(run / args.weights)
-        scale = calibrated_radius_scale(proxy_rows, name)
-        if scale is not None:  # the radius that covers 90% of the proxy's unseen joints
-            metadata[RADIUS_SCALE_KEY] = f"{scale:.4f}"
+        scales = calibrated_radius_scales(proxy_rows, name)
+        if name == "default" and args.calibration_model:
+            scales = calibrate(args.calibration_model)
+        if scales:  # the radii that cover each share of the proxy's unseen joints
+            metadata[RADIUS_SCALES_KEY] = json.dumps(scales)
         dtype = torch.float32 if name in ("default", "mocap_only") else torch.float16
         save_lifter(models_dir / f"{name}.safetensors", model, metadata, dtype=dtype)
         export_onnx(models_dir / f"{name}.safetensors")  # the CPU runtime's file, beside it
@@ -181,12 +190,25 @@ def main() -> int:
     return 0
 
 
-def calibrated_radius_scale(proxy_rows: dict, recipe: str) -> float | None:
-    """Mean over a recipe's CMU-half proxy runs of the radius scale that covers 90% there."""
-    runs = proxy_rows.get(recipe, {}).get("cmu", [])
-    scales = [run["sequences"]["calibrated_radius_scale"] for run in runs if "sequences" in run]
-    scales = [value for value in scales if value == value]  # not NaN (no uncertainty head)
-    return float(sum(scales) / len(scales)) if scales else None
+def calibrate(weights: Path) -> dict[str, float]:
+    """Radius scales per coverage level of a CMU-half proxy model on CMU-train's sequences."""
+    summary = evaluate_sequences(
+        PoseLifter(weights, "cpu"), load_sequences(SEQUENCES, "cmu", "train"), Condition()
+    )
+    return {level: round(v, 4) for level, v in summary["calibrated_radius_scales"].items()}
+
+
+def calibrated_radius_scales(proxy_rows: dict, recipe: str) -> dict[str, float]:
+    """Mean over a recipe's CMU-half proxy runs of each level's calibrated radius scale."""
+    runs = [run for run in proxy_rows.get(recipe, {}).get("cmu", []) if "sequences" in run]
+    found = [run["sequences"].get("calibrated_radius_scales") or {} for run in runs]
+    found = [scales for scales in found if scales]
+    if not found:
+        return {}
+    return {
+        level: round(float(np.mean([scales[level] for scales in found])), 4)
+        for level in found[0]
+    }
 
 
 def model_card(
@@ -265,8 +287,9 @@ The references (our held-out measurements, issue 23):
   reads the current frame and the 15 before it of the same track (each aged by its stamp, all
   in the current frame's normalisation), corrects the 2D of every joint (a detector's error),
   predicts the depths and each joint's error sigma (the uncertainty; the published 90% radius
-  is sigma times `{RADIUS_SCALE_KEY}` = {metadata.get(RADIUS_SCALE_KEY, 'not calibrated')},
-  calibrated so that 90% of the proxy's CMU-half joints lie within it). `seed`, `supervised`:
+  is sigma times the file's `{RADIUS_SCALES_KEY}` at the asked level,
+  {metadata.get(RADIUS_SCALES_KEY, 'not calibrated')}: at each level the share of the proxy's
+  CMU-half joints (unseen data) that lie within it). `seed`, `supervised`:
   one frame, x, y of present joints are the input, no uncertainty. Test-time flip averaging
   in every exported graph.
 - **Trained for a detector's 2D** (`default`, `training/pose_lifter_training/noise.py`): jitter
