@@ -50,6 +50,24 @@ BONES: tuple[tuple[int, int], ...] = (
     (LKNEE, LANKLE),
 )
 
+
+def _chain_from_root() -> tuple[tuple[int, int], ...]:
+    """Return the bones as ``(parent, child)`` ordered outwards from the root (parents first)."""
+    placed, order, remaining = {ROOT}, [], list(BONES)
+    while remaining:
+        for a, b in list(remaining):
+            if a in placed or b in placed:
+                parent, child = (a, b) if a in placed else (b, a)
+                order.append((parent, child))
+                placed.add(child)
+                remaining.remove((a, b))
+    return tuple(order)
+
+
+#: :data:`BONES` as ``(parent, child)`` outwards from the root, parents first: a pose is
+#: rebuilt bone by bone in this order.
+CHAIN = _chain_from_root()
+
 #: Joint index of both ends of every bone, flattened: ``(2 * len(BONES),)`` (parent, child, ...).
 BONE_ENDPOINTS: tuple[int, ...] = tuple(joint for bone in BONES for joint in bone)
 

@@ -31,24 +31,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from pose_lifter.runtime.joints import BONES, JOINT_NAMES, NUM_JOINTS, ROOT
+from pose_lifter.runtime.joints import CHAIN, JOINT_NAMES, NUM_JOINTS, ROOT
 
-
-def _chain_from_root() -> tuple[tuple[int, int], ...]:
-    """Return the bones as ``(parent, child)`` outwards from the root (parents first)."""
-    placed, order, remaining = {ROOT}, [], list(BONES)
-    while remaining:
-        for a, b in list(remaining):
-            if a in placed or b in placed:
-                parent, child = (a, b) if a in placed else (b, a)
-                order.append((parent, child))
-                placed.add(child)
-                remaining.remove((a, b))
-    return tuple(order)
-
-
-#: Bones outwards from the root (parents first), as ``(parent, child)``.
-CHAIN = _chain_from_root()
 _PARENTS = np.array([parent for parent, _ in CHAIN])
 _CHILDREN = np.array([child for _, child in CHAIN])
 

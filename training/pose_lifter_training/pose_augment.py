@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 
 from pose_lifter.runtime.joints import (
-    BONES,
+    CHAIN,
     JOINT_NAMES,
     LANKLE,
     LHIP,
@@ -29,21 +29,7 @@ from pose_lifter.runtime.joints import (
 )
 
 
-def _chain_from_root() -> tuple[tuple[int, int], ...]:
-    """Return the bones as ``(parent, child)`` ordered outwards from MidHip (parents first)."""
-    placed, order, remaining = {MIDHIP}, [], list(BONES)
-    while remaining:
-        for a, b in list(remaining):
-            if a in placed or b in placed:
-                parent, child = (a, b) if a in placed else (b, a)
-                order.append((parent, child))
-                placed.add(child)
-                remaining.remove((a, b))
-    return tuple(order)
-
-
-#: Bones outwards from the root, and the length group of each (left and right share one).
-CHAIN = _chain_from_root()
+#: The length group of each bone of :data:`CHAIN` (left and right share one).
 _GROUP_NAMES = sorted({tuple(sorted(JOINT_NAMES[j].lstrip("RL") for j in bone)) for bone in CHAIN})
 CHAIN_GROUP = torch.tensor(
     [
